@@ -1,0 +1,114 @@
+//! The component types bindery implements, the directions each serves, and
+//! the checks each needs at load time.
+
+use super::direction::Directions;
+use super::error::FieldError;
+use super::metadata::Metadata;
+use crate::input::webhook::WebhookAuth;
+use crate::schedule::Schedule;
+
+pub const CRON_TYPE: &str = "bindings.cron";
+pub const SQS_TYPE: &str = "bindings.aws.sqs";
+pub const HTTP_TYPE: &str = "bindings.http";
+pub const S3_TYPE: &str = "bindings.aws.s3";
+pub const SES_TYPE: &str = "bindings.aws.ses";
+pub const LOCALSTORAGE_TYPE: &str = "bindings.localstorage";
+pub const ENV_SECRET_STORE_TYPE: &str = super::secrets::ENV_STORE_TYPE;
+
+/// What bindery knows about one component type.
+#[derive(Debug)]
+pub struct TypeInfo {
+    pub type_: &'static str,
+    /// The directions the type can serve at all.
+    pub supports: Directions,
+    /// The directions used when the component has no `direction` item.
+    pub implied: Directions,
+    check: fn(&Metadata, Directions) -> Vec<FieldError>,
+}
+
+impl TypeInfo {
+    /// Every problem with this component's metadata, for the given directions.
+    pub fn check(&self, metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
+        (self.check)(metadata, directions)
+    }
+}
+
+const BOTH: Directions = Directions::implied(true, true);
+const INPUT: Directions = Directions::implied(true, false);
+const OUTPUT: Directions = Directions::implied(false, true);
+const NONE: Directions = Directions::implied(false, false);
+
+static TYPES: &[TypeInfo] = &[
+    TypeInfo { type_: CRON_TYPE, supports: INPUT, implied: INPUT, check: check_cron },
+    TypeInfo { type_: SQS_TYPE, supports: BOTH, implied: BOTH, check: |m, _| required(m, &["queueName"]) },
+    // Dapr's http binding is output only; bindery adds the input side (webhooks),
+    // which must be asked for with `direction: input`.
+    TypeInfo { type_: HTTP_TYPE, supports: BOTH, implied: OUTPUT, check: check_http },
+    TypeInfo { type_: S3_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["bucket"]) },
+    TypeInfo { type_: SES_TYPE, supports: OUTPUT, implied: OUTPUT, check: |_, _| Vec::new() },
+    TypeInfo { type_: LOCALSTORAGE_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["rootPath"]) },
+    TypeInfo { type_: ENV_SECRET_STORE_TYPE, supports: NONE, implied: NONE, check: |_, _| Vec::new() },
+];
+
+/// How a `spec.type` is treated.
+#[derive(Debug)]
+pub enum Lookup {
+    Known(&'static TypeInfo),
+    /// A binding or secret store bindery does not implement: an error.
+    Unknown,
+    /// Another building block (state, pubsub, ...): not bindery's, skipped.
+    NotOurs,
+}
+
+pub fn lookup(type_: &str) -> Lookup {
+    if let Some(info) = TYPES.iter().find(|t| t.type_ == type_) {
+        Lookup::Known(info)
+    } else if type_.starts_with("bindings.") || type_.starts_with("secretstores.") {
+        Lookup::Unknown
+    } else {
+        Lookup::NotOurs
+    }
+}
+
+/// The types bindery implements, for error messages.
+pub fn known_types() -> impl Iterator<Item = &'static str> {
+    TYPES.iter().map(|t| t.type_)
+}
+
+fn required(metadata: &Metadata, fields: &[&str]) -> Vec<FieldError> {
+    fields.iter().filter_map(|f| metadata.required(f).err()).collect()
+}
+
+fn check_cron(metadata: &Metadata, _: Directions) -> Vec<FieldError> {
+    match metadata.required("schedule") {
+        Err(e) => vec![e],
+        Ok(text) => match text.parse::<Schedule>() {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![FieldError::invalid("schedule", format!("invalid schedule format {text:?}: {e}"))],
+        },
+    }
+}
+
+fn check_http(metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if directions.output {
+        match metadata.required("url") {
+            Err(e) => errors.push(e),
+            Ok(url) => {
+                let ok = url
+                    .parse::<http::Uri>()
+                    .is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
+                if !ok {
+                    errors
+                        .push(FieldError::invalid("url", format!("expected an http:// or https:// URL, got {url:?}")));
+                }
+            }
+        }
+    }
+    if directions.input
+        && let Err(mut e) = WebhookAuth::from_metadata(metadata)
+    {
+        errors.append(&mut e);
+    }
+    errors
+}

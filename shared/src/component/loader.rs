@@ -1,0 +1,337 @@
+//! Reading components from disk.
+//!
+//! Follows Dapr's disk loader: every `*.yaml`/`*.yml` file of a directory (not
+//! recursive) or one file; `---`-separated documents; only documents with
+//! `apiVersion: dapr.io/v1alpha1` and `kind: Component` count; `NAMESPACE`
+//! and `scopes` filter. Unlike Dapr it does not stop at the first problem:
+//! it reports them all.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tracing::debug;
+
+use super::direction::{direction_item, parse_direction, route};
+use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
+use super::kinds::{self, Lookup};
+use super::metadata::{Metadata, MetadataValue};
+use super::model::{Component, Manifest};
+use super::secrets::{self, EnvLookup, SecretStoreKind};
+
+const API_VERSION: &str = "dapr.io/v1alpha1";
+const KIND: &str = "Component";
+
+/// What filters and resolves components besides the files themselves.
+pub struct LoadOptions<'a> {
+    /// Dapr's `NAMESPACE`: components of another namespace are skipped.
+    pub namespace: Option<String>,
+    /// The app id `scopes` are checked against; `None` loads scoped components too.
+    pub app_id: Option<String>,
+    /// Environment for `envRef` and the environment secret store.
+    pub env: EnvLookup<'a>,
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl LoadOptions<'static> {
+    /// `NAMESPACE`, `BINDERY_APP_ID` and the process environment.
+    pub fn from_process_env() -> Self {
+        Self {
+            namespace: process_env("NAMESPACE").filter(|s| !s.is_empty()),
+            app_id: process_env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
+            env: &process_env,
+        }
+    }
+}
+
+/// The loaded components.
+#[derive(Debug, Clone, Default)]
+pub struct Components {
+    items: Vec<Component>,
+}
+
+impl Components {
+    pub fn get(&self, name: &str) -> Option<&Component> {
+        self.items.iter().find(|c| c.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Component> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A document that is a Component, before its metadata is resolved.
+struct Parsed {
+    file: PathBuf,
+    manifest: Manifest,
+    name: String,
+    reference: ComponentRef,
+}
+
+/// Loads every component under `path` (a directory or one file).
+pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let mut errors = Vec::new();
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for file in component_files(path).map_err(ConfigErrors::from)? {
+        read_file(&file, options, &mut parsed, &mut errors);
+    }
+    check_duplicates(&parsed, &mut errors);
+
+    let stores: Vec<(String, String)> = parsed.iter().map(|p| (p.name.clone(), p.reference.type_.clone())).collect();
+    let mut items = Vec::new();
+    for p in parsed {
+        let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
+        match build(&p, &stores, options) {
+            Ok(component) => items.push(component),
+            Err(field_errors) => {
+                errors.extend(field_errors.into_iter().map(|e| context(ConfigError::from_field(e))));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(Components { items }) } else { Err(ConfigErrors(errors)) }
+}
+
+fn component_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let io_error = |e: std::io::Error| ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(path);
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    if meta.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io_error)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_file(file: &Path, options: &LoadOptions<'_>, parsed: &mut Vec<Parsed>, errors: &mut Vec<ConfigError>) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => return errors.push(ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(file)),
+    };
+    let documents: Vec<Value> = match serde_saphyr::from_multiple(&text) {
+        Ok(docs) => docs,
+        Err(e) => return errors.push(ConfigError::new(ConfigErrorKind::Syntax, yaml_error(&e)).in_file(file)),
+    };
+    for (index, doc) in documents.into_iter().enumerate() {
+        if doc.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
+            || doc.get("kind").and_then(Value::as_str) != Some(KIND)
+        {
+            debug!(file = %file.display(), document = index + 1, "not a dapr.io/v1alpha1 Component; skipped");
+            continue;
+        }
+        match parse_document(doc) {
+            Ok((manifest, name, reference)) => {
+                if keep(&manifest, options) {
+                    parsed.push(Parsed { file: file.to_owned(), manifest, name, reference });
+                }
+            }
+            Err(e) => errors.push(e.in_file(file)),
+        }
+    }
+}
+
+/// The first line of the YAML error, with its position: enough to find it,
+/// without the multi-line snippet.
+fn yaml_error(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    match error.location() {
+        Some(loc) if !first.contains("line") => format!("line {} column {}: {first}", loc.line(), loc.column()),
+        _ => first.to_owned(),
+    }
+}
+
+fn parse_document(doc: Value) -> Result<(Manifest, String, ComponentRef), ConfigError> {
+    let name = doc.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned);
+    let manifest: Manifest = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let error = ConfigError::new(ConfigErrorKind::Syntax, e.inner().to_string()).at_field(e.path().to_string());
+        match &name {
+            Some(n) => error.in_component(ComponentRef { name: n.clone(), type_: "?".into(), version: "?".into() }),
+            None => error,
+        }
+    })?;
+    let name = manifest.metadata.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| {
+        ConfigError::new(ConfigErrorKind::MissingField, "every component needs a name").at_field("metadata.name")
+    })?;
+    let reference = ComponentRef {
+        name: name.clone(),
+        type_: manifest.spec.type_.clone().unwrap_or_default(),
+        version: manifest.spec.version.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "v1".into()),
+    };
+    Ok((manifest, name, reference))
+}
+
+/// Dapr's namespace and scope filters (reference §4.2).
+fn keep(manifest: &Manifest, options: &LoadOptions<'_>) -> bool {
+    if let (Some(want), Some(have)) = (&options.namespace, &manifest.metadata.namespace)
+        && want != have
+    {
+        return false;
+    }
+    match &options.app_id {
+        Some(app) if !manifest.scopes.is_empty() => manifest.scopes.iter().any(|s| s == app),
+        _ => true,
+    }
+}
+
+fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
+    for (i, p) in parsed.iter().enumerate() {
+        if let Some(first) = parsed[..i].iter().find(|q| q.name == p.name) {
+            errors.push(
+                ConfigError::new(
+                    ConfigErrorKind::Conflict,
+                    format!("the name is already used by a component in {}", first.file.display()),
+                )
+                .in_file(&p.file)
+                .in_component(p.reference.clone())
+                .at_field("metadata.name"),
+            );
+        }
+    }
+}
+
+/// Resolves and validates one component; every field problem is returned.
+fn build(p: &Parsed, stores: &[(String, String)], options: &LoadOptions<'_>) -> Result<Component, Vec<FieldError>> {
+    let spec = &p.manifest.spec;
+    let type_ =
+        spec.type_.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+            vec![FieldError::missing("spec.type", "every component needs a type, e.g. bindings.cron")]
+        })?;
+    let info = match kinds::lookup(&type_) {
+        Lookup::Known(info) => info,
+        Lookup::NotOurs => {
+            debug!(component = %p.name, %type_, "not a binding or secret store; skipped");
+            return Ok(skeleton(p, type_, Metadata::default()));
+        }
+        Lookup::Unknown => {
+            let known: Vec<_> = kinds::known_types().collect();
+            return Err(vec![FieldError {
+                kind: ConfigErrorKind::UnknownType,
+                field: "spec.type".into(),
+                message: format!("{type_:?} is not supported; supported types: {}", known.join(", ")),
+            }]);
+        }
+    };
+    if !matches!(p.reference.version.as_str(), "v1") {
+        return Err(vec![FieldError::invalid(
+            "spec.version",
+            format!("{type_} has version v1 only, got {:?}", p.reference.version),
+        )]);
+    }
+
+    let mut errors = Vec::new();
+    let metadata = resolve_metadata(p, stores, options, &mut errors);
+    let directions = match direction_item(&spec.metadata) {
+        None => info.implied,
+        Some(_) => match metadata.get("direction").map(parse_direction).unwrap_or(Ok(info.implied)) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(e);
+                info.implied
+            }
+        },
+    };
+    if (directions.input && !info.supports.input) || (directions.output && !info.supports.output) {
+        let side = if directions.input && !info.supports.input { "input" } else { "output" };
+        errors.push(FieldError::invalid("direction", format!("{type_} has no {side} side")));
+    }
+    if errors.is_empty() {
+        errors.extend(info.check(&metadata, directions));
+    }
+    let route = route(&p.name, &metadata).map_err(|e| errors.push(e)).unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut component = skeleton(p, type_, metadata);
+    component.directions = directions;
+    component.route = route;
+    Ok(component)
+}
+
+fn skeleton(p: &Parsed, type_: String, metadata: Metadata) -> Component {
+    Component {
+        name: p.name.clone(),
+        namespace: p.manifest.metadata.namespace.clone(),
+        type_,
+        version: p.reference.version.clone(),
+        metadata,
+        scopes: p.manifest.scopes.clone(),
+        file: p.file.clone(),
+        directions: super::direction::Directions::implied(false, false),
+        route: format!("/{}", p.name),
+    }
+}
+
+fn resolve_metadata(
+    p: &Parsed,
+    stores: &[(String, String)],
+    options: &LoadOptions<'_>,
+    errors: &mut Vec<FieldError>,
+) -> Metadata {
+    let mut values = Vec::new();
+    for (index, item) in p.manifest.spec.metadata.iter().enumerate() {
+        let Some(name) = item.name.clone().filter(|n| !n.trim().is_empty()) else {
+            errors
+                .push(FieldError::missing(&format!("spec.metadata[{index}].name"), "every metadata item needs a name"));
+            continue;
+        };
+        let resolved = if let Some(reference) = item.secret_key_ref.as_ref().filter(|r| r.name.is_some()) {
+            let secret_name = reference.name.as_deref().unwrap_or_default();
+            secret_store(p, stores, &name)
+                .and_then(|store| {
+                    secrets::resolve_secret(store, &name, secret_name, reference.key.as_deref(), options.env)
+                })
+                .map(|value| (value, true))
+        } else if let Some(value) = &item.value {
+            Ok((value.0.clone(), false))
+        } else if let Some(var) = &item.env_ref {
+            secrets::resolve_env_ref(&name, var, options.env).map(|v| (v, false))
+        } else {
+            Ok((String::new(), false))
+        };
+        match resolved {
+            Ok((value, secret)) => values.push(MetadataValue { name, value, secret }),
+            Err(e) => errors.push(e),
+        }
+    }
+    Metadata::new(values)
+}
+
+/// The store named by `auth.secretStore`: the environment when unset, as in
+/// Dapr's self-hosted mode.
+fn secret_store(p: &Parsed, stores: &[(String, String)], field: &str) -> Result<SecretStoreKind, FieldError> {
+    let Some(store) = p.manifest.auth.secret_store.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(SecretStoreKind::Env);
+    };
+    match stores.iter().find(|(name, _)| name == store) {
+        Some((_, t)) if t == kinds::ENV_SECRET_STORE_TYPE => Ok(SecretStoreKind::Env),
+        Some((_, t)) => Err(FieldError {
+            kind: ConfigErrorKind::SecretUnresolved,
+            field: field.to_owned(),
+            message: format!("secret store {store:?} has type {t}, which bindery cannot read secrets from yet"),
+        }),
+        None => Err(FieldError {
+            kind: ConfigErrorKind::SecretUnresolved,
+            field: field.to_owned(),
+            message: format!("auth.secretStore names {store:?}, but no component has that name"),
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

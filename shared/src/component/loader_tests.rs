@@ -1,0 +1,201 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::component::ConfigErrorKind;
+
+fn fixtures(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/components").join(rel)
+}
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "GITHUB_WEBHOOK_SECRET" => Some("It's a Secret to Everybody".into()),
+        "TEST_REGION" => Some("eu-west-1".into()),
+        _ => None,
+    }
+}
+
+fn options() -> LoadOptions<'static> {
+    LoadOptions { namespace: None, app_id: None, env: &env }
+}
+
+fn errors(rel: &str) -> Vec<String> {
+    load(&fixtures(rel), &options()).unwrap_err().iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn tutorial_components_load_unchanged() {
+    let components = load(&fixtures("valid"), &options()).unwrap();
+    let cron = components.get("cron-binding").unwrap();
+    assert_eq!(cron.type_, "bindings.cron");
+    assert_eq!(cron.namespace.as_deref(), Some("default"));
+    assert_eq!(cron.metadata.get("schedule"), Some("*/5 * * * *"));
+    assert!(cron.directions.input && cron.directions.explicit && !cron.directions.output);
+    assert_eq!(cron.route, "/cron-binding");
+
+    let http = components.get("http-binding").unwrap();
+    assert!(http.directions.output && !http.directions.input);
+    assert_eq!(http.metadata.get("url"), Some("https://monitoring.example.com/webhooks"));
+}
+
+#[test]
+fn multi_document_files_with_routes_env_refs_and_secrets() {
+    let components = load(&fixtures("valid/inputs.yaml"), &options()).unwrap();
+    let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+    // The Configuration is not a Component; the state store is not bindery's
+    // but is kept, untyped, so that `validate` can list it.
+    assert_eq!(names, ["task-events", "github-webhook", "statestore"]);
+    let sqs = components.get("task-events").unwrap();
+    assert_eq!(sqs.route, "/events/tasks");
+    assert_eq!(sqs.metadata.get("region"), Some("eu-west-1"));
+    let hook = components.get("github-webhook").unwrap();
+    assert_eq!(hook.metadata.get("signatureSecret"), Some("It's a Secret to Everybody"));
+    assert!(!format!("{hook:?}").contains("Secret to Everybody"), "secrets never reach Debug output");
+}
+
+#[test]
+fn bad_schedule_names_file_component_and_field() {
+    let errors = errors("invalid/bad-schedule.yaml");
+    assert_eq!(errors.len(), 1);
+    let file = fixtures("invalid/bad-schedule.yaml");
+    assert!(
+        errors[0].starts_with(&format!(
+            "{}: component \"nightly\" (bindings.cron/v1): field \"schedule\": invalid schedule format \"0 0 * * 7\": ",
+            file.display()
+        )),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let all = load(&fixtures("invalid/many-problems.yaml"), &options()).unwrap_err();
+    let text: Vec<String> = all.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+    assert!(
+        has(
+            "component \"no-queue\" (bindings.aws.sqs/v1): field \"direction\": expected \"input\", \"output\" or \"input, output\", got \"inptu\""
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        has(
+            "component \"mystery\" (bindings.kafka/v1): field \"spec.type\": \"bindings.kafka\" is not supported; supported types: bindings.cron,"
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        has(
+            "component \"hook\" (bindings.http/v1): field \"signatureScheme\": a webhook binding must say how requests are verified"
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        has(
+            "component \"secretive\" (bindings.http/v1): field \"signatureSecret\": secret \"NOT_SET_ANYWHERE\" is not set in the environment"
+        ),
+        "{text:#?}"
+    );
+    assert_eq!(all.iter().filter(|e| e.kind == ConfigErrorKind::UnknownType).count(), 1);
+    assert_eq!(all.iter().filter(|e| e.kind == ConfigErrorKind::SecretUnresolved).count(), 1);
+}
+
+#[test]
+fn yaml_syntax_errors_name_the_file_and_line() {
+    let errors = errors("invalid/syntax.yaml");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with(&fixtures("invalid/syntax.yaml").display().to_string()), "{}", errors[0]);
+    assert!(errors[0].contains("line 6"), "{}", errors[0]);
+}
+
+#[test]
+fn missing_path_is_an_io_error() {
+    let errors = load(&fixtures("nowhere"), &options()).unwrap_err();
+    assert_eq!(errors.0[0].kind, ConfigErrorKind::Io);
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bindery-loader-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const CRON: &str = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  type: bindings.cron\n  version: v1\n  metadata:\n  - name: schedule\n    value: \"@every 1m\"\n{scopes}";
+
+fn cron(name: &str, ns: &str, scopes: &str) -> String {
+    CRON.replace("{name}", name).replace("{ns}", ns).replace("{scopes}", scopes)
+}
+
+#[test]
+fn namespace_and_scopes_filter_like_dapr() {
+    let dir = temp_dir("filter");
+    write(&dir, "a.yaml", &cron("in-ns", "prod", ""));
+    write(&dir, "b.yaml", &cron("other-ns", "dev", ""));
+    write(&dir, "c.yml", &cron("scoped-to-me", "prod", "scopes:\n- orders\n"));
+    write(&dir, "d.yaml", &cron("scoped-to-other", "prod", "scopes:\n- billing\n"));
+    write(&dir, "notes.txt", "not yaml");
+    let opts = LoadOptions { namespace: Some("prod".into()), app_id: Some("orders".into()), env: &env };
+    let loaded = load(&dir, &opts).unwrap();
+    let names: Vec<&str> = loaded.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["in-ns", "scoped-to-me"]);
+    // Without NAMESPACE or an app id, everything loads.
+    assert_eq!(load(&dir, &options()).unwrap().len(), 4);
+}
+
+#[test]
+fn duplicate_names_are_a_conflict() {
+    let dir = temp_dir("dup");
+    write(&dir, "a.yaml", &cron("same", "x", ""));
+    write(&dir, "b.yaml", &cron("same", "x", ""));
+    let errors = load(&dir, &options()).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].kind, ConfigErrorKind::Conflict);
+    assert!(errors.0[0].to_string().contains("the name is already used by a component in"));
+}
+
+#[test]
+fn structural_problems_are_named() {
+    let dir = temp_dir("shape");
+    write(
+        &dir,
+        "a.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  namespace: x\nspec:\n  type: bindings.cron\n---\n\
+         apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: v2\nspec:\n  type: bindings.cron\n  version: v2\n  metadata:\n  - name: schedule\n    value: '@daily'\n---\n\
+         apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: odd\nspec:\n  type: bindings.cron\n  metadata:\n  - name: schedule\n    value: {a: 1}\n---\n\
+         apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: num\nspec:\n  type: bindings.aws.sqs\n  metadata:\n  - name: queueName\n    value: 5\n  - name: direction\n    value: output\n",
+    );
+    let errors = load(&dir, &options()).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(text[0].ends_with("field \"metadata.name\": every component needs a name"), "{}", text[0]);
+    assert!(text[1].contains("field \"spec.metadata[0].value\": invalid type: map"), "{}", text[1]);
+    assert!(
+        text[2].ends_with(
+            "component \"v2\" (bindings.cron/v2): field \"spec.version\": bindings.cron has version v1 only, got \"v2\""
+        ),
+        "{}",
+        text[2]
+    );
+}
+
+#[test]
+fn output_only_types_refuse_input() {
+    let dir = temp_dir("dir");
+    write(
+        &dir,
+        "a.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: files\nspec:\n  type: bindings.aws.s3\n  version: v1\n  metadata:\n  - name: bucket\n    value: b\n  - name: Direction\n    value: input\n",
+    );
+    let errors = load(&dir, &options()).unwrap_err();
+    assert!(
+        errors.0[0].to_string().ends_with("field \"direction\": bindings.aws.s3 has no input side"),
+        "{}",
+        errors.0[0]
+    );
+}

@@ -1,0 +1,18 @@
+//! Dapr Component YAML: load a directory or file (multi-document), resolve
+//! secrets, validate every component, and report every problem at once with
+//! the file, the component and the field named.
+
+mod direction;
+pub mod error;
+pub mod kinds;
+mod loader;
+pub mod metadata;
+mod model;
+mod secrets;
+
+pub use direction::{Directions, parse_direction};
+pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
+pub use loader::{Components, LoadOptions, load};
+pub use metadata::{Metadata, MetadataValue};
+pub use model::Component;
+pub use secrets::EnvLookup;

@@ -1,0 +1,116 @@
+//! Delivering a batch of SQS records: concurrently up to a bound, in order
+//! within a FIFO message group, and never past the deadline.
+//!
+//! The contract is Powertools' partial-batch one: every record ends either
+//! acknowledged or in the failure list, so nothing is dropped; on FIFO queues
+//! a group stops at its first failure and the rest of the group is reported
+//! failed without being delivered, while other groups go on.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use tokio::time::{Instant, timeout_at};
+
+use super::DeliveryError;
+use crate::input::BindingEvent;
+use crate::input::sqs::SqsRecord;
+
+/// How one record ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    Acked,
+    Failed(String),
+    /// FIFO: an earlier record of its group failed, so it was not delivered.
+    Skipped,
+    /// Not finished when the deadline came.
+    Unfinished,
+}
+
+/// What happened to a batch: outcomes in batch order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub outcomes: Vec<(String, RecordOutcome)>,
+}
+
+impl BatchReport {
+    /// The ids to report in `batchItemFailures`, in batch order.
+    pub fn failed_ids(&self) -> Vec<String> {
+        self.outcomes.iter().filter(|(_, o)| *o != RecordOutcome::Acked).map(|(id, _)| id.clone()).collect()
+    }
+
+    pub fn acked(&self) -> usize {
+        self.outcomes.iter().filter(|(_, o)| *o == RecordOutcome::Acked).count()
+    }
+}
+
+/// Delivers `records` with at most `limit` deliveries in flight, and stops
+/// at `deadline`: whatever has not finished by then is reported failed.
+pub async fn deliver_batch<F, Fut>(records: Vec<SqsRecord>, limit: usize, deadline: Instant, deliver: F) -> BatchReport
+where
+    F: Fn(BindingEvent) -> Fut,
+    Fut: Future<Output = Result<(), DeliveryError>>,
+{
+    let fifo = records.iter().any(|r| r.fifo);
+    let ids: Vec<String> = records.iter().map(|r| r.message_id.clone()).collect();
+    let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
+    let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
+
+    let run = stream::iter(lanes(records, fifo))
+        .map(|lane| {
+            let (deliver, set) = (&deliver, &set);
+            async move {
+                let mut group_failed = false;
+                for (i, record) in lane {
+                    if group_failed {
+                        set(i, RecordOutcome::Skipped);
+                        continue;
+                    }
+                    let result = match record.event {
+                        Err(e) => Err(e.message),
+                        Ok(event) => deliver(event).await.map_err(|e| e.message),
+                    };
+                    match result {
+                        Ok(()) => set(i, RecordOutcome::Acked),
+                        Err(reason) => {
+                            set(i, RecordOutcome::Failed(reason));
+                            group_failed = fifo;
+                        }
+                    }
+                }
+            }
+        })
+        .buffer_unordered(limit.max(1))
+        .for_each(|()| async {});
+    // On timeout the in-flight deliveries are dropped, which cancels them.
+    let _ = timeout_at(deadline, run).await;
+
+    BatchReport { outcomes: ids.into_iter().zip(outcomes.into_inner()).collect() }
+}
+
+/// Records grouped into lanes that run one record after another: one lane
+/// per record for standard queues, one per message group for FIFO queues
+/// (in order of first appearance; a FIFO record without a group runs alone).
+fn lanes(records: Vec<SqsRecord>, fifo: bool) -> Vec<Vec<(usize, SqsRecord)>> {
+    let mut lanes: Vec<Vec<(usize, SqsRecord)>> = Vec::new();
+    let mut group_lane: Vec<(String, usize)> = Vec::new();
+    for (i, record) in records.into_iter().enumerate() {
+        let group = if fifo { record.group_id.clone() } else { None };
+        match group {
+            Some(g) => match group_lane.iter().find(|(name, _)| *name == g) {
+                Some(&(_, lane)) => lanes[lane].push((i, record)),
+                None => {
+                    group_lane.push((g, lanes.len()));
+                    lanes.push(vec![(i, record)]);
+                }
+            },
+            None => lanes.push(vec![(i, record)]),
+        }
+    }
+    lanes
+}
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

@@ -1,0 +1,44 @@
+//! Why a delivery failed. Every kind means "not acknowledged": the source
+//! reports it failed so AWS delivers it again.
+
+use http::StatusCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryErrorKind {
+    /// The event cannot be expressed as an HTTP request (e.g. a metadata
+    /// value with control characters); retrying will not help.
+    InvalidEvent,
+    /// No connection to the app (refused, unreachable).
+    AppUnreachable,
+    /// The connection broke, or the response could not be read.
+    AppFailed,
+    /// The app answered with a status other than 2xx.
+    AppRejected(StatusCode),
+    /// The invocation deadline came first.
+    Timeout,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub kind: DeliveryErrorKind,
+    pub message: String,
+}
+
+impl DeliveryError {
+    pub fn new(kind: DeliveryErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// The `errorType` reported to Lambda.
+    pub fn error_type(&self) -> &'static str {
+        match self.kind {
+            DeliveryErrorKind::InvalidEvent => "Bindery.InvalidEvent",
+            DeliveryErrorKind::AppUnreachable => "Bindery.AppUnreachable",
+            DeliveryErrorKind::AppFailed => "Bindery.AppFailed",
+            DeliveryErrorKind::AppRejected(_) => "Bindery.AppRejected",
+            DeliveryErrorKind::Timeout => "Bindery.Timeout",
+        }
+    }
+}

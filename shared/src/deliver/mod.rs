@@ -1,0 +1,122 @@
+//! Delivery: a [`BindingEvent`] becomes `POST /<route>` on the app, and the
+//! answer becomes acknowledged or failed (any 2xx acknowledges).
+
+mod app;
+pub mod batch;
+mod error;
+mod request;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use http_body_util::BodyExt;
+use tokio::time::{Instant, timeout_at};
+
+pub use app::{App, AppBody, AppRequest, AppResponse, BoxError, InvalidAppUrl};
+pub use error::{DeliveryError, DeliveryErrorKind};
+pub use request::build_request;
+
+use crate::input::BindingEvent;
+
+/// How much of a 2xx response is read to keep the connection reusable;
+/// past this the connection is given up instead.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// Sends events for one binding to the app.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    app: App,
+    route: String,
+    api_token: Option<HeaderValue>,
+}
+
+impl Deliverer {
+    /// `route` is the binding's path (`/name`); `api_token` is `APP_API_TOKEN`.
+    pub fn new(app: App, route: impl Into<String>, api_token: Option<&str>) -> Result<Self, DeliveryError> {
+        let api_token = api_token
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let mut v = HeaderValue::try_from(t).map_err(|_| {
+                    DeliveryError::new(DeliveryErrorKind::InvalidEvent, "APP_API_TOKEN cannot be an HTTP header value")
+                })?;
+                v.set_sensitive(true);
+                Ok::<_, DeliveryError>(v)
+            })
+            .transpose()?;
+        Ok(Self { app, route: route.into(), api_token })
+    }
+
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Sends the event and returns the app's response, whatever its status.
+    pub async fn send(&self, event: BindingEvent, deadline: Instant) -> Result<AppResponse, DeliveryError> {
+        let request = build_request(&self.route, event, self.api_token.as_ref())?;
+        match timeout_at(deadline, self.app.call(request)).await {
+            Err(_) => Err(timed_out()),
+            Ok(Err(e)) => Err(classify(&*e)),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    /// Sends the event and succeeds only on a 2xx whose body arrives whole,
+    /// as daprd reads the whole response before it acknowledges.
+    pub async fn deliver(&self, event: BindingEvent, deadline: Instant) -> Result<(), DeliveryError> {
+        let response = self.send(event, deadline).await?;
+        let status = response.status();
+        let body = response.into_body();
+        if !status.is_success() {
+            return Err(DeliveryError::new(
+                DeliveryErrorKind::AppRejected(status),
+                format!("the app answered {status}"),
+            ));
+        }
+        match timeout_at(deadline, drain(body)).await {
+            Err(_) => Err(timed_out()),
+            Ok(Err(e)) => Err(DeliveryError::new(
+                DeliveryErrorKind::AppFailed,
+                format!("the app answered {status} but its response broke off: {e}"),
+            )),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+}
+
+async fn drain(mut body: AppBody) -> Result<(), BoxError> {
+    let mut read = 0;
+    while let Some(frame) = body.frame().await {
+        read += frame?.data_ref().map_or(0, Bytes::len);
+        if read > DRAIN_LIMIT {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn timed_out() -> DeliveryError {
+    DeliveryError::new(DeliveryErrorKind::Timeout, "no answer from the app before the invocation deadline")
+}
+
+/// Connection errors mean the app is not there; anything later, that it failed.
+fn classify(error: &(dyn std::error::Error + 'static)) -> DeliveryError {
+    let unreachable = error
+        .downcast_ref::<hyper_util::client::legacy::Error>()
+        .is_some_and(hyper_util::client::legacy::Error::is_connect);
+    let kind = if unreachable { DeliveryErrorKind::AppUnreachable } else { DeliveryErrorKind::AppFailed };
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    DeliveryError::new(kind, message)
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,113 @@
+//! The Deliverer against both targets: an in-process router and a real HTTP
+//! app on loopback.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes as AxumBytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::*;
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(5)
+}
+
+fn event(body: &'static str) -> BindingEvent {
+    BindingEvent {
+        data: Bytes::from_static(body.as_bytes()),
+        metadata: vec![("messageId".into(), "m-1".into())],
+        traceparent: None,
+    }
+}
+
+type Seen = mpsc::UnboundedSender<(HeaderMap, AxumBytes)>;
+
+/// An app whose `/orders` answers by what the body asks for.
+fn app(seen: Seen) -> Router {
+    async fn handler(State(seen): State<Seen>, headers: HeaderMap, body: AxumBytes) -> StatusCode {
+        let _ = seen.send((headers, body.clone()));
+        match &body[..] {
+            b"fail" => StatusCode::INTERNAL_SERVER_ERROR,
+            b"slow" => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                StatusCode::OK
+            }
+            _ => StatusCode::NO_CONTENT,
+        }
+    }
+    Router::new().route("/orders", post(handler)).route("/base/orders", post(handler)).with_state(seen)
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn in_process_router_receives_the_event() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let d = Deliverer::new(App::in_process(app(tx)), "/orders", Some("tok")).unwrap();
+    d.deliver(event("{\"id\":1}"), soon()).await.unwrap();
+    let (headers, body) = rx.recv().await.unwrap();
+    assert_eq!(&body[..], b"{\"id\":1}");
+    assert_eq!(headers["messageid"], "m-1");
+    assert_eq!(headers["dapr-api-token"], "tok");
+    assert_eq!(headers["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn http_app_acks_2xx_and_rejects_500() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let url = serve(app(tx)).await;
+    let d = Deliverer::new(App::http(&url).unwrap(), "/orders", None).unwrap();
+    d.deliver(event("ok"), soon()).await.unwrap();
+    let err = d.deliver(event("fail"), soon()).await.unwrap_err();
+    assert_eq!(err.kind, DeliveryErrorKind::AppRejected(http::StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(rx.recv().await.unwrap().1, "ok");
+    assert!(rx.recv().await.unwrap().0.get("dapr-api-token").is_none());
+}
+
+#[tokio::test]
+async fn http_app_base_path_prefixes_the_route() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let url = serve(app(tx)).await;
+    let d = Deliverer::new(App::http(&format!("{url}/base/")).unwrap(), "/orders", None).unwrap();
+    d.deliver(event("ok"), soon()).await.unwrap();
+    assert_eq!(rx.recv().await.unwrap().1, "ok");
+}
+
+#[tokio::test]
+async fn app_down_is_unreachable() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let d = Deliverer::new(App::http(&format!("http://127.0.0.1:{port}")).unwrap(), "/orders", None).unwrap();
+    let err = d.deliver(event("ok"), soon()).await.unwrap_err();
+    assert_eq!(err.kind, DeliveryErrorKind::AppUnreachable, "{err}");
+    assert_eq!(err.error_type(), "Bindery.AppUnreachable");
+}
+
+#[tokio::test]
+async fn slow_app_times_out_at_the_deadline() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let url = serve(app(tx)).await;
+    let d = Deliverer::new(App::http(&url).unwrap(), "/orders", None).unwrap();
+    let started = Instant::now();
+    let err = d.deliver(event("slow"), Instant::now() + Duration::from_millis(200)).await.unwrap_err();
+    assert_eq!(err.kind, DeliveryErrorKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn api_token_must_be_a_header_value() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    assert!(Deliverer::new(App::in_process(app(tx)), "/orders", Some("bad\ntoken")).is_err());
+}

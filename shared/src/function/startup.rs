@@ -1,0 +1,31 @@
+//! Reporting a failed init: logged, and posted to the Runtime API's
+//! `/init/error` so the reason shows in the invoke result, not only in logs.
+
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tracing::error;
+
+use super::StartupError;
+
+const ERROR_TYPE: &str = "Bindery.ConfigError";
+
+/// Logs `error`, reports it to Lambda, and returns it for `main` to exit with.
+pub(crate) async fn fail(function: &str, error: StartupError) -> lambda_runtime::Error {
+    error!(function, error = %error.0, "cannot start");
+    if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
+        let body = serde_json::json!({ "errorType": ERROR_TYPE, "errorMessage": error.0 }).to_string();
+        let uri = format!("http://{api}/2018-06-01/runtime/init/error");
+        let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let request = http::Request::post(uri)
+            .header("Lambda-Runtime-Function-Error-Type", ERROR_TYPE)
+            .header("content-type", "application/json")
+            .body(Full::from(body));
+        if let Ok(request) = request
+            && let Ok(response) = client.request(request).await
+        {
+            let _ = response.into_body().collect().await;
+        }
+    }
+    Box::new(error)
+}

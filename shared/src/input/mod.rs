@@ -1,0 +1,41 @@
+//! One module per event source. Each turns an AWS event into
+//! [`BindingEvent`]s: pure functions, no I/O, fed by fixtures in tests.
+
+use bytes::Bytes;
+
+pub mod schedule;
+pub mod sqs;
+pub mod trace;
+pub mod webhook;
+
+/// What the app receives, before it becomes `POST /<route>`: the raw data and
+/// the binding metadata that become headers (Dapr's `ReadResponse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BindingEvent {
+    /// The body, verbatim: empty for schedules, the message body for SQS.
+    pub data: Bytes,
+    /// Metadata items in order; keys as the source names them (they are
+    /// lower-cased on delivery). A key may repeat.
+    pub metadata: Vec<(String, String)>,
+    /// A W3C `traceparent` to send with the event, when a trace is active.
+    pub traceparent: Option<String>,
+}
+
+impl BindingEvent {
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// An event that cannot be turned into a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}

@@ -1,0 +1,164 @@
+//! EventBridge schedules: Scheduler invocations and legacy scheduled-rule
+//! events become the cron binding's empty-body event.
+//!
+//! Dapr's cron binding sends `timeZone` and `readTimeUTC`; bindery adds what
+//! the schedule itself says, when it says it: `scheduledTime`, `attempt`,
+//! `scheduleArn`, `executionId` (reference/lambda-anchors.md §6.3).
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use serde_json::Value;
+
+use super::{BindingEvent, InputError};
+
+const LEGACY_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// The event for one schedule invocation.
+///
+/// `payload` is whatever Lambda received: a legacy rule's envelope, or the
+/// Scheduler target's `Input` (any JSON). `time_zone` is the schedule's zone
+/// (`CRON_TZ=`), `UTC` when it has none: Lambda's local time.
+pub fn schedule_event(
+    payload: &Value,
+    binding: &str,
+    time_zone: &str,
+    now: DateTime<Utc>,
+) -> Result<BindingEvent, InputError> {
+    let mut metadata =
+        vec![("timeZone".to_owned(), time_zone.to_owned()), ("readTimeUTC".to_owned(), go_utc_string(now))];
+    if payload.get("detail-type").and_then(Value::as_str) == Some(LEGACY_DETAIL_TYPE) {
+        legacy_rule(payload, &mut metadata)?;
+    } else if let Some(input) = payload.as_object() {
+        if let Some(named) = input.get("binding").and_then(Value::as_str)
+            && named != binding
+        {
+            return Err(InputError::new(format!(
+                "the schedule's input names binding {named:?}, but this function serves {binding:?}"
+            )));
+        }
+        for key in ["scheduledTime", "attempt", "scheduleArn", "executionId"] {
+            if let Some(value) = input.get(key).and_then(text) {
+                metadata.push((key.to_owned(), value));
+            }
+        }
+    }
+    Ok(BindingEvent { data: Default::default(), metadata, traceparent: None })
+}
+
+fn legacy_rule(payload: &Value, metadata: &mut Vec<(String, String)>) -> Result<(), InputError> {
+    let event: EventBridgeEvent<Value> = serde_json::from_value(payload.clone())
+        .map_err(|e| InputError::new(format!("malformed scheduled-rule event: {e}")))?;
+    if let Some(time) = event.time {
+        metadata.push(("scheduledTime".into(), time.to_rfc3339_opts(SecondsFormat::AutoSi, true)));
+    }
+    if let Some(arn) = event.resources.as_ref().and_then(|r| r.first()) {
+        metadata.push(("scheduleArn".into(), arn.clone()));
+    }
+    if let Some(id) = event.id {
+        metadata.push(("executionId".into(), id));
+    }
+    Ok(())
+}
+
+/// A string or number as text; Scheduler substitutes `<aws.scheduler.attempt-number>`
+/// as written, so `"attempt": 1` and `"attempt": "1"` both occur.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Go's `time.Now().UTC().String()`, which is what Dapr sends as `readTimeUTC`:
+/// `2026-08-21 20:12:09.123456789 +0000 UTC`, trailing zeros of the fraction dropped.
+pub fn go_utc_string(t: DateTime<Utc>) -> String {
+    let base = t.format("%Y-%m-%d %H:%M:%S");
+    let nanos = t.nanosecond() % 1_000_000_000;
+    if nanos == 0 {
+        format!("{base} +0000 UTC")
+    } else {
+        let fraction = format!("{nanos:09}");
+        format!("{base}.{} +0000 UTC", fraction.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 8, 21, 20, 12, 9).unwrap() + chrono::Duration::nanoseconds(123_456_789)
+    }
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn go_time_format() {
+        assert_eq!(go_utc_string(now()), "2026-08-21 20:12:09.123456789 +0000 UTC");
+        let whole = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(go_utc_string(whole), "2026-01-02 03:04:05 +0000 UTC");
+        assert_eq!(go_utc_string(whole + chrono::Duration::milliseconds(500)), "2026-01-02 03:04:05.5 +0000 UTC");
+    }
+
+    #[test]
+    fn legacy_scheduled_rule() {
+        let event = schedule_event(&fixture("eventbridge-scheduled-event.json"), "cron-binding", "UTC", now()).unwrap();
+        assert!(event.data.is_empty());
+        assert_eq!(
+            event.metadata,
+            vec![
+                ("timeZone".to_owned(), "UTC".to_owned()),
+                ("readTimeUTC".to_owned(), "2026-08-21 20:12:09.123456789 +0000 UTC".to_owned()),
+                ("scheduledTime".to_owned(), "2015-10-08T16:53:06Z".to_owned()),
+                ("scheduleArn".to_owned(), "arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule".to_owned()),
+                ("executionId".to_owned(), "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn scheduler_input_with_context_attributes() {
+        let event =
+            schedule_event(&fixture("scheduler-input.json"), "cron-binding", "America/New_York", now()).unwrap();
+        assert_eq!(event.metadata("timeZone"), Some("America/New_York"));
+        assert_eq!(event.metadata("scheduledTime"), Some("2026-03-22T18:59:00Z"));
+        assert_eq!(event.metadata("attempt"), Some("2"));
+        assert_eq!(
+            event.metadata("scheduleArn"),
+            Some("arn:aws:scheduler:us-east-1:123456789012:schedule/default/cron-binding")
+        );
+        assert_eq!(event.metadata("executionId"), Some("d1c4e3d8-8e1b-4c63-9a52-6f1f0c9b2f3e"));
+    }
+
+    #[test]
+    fn any_json_input_is_accepted() {
+        for payload in
+            [Value::Null, serde_json::json!("tick"), serde_json::json!({"job": "cleanup"}), serde_json::json!([1, 2])]
+        {
+            let event = schedule_event(&payload, "b", "UTC", now()).unwrap();
+            assert_eq!(event.metadata.len(), 2, "{payload}");
+        }
+        let numeric = schedule_event(&serde_json::json!({"attempt": 3}), "b", "UTC", now()).unwrap();
+        assert_eq!(numeric.metadata("attempt"), Some("3"));
+    }
+
+    #[test]
+    fn input_for_another_binding_is_refused() {
+        let err = schedule_event(&serde_json::json!({"binding": "other"}), "cron-binding", "UTC", now()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the schedule's input names binding \"other\", but this function serves \"cron-binding\""
+        );
+    }
+
+    #[test]
+    fn malformed_legacy_event_is_an_error() {
+        let payload = serde_json::json!({"detail-type": "Scheduled Event", "time": "not a time"});
+        assert!(schedule_event(&payload, "b", "UTC", now()).is_err());
+    }
+}

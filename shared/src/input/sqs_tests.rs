@@ -1,0 +1,87 @@
+use super::*;
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn records(name: &str) -> Vec<SqsRecord> {
+    let payload: SqsBatchPayload = serde_json::from_str(&fixture(name)).unwrap();
+    payload.records.iter().map(|r| parse_record(r).unwrap()).collect()
+}
+
+#[test]
+fn fixtures_round_trip_through_the_aws_types() {
+    for name in ["sqs-standard.json", "sqs-fifo.json"] {
+        let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_str(&fixture(name)).unwrap();
+        let again: aws_lambda_events::sqs::SqsEvent =
+            serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+        assert_eq!(event, again, "{name}");
+    }
+}
+
+#[test]
+fn standard_record_metadata() {
+    let recs = records("sqs-standard.json");
+    assert_eq!(recs.len(), 2);
+    let first = &recs[0];
+    assert!(!first.fifo);
+    assert_eq!(first.message_id, "059f36b4-87a3-44ab-83d2-661975830a7d");
+    let event = first.event.as_ref().unwrap();
+    assert_eq!(&event.data[..], br#"{"taskId": 42, "status": "done"}"#);
+    assert_eq!(
+        event.metadata,
+        [
+            ("messageId", "059f36b4-87a3-44ab-83d2-661975830a7d"),
+            ("approximateReceiveCount", "1"),
+            ("sentTimestamp", "1545082649183"),
+            ("attr-checksum", "MTEwMA=="),
+            ("attr-priority", "7"),
+            ("attr-tenant", "acme"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+    assert_eq!(event.traceparent.as_deref(), Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
+    // The receipt handle is a credential for deleting the message: never forwarded.
+    assert!(event.metadata.iter().all(|(k, v)| !k.contains("receipt") && !v.starts_with("AQEB")));
+}
+
+#[test]
+fn fifo_record_metadata() {
+    let recs = records("sqs-fifo.json");
+    assert!(recs.iter().all(|r| r.fifo));
+    assert_eq!(
+        recs.iter().map(|r| r.group_id.as_deref().unwrap()).collect::<Vec<_>>(),
+        ["order-1", "order-1", "order-2"]
+    );
+    let event = recs[0].event.as_ref().unwrap();
+    assert_eq!(event.metadata("messageGroupId"), Some("order-1"));
+    assert_eq!(event.metadata("sequenceNumber"), Some("18849496460467696128"));
+    assert_eq!(
+        event.metadata("messageDeduplicationId"),
+        Some("1eea03c3f7e782c7bdc2f2a917f40389314733ff39f5ab16219580c0109ade98")
+    );
+}
+
+#[test]
+fn malformed_record_is_failed_alone() {
+    let raw = r#"{"Records":[{"messageId":"bad-1","body":12,"attributes":"nope"},{"messageId":"ok-1","body":"x"}]}"#;
+    let payload: SqsBatchPayload = serde_json::from_str(raw).unwrap();
+    let recs: Vec<SqsRecord> = payload.records.iter().map(|r| parse_record(r).unwrap()).collect();
+    assert_eq!(recs[0].message_id, "bad-1");
+    assert!(recs[0].event.as_ref().unwrap_err().message.starts_with("malformed SQS record: "));
+    assert_eq!(&recs[1].event.as_ref().unwrap().data[..], b"x");
+}
+
+#[test]
+fn record_without_id_cannot_be_reported() {
+    for raw in [r#"{"body":"x"}"#, r#"{"messageId":""}"#, r#"[1,2]"#, r#""text""#] {
+        let value: Box<RawValue> = serde_json::from_str(raw).unwrap();
+        assert!(parse_record(&value).is_err(), "{raw}");
+    }
+}
+
+#[test]
+fn missing_body_is_empty() {
+    let value: Box<RawValue> = serde_json::from_str(r#"{"messageId":"m"}"#).unwrap();
+    assert!(parse_record(&value).unwrap().event.unwrap().data.is_empty());
+}

@@ -1,0 +1,167 @@
+//! API Gateway (REST v1, HTTP API v2) and Function URL requests become the
+//! webhook binding's event, once their proof of origin is verified.
+//!
+//! `lambda_http` parses the three event shapes into an `http::Request` (and
+//! decodes base64 bodies); this module only decides what the app sees.
+
+use bytes::Bytes;
+use http::HeaderName;
+use http::request::Parts;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+
+use super::BindingEvent;
+use super::trace::{traceparent_from_xray, valid_traceparent};
+
+pub mod verify;
+
+pub use verify::{Rejection, WebhookAuth};
+
+/// Request headers never passed to the app: hop-by-hop ones, the body's
+/// framing (the app's `Content-Type` is Dapr's fixed one), and credentials.
+const WITHHELD: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    "cookie",
+    "x-api-key",
+    "traceparent",
+    "tracestate",
+];
+
+/// The event for one verified webhook request.
+///
+/// Metadata: the request's headers (lower-cased, less [`WITHHELD`] and the
+/// scheme's `credential_headers`), then `method`, `path`, `query`,
+/// `sourceIp`, `requestId`. `lambda_trace` is the invocation's X-Ray id,
+/// used when the caller sent no `traceparent`.
+pub fn webhook_event(
+    parts: &Parts,
+    body: Bytes,
+    credential_headers: &[HeaderName],
+    lambda_trace: Option<&str>,
+) -> BindingEvent {
+    let mut metadata = Vec::with_capacity(parts.headers.len() + 5);
+    for (name, value) in &parts.headers {
+        let key = name.as_str();
+        if WITHHELD.contains(&key) || key.starts_with("proxy-") || credential_headers.contains(name) {
+            continue;
+        }
+        metadata.push((key.to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+    }
+    metadata.push(("method".into(), parts.method.as_str().to_owned()));
+    metadata.push(("path".into(), parts.uri.path().to_owned()));
+    if let Some(query) = parts.uri.query().filter(|q| !q.is_empty()) {
+        metadata.push(("query".into(), query.to_owned()));
+    }
+    let (source_ip, request_id) = context_ids(parts);
+    if let Some(ip) = source_ip {
+        metadata.push(("sourceIp".into(), ip));
+    }
+    if let Some(id) = request_id {
+        metadata.push(("requestId".into(), id));
+    }
+    let traceparent = parts
+        .headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_traceparent(v))
+        .map(str::to_owned)
+        .or_else(|| lambda_trace.and_then(traceparent_from_xray));
+    BindingEvent { data: body, metadata, traceparent }
+}
+
+fn context_ids(parts: &Parts) -> (Option<String>, Option<String>) {
+    match parts.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => (ctx.http.source_ip.clone(), ctx.request_id.clone()),
+        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), ctx.request_id.clone()),
+        _ => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str) -> (Parts, Bytes) {
+        let text = std::fs::read_to_string(format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let (parts, body) = lambda_http::request::from_str(&text).unwrap().into_parts();
+        let body = match body {
+            lambda_http::Body::Empty => Bytes::new(),
+            lambda_http::Body::Text(s) => Bytes::from(s),
+            lambda_http::Body::Binary(b) => Bytes::from(b),
+            _ => unreachable!(),
+        };
+        (parts, body)
+    }
+
+    #[test]
+    fn http_api_v2_with_base64_body() {
+        let (parts, body) = request("apigw-v2-http-api.json");
+        let event = webhook_event(&parts, body, &[], None);
+        assert_eq!(&event.data[..], b"Hello, World!");
+        assert_eq!(event.metadata("x-github-event"), Some("push"));
+        assert_eq!(event.metadata("method"), Some("POST"));
+        assert_eq!(event.metadata("path"), Some("/github-webhook"));
+        assert_eq!(event.metadata("query"), Some("delivery=1&retry=false"));
+        assert_eq!(event.metadata("sourceIp"), Some("192.30.252.44"));
+        assert_eq!(event.metadata("requestId"), Some("JKJaXmPLvHcESHA="));
+        assert_eq!(event.metadata("cookie"), None);
+        assert_eq!(event.metadata("host"), None);
+    }
+
+    #[test]
+    fn rest_api_v1() {
+        let (parts, body) = request("apigw-v1-rest-api.json");
+        let event = webhook_event(&parts, body, &[], None);
+        assert_eq!(&event.data[..], b"Hello, World!");
+        assert_eq!(event.metadata("x-hub-signature-256").map(|s| &s[..7]), Some("sha256="));
+        assert_eq!(event.metadata("sourceIp"), Some("192.30.252.44"));
+        assert_eq!(event.metadata("requestId"), Some("77375676-xmpl-4b79-853a-f982474efe18"));
+        assert_eq!(event.metadata("query"), Some("delivery=1"));
+    }
+
+    #[test]
+    fn function_url() {
+        let (parts, body) = request("function-url.json");
+        let event = webhook_event(
+            &parts,
+            body,
+            &[],
+            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+        );
+        assert_eq!(&event.data[..], br#"{"id":"evt_test_webhook","object":"event"}"#);
+        assert!(event.metadata("stripe-signature").is_some());
+        assert_eq!(event.metadata("sourceIp"), Some("3.18.12.63"));
+        assert_eq!(event.metadata("query"), None);
+        assert_eq!(event.traceparent.as_deref(), Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
+    }
+
+    #[test]
+    fn credentials_are_withheld() {
+        let (mut parts, body) = request("function-url.json");
+        parts.headers.insert("authorization", "Bearer t0ken".parse().unwrap());
+        parts.headers.insert("x-webhook-token", "t0ken".parse().unwrap());
+        let event = webhook_event(&parts, body, &[HeaderName::from_static("x-webhook-token")], None);
+        assert!(event.metadata.iter().all(|(_, v)| !v.contains("t0ken")));
+    }
+
+    #[test]
+    fn caller_traceparent_wins() {
+        let (mut parts, body) = request("function-url.json");
+        parts.headers.insert("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".parse().unwrap());
+        let event = webhook_event(
+            &parts,
+            body,
+            &[],
+            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+        );
+        assert_eq!(event.traceparent.as_deref(), Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    }
+}

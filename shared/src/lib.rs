@@ -1,0 +1,18 @@
+//! bindery: Dapr-style bindings for AWS Lambda.
+//!
+//! The input side turns AWS events (EventBridge schedules, SQS batches, API
+//! Gateway webhooks) into Dapr's input-binding call, `POST /<binding>` on the
+//! user's app. Everything here is pure translation plus small I/O edges; the
+//! function binaries in `functions/` only call [`function`].
+//!
+//! - [`component`]: load and validate Dapr Component YAML.
+//! - [`schedule`]: Dapr's cron grammar.
+//! - [`input`]: one module per event source, event in, [`input::BindingEvent`] out.
+//! - [`deliver`]: a [`input::BindingEvent`] becomes `POST /<route>` on the app.
+//! - [`function`]: the Lambda handlers, wired from the environment.
+
+pub mod component;
+pub mod deliver;
+pub mod function;
+pub mod input;
+pub mod schedule;

@@ -1,0 +1,26 @@
+//! End-to-end test harness for bindery: a Lambda Runtime API emulator
+//! ([`RuntimeApi`]), a spawner for the real release binaries ([`FunctionProcess`],
+//! [`release_bin`]) and a recording HTTP app ([`RecordingApp`]) — all on loopback.
+//!
+//! Project rule: test helpers talk to loopback only; [`loopback_only`] enforces it.
+
+mod app;
+mod function;
+mod runtime_api;
+mod server;
+
+pub use app::{Recorded, RecordingApp, Reply, unused_port};
+pub use function::{FunctionProcess, release_bin};
+pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi};
+
+/// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full
+/// URLs (`http://127.0.0.1:8080/x`) and bare authorities (`127.0.0.1:8080`).
+pub fn loopback_only(url: &str) {
+    let uri: http::Uri = url.parse().unwrap_or_else(|e| panic!("not a URL ({e}): {url:?}"));
+    let host = uri.host().unwrap_or_else(|| panic!("URL has no host: {url:?}"));
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    assert!(
+        matches!(host.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "::1"),
+        "test helpers must only talk to loopback (127.0.0.1, localhost, [::1]); refusing {url:?}"
+    );
+}
