@@ -105,3 +105,68 @@ fn components_path(env: EnvLookup<'_>) -> Result<PathBuf, StartupError> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn fixtures() -> String {
+        format!("{}/fixtures/components/valid", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn run(vars: &[(&str, &str)], expected_type: &str) -> Result<FunctionSetup, StartupError> {
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.entry("BINDERY_COMPONENTS".into()).or_insert_with(fixtures);
+        map.insert("GITHUB_WEBHOOK_SECRET".into(), "s".into());
+        map.insert("TEST_REGION".into(), "eu-west-1".into());
+        let env = move |name: &str| map.get(name).cloned();
+        setup("bindery-test", expected_type, &env, None)
+    }
+
+    #[test]
+    fn serves_the_named_input_binding() {
+        let s = run(&[("BINDERY_BINDING", "task-events"), ("APP_API_TOKEN", "t")], "bindings.aws.sqs").unwrap();
+        assert_eq!(s.deliverer.route(), "/events/tasks");
+        assert_eq!(s.deliverer.app().target(), DEFAULT_APP_URL);
+        assert_eq!(s.margin, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_serve() {
+        let err = |vars: &[(&str, &str)], t: &str| run(vars, t).unwrap_err().0;
+        assert!(err(&[], "bindings.cron").starts_with("BINDERY_BINDING is not set"));
+        assert!(
+            err(&[("BINDERY_BINDING", "nope")], "bindings.cron").contains("no component in")
+                && err(&[("BINDERY_BINDING", "nope")], "bindings.cron").contains("cron-binding")
+        );
+        assert!(
+            err(&[("BINDERY_BINDING", "cron-binding")], "bindings.aws.sqs")
+                .ends_with("component \"cron-binding\" is bindings.cron, but bindery-test serves bindings.aws.sqs")
+        );
+        assert!(err(&[("BINDERY_BINDING", "http-binding")], "bindings.http").contains("is not an input binding"));
+        assert!(
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", "https://x")], "bindings.cron")
+                .starts_with("BINDERY_APP_URL: ")
+        );
+        assert_eq!(
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_DEADLINE_MARGIN_MS", "soon")], "bindings.cron"),
+            "BINDERY_DEADLINE_MARGIN_MS must be a whole number from 0 to 60000, got \"soon\""
+        );
+        assert!(
+            err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], "bindings.cron")
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
+    fn falls_back_to_the_lambda_task_root() {
+        let root = format!("{}/fixtures/components", env!("CARGO_MANIFEST_DIR"));
+        let env = |name: &str| match name {
+            "LAMBDA_TASK_ROOT" => Some(root.replace("/components", "/missing")),
+            _ => None,
+        };
+        let err = components_path(&env).unwrap_err().0;
+        assert!(err.starts_with("no components found: set BINDERY_COMPONENTS (tried ./components, "), "{err}");
+    }
+}
