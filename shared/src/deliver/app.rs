@@ -1,14 +1,18 @@
-//! The app that receives events: one type, two targets.
+//! The app that receives events: one type, two targets, and itself a
+//! `tower::Service`.
 //!
 //! - in-process: a Rust app hands over its `axum::Router` (or any tower
 //!   service); requests never touch a socket;
 //! - HTTP: a pooled keep-alive client to `BINDERY_APP_URL`, for apps in any
-//!   language.
+//!   language. The request goes straight to hyper, with no boxing on the way:
+//!   this is the hot path of every delivery.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
 use http_body::Body;
@@ -29,13 +33,26 @@ pub type AppResponse = Response<AppBody>;
 /// Where deliveries go. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    service: BoxCloneSyncService<AppRequest, AppResponse, BoxError>,
-    target: Arc<str>,
+    target: Target,
+    description: Arc<str>,
+}
+
+#[derive(Clone)]
+enum Target {
+    Http(HttpTarget),
+    InProcess(BoxCloneSyncService<AppRequest, AppResponse, BoxError>),
+}
+
+#[derive(Clone)]
+struct HttpTarget {
+    client: Client<HttpConnector, Full<Bytes>>,
+    authority: Authority,
+    base: Arc<str>,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("target", &self.target).finish()
+        f.debug_struct("App").field("target", &self.description).finish()
     }
 }
 
@@ -65,7 +82,7 @@ impl App {
         let service = service
             .map_response(|response: Response<B>| response.map(|body| body.map_err(Into::into).boxed_unsync()))
             .map_err(Into::into);
-        Self { service: BoxCloneSyncService::new(service), target: "in-process".into() }
+        Self { target: Target::InProcess(BoxCloneSyncService::new(service)), description: "in-process".into() }
     }
 
     /// An app over HTTP at `url` (`http://host:port`, optionally with a base
@@ -80,44 +97,54 @@ impl App {
         if uri.query().is_some() {
             return Err(invalid("must not have a query string"));
         }
-        let base = uri.path().trim_end_matches('/').to_owned();
+        let base = uri.path().trim_end_matches('/').into();
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        let client: Client<HttpConnector, Full<Bytes>> =
-            Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector);
-        let target = HttpTarget { client, authority, base: base.into() };
-        Ok(Self {
-            service: BoxCloneSyncService::new(tower::service_fn(move |req| target.clone().send(req))),
-            target: url.into(),
-        })
+        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector);
+        Ok(Self { target: Target::Http(HttpTarget { client, authority, base }), description: url.into() })
     }
 
     /// A short description for logs: `in-process` or the URL.
     pub fn target(&self) -> &str {
-        &self.target
+        &self.description
     }
 
-    /// Sends one request. The request's URI is the path only (`/route`).
+    /// The URI a request for `path` (such as `/orders`) must carry: absolute
+    /// for an HTTP app, the path alone in-process. Computed once per binding.
+    pub fn uri_for(&self, path: &str) -> Result<Uri, http::Error> {
+        match &self.target {
+            Target::InProcess(_) => Ok(path.parse()?),
+            Target::Http(http) => {
+                let full: PathAndQuery = format!("{}{path}", http.base).parse()?;
+                Uri::builder().scheme(Scheme::HTTP).authority(http.authority.clone()).path_and_query(full).build()
+            }
+        }
+    }
+
+    /// Sends one request whose URI came from [`App::uri_for`].
     pub async fn call(&self, request: AppRequest) -> Result<AppResponse, BoxError> {
-        self.service.clone().oneshot(request).await
+        match &self.target {
+            Target::Http(http) => {
+                let response = http.client.request(request).await?;
+                Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+            }
+            Target::InProcess(service) => service.clone().oneshot(request).await,
+        }
     }
 }
 
-#[derive(Clone)]
-struct HttpTarget {
-    client: Client<HttpConnector, Full<Bytes>>,
-    authority: Authority,
-    base: Arc<str>,
-}
+impl Service<AppRequest> for App {
+    type Response = AppResponse;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<AppResponse, BoxError>>;
 
-impl HttpTarget {
-    async fn send(self, mut request: AppRequest) -> Result<AppResponse, BoxError> {
-        let path = request.uri().path_and_query().map_or("/", PathAndQuery::as_str);
-        let full: PathAndQuery = format!("{}{path}", self.base).parse()?;
-        *request.uri_mut() =
-            Uri::builder().scheme(Scheme::HTTP).authority(self.authority.clone()).path_and_query(full).build()?;
-        let response = self.client.request(request).await?;
-        Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: AppRequest) -> Self::Future {
+        let app = self.clone();
+        Box::pin(async move { App::call(&app, request).await })
     }
 }
 
@@ -137,5 +164,15 @@ mod tests {
         ] {
             assert_eq!(App::http(url).unwrap_err().reason, reason, "{url}");
         }
+    }
+
+    #[test]
+    fn uris_are_absolute_for_http_and_paths_in_process() {
+        let http = App::http("http://127.0.0.1:8080/api/").unwrap();
+        assert_eq!(http.uri_for("/orders").unwrap(), "http://127.0.0.1:8080/api/orders");
+        let local = App::in_process(tower::service_fn(|_: AppRequest| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::new())))
+        }));
+        assert_eq!(local.uri_for("/orders").unwrap(), "/orders");
     }
 }

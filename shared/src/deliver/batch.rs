@@ -4,7 +4,9 @@
 //! The contract is Powertools' partial-batch one: every record ends either
 //! acknowledged or in the failure list, so nothing is dropped; on FIFO queues
 //! a group stops at its first failure and the rest of the group is reported
-//! failed without being delivered, while other groups go on.
+//! failed without being delivered, while other groups go on. A FIFO record
+//! whose group cannot be read could belong to any group, so nothing after it
+//! in the batch is delivered.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -15,7 +17,7 @@ use tokio::time::{Instant, timeout_at};
 
 use super::DeliveryError;
 use crate::input::BindingEvent;
-use crate::input::sqs::SqsRecord;
+use crate::input::sqs::{Group, SqsRecord};
 
 /// How one record ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +48,14 @@ impl BatchReport {
 }
 
 /// Delivers `records` with at most `limit` deliveries in flight, and stops
-/// at `deadline`: whatever has not finished by then is reported failed.
-pub async fn deliver_batch<F, Fut>(records: Vec<SqsRecord>, limit: usize, deadline: Instant, deliver: F) -> BatchReport
+/// at `deadline`: whatever has not finished by then is reported failed, so
+/// `deliver` itself needs no timer.
+pub async fn deliver_batch<F, Fut>(
+    mut records: Vec<SqsRecord>,
+    limit: usize,
+    deadline: Instant,
+    deliver: F,
+) -> BatchReport
 where
     F: Fn(BindingEvent) -> Fut,
     Fut: Future<Output = Result<(), DeliveryError>>,
@@ -56,6 +64,13 @@ where
     let ids: Vec<String> = records.iter().map(|r| r.message_id.clone()).collect();
     let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
+
+    if let Some(barrier) = records.iter().position(|r| fifo && r.group == Group::Unknown) {
+        for (offset, record) in records.split_off(barrier).into_iter().enumerate() {
+            let reason = record.event.err().map(|e| e.message);
+            set(barrier + offset, reason.filter(|_| offset == 0).map_or(RecordOutcome::Skipped, RecordOutcome::Failed));
+        }
+    }
 
     let run = stream::iter(lanes(records, fifo))
         .map(|lane| {
@@ -96,7 +111,10 @@ fn lanes(records: Vec<SqsRecord>, fifo: bool) -> Vec<Vec<(usize, SqsRecord)>> {
     let mut lanes: Vec<Vec<(usize, SqsRecord)>> = Vec::new();
     let mut group_lane: Vec<(String, usize)> = Vec::new();
     for (i, record) in records.into_iter().enumerate() {
-        let group = if fifo { record.group_id.clone() } else { None };
+        let group = match &record.group {
+            Group::Id(g) if fifo => Some(g.clone()),
+            _ => None,
+        };
         match group {
             Some(g) => match group_lane.iter().find(|(name, _)| *name == g) {
                 Some(&(_, lane)) => lanes[lane].push((i, record)),

@@ -10,7 +10,7 @@ use crate::input::InputError;
 fn record(id: &str, group: Option<&str>, fifo: bool, body: &str) -> SqsRecord {
     SqsRecord {
         message_id: id.to_owned(),
-        group_id: group.map(str::to_owned),
+        group: group.map_or(crate::input::sqs::Group::None, |g| crate::input::sqs::Group::Id(g.to_owned())),
         fifo,
         event: Ok(BindingEvent { data: Bytes::from(body.to_owned()), ..Default::default() }),
     }
@@ -138,6 +138,29 @@ async fn malformed_records_fail_without_delivery() {
     .await;
     assert_eq!(report.failed_ids(), ["bad", "after"]);
     assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test]
+async fn a_fifo_record_of_unknown_group_stops_the_rest_of_the_batch() {
+    let mut lost = record("x", None, true, "");
+    lost.group = crate::input::sqs::Group::Unknown;
+    lost.event = Err(InputError::new("malformed SQS record: attributes"));
+    let records = vec![
+        record("a1", Some("a"), true, "ok"),
+        lost,
+        record("a2", Some("a"), true, "ok"),
+        record("b1", Some("b"), true, "ok"),
+    ];
+    let delivered = RefCell::new(Vec::new());
+    let report = deliver_batch(records, 10, far(), |e| {
+        delivered.borrow_mut().push(e.data.clone());
+        async { Ok(()) }
+    })
+    .await;
+    assert_eq!(report.failed_ids(), ["x", "a2", "b1"]);
+    assert_eq!(report.outcomes[1].1, RecordOutcome::Failed("malformed SQS record: attributes".into()));
+    assert_eq!(report.outcomes[2].1, RecordOutcome::Skipped);
+    assert_eq!(delivered.borrow().len(), 1);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod error;
 mod request;
 
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderValue, Uri};
 use http_body_util::BodyExt;
 use tokio::time::{Instant, timeout_at};
 
@@ -26,6 +26,8 @@ const DRAIN_LIMIT: usize = 1 << 20;
 pub struct Deliverer {
     app: App,
     route: String,
+    /// The app's URI for the route, computed once.
+    uri: Uri,
     api_token: Option<HeaderValue>,
 }
 
@@ -42,7 +44,11 @@ impl Deliverer {
                 Ok::<_, DeliveryError>(v)
             })
             .transpose()?;
-        Ok(Self { app, route: route.into(), api_token })
+        let route = route.into();
+        let uri = app.uri_for(&route).map_err(|_| {
+            DeliveryError::new(DeliveryErrorKind::InvalidEvent, format!("route {route:?} is not a URL path"))
+        })?;
+        Ok(Self { app, route, uri, api_token })
     }
 
     pub fn route(&self) -> &str {
@@ -55,34 +61,37 @@ impl Deliverer {
 
     /// Sends the event and returns the app's response, whatever its status.
     pub async fn send(&self, event: BindingEvent, deadline: Instant) -> Result<AppResponse, DeliveryError> {
-        let request = build_request(&self.route, event, self.api_token.as_ref())?;
-        match timeout_at(deadline, self.app.call(request)).await {
-            Err(_) => Err(timed_out()),
-            Ok(Err(e)) => Err(classify(&*e)),
-            Ok(Ok(response)) => Ok(response),
-        }
+        timeout_at(deadline, self.send_now(event)).await.unwrap_or_else(|_| Err(timed_out()))
     }
 
     /// Sends the event and succeeds only on a 2xx whose body arrives whole,
     /// as daprd reads the whole response before it acknowledges.
     pub async fn deliver(&self, event: BindingEvent, deadline: Instant) -> Result<(), DeliveryError> {
-        let response = self.send(event, deadline).await?;
+        timeout_at(deadline, self.deliver_untimed(event)).await.unwrap_or_else(|_| Err(timed_out()))
+    }
+
+    /// [`Deliverer::deliver`] without a deadline of its own, for callers that
+    /// bound many deliveries by one (a batch), so each needs no timer.
+    pub async fn deliver_untimed(&self, event: BindingEvent) -> Result<(), DeliveryError> {
+        let response = self.send_now(event).await?;
         let status = response.status();
-        let body = response.into_body();
         if !status.is_success() {
             return Err(DeliveryError::new(
                 DeliveryErrorKind::AppRejected(status),
                 format!("the app answered {status}"),
             ));
         }
-        match timeout_at(deadline, drain(body)).await {
-            Err(_) => Err(timed_out()),
-            Ok(Err(e)) => Err(DeliveryError::new(
+        drain(response.into_body()).await.map_err(|e| {
+            DeliveryError::new(
                 DeliveryErrorKind::AppFailed,
                 format!("the app answered {status} but its response broke off: {e}"),
-            )),
-            Ok(Ok(())) => Ok(()),
-        }
+            )
+        })
+    }
+
+    async fn send_now(&self, event: BindingEvent) -> Result<AppResponse, DeliveryError> {
+        let request = build_request(&self.uri, event, self.api_token.as_ref())?;
+        self.app.call(request).await.map_err(|e| classify(&*e))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{Method, Request};
+use http::{Method, Request, Uri};
 use http_body_util::Full;
 
 use super::error::{DeliveryError, DeliveryErrorKind};
@@ -34,15 +34,16 @@ const SKIPPED: &[&str] = &[
     API_TOKEN_HEADER,
 ];
 
-/// Builds the request for `route` (a path such as `/orders`).
+/// Builds the request for `uri` (the app's URI for the route, see
+/// [`App::uri_for`](super::App::uri_for)).
 pub fn build_request(
-    route: &str,
+    uri: &Uri,
     event: BindingEvent,
     api_token: Option<&HeaderValue>,
 ) -> Result<Request<Full<Bytes>>, DeliveryError> {
     let mut request = Request::new(Full::new(event.data));
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = route.parse().map_err(|_| invalid(format!("route {route:?} is not a URL path")))?;
+    *request.uri_mut() = uri.clone();
     let headers = request.headers_mut();
     headers.insert(CONTENT_TYPE, JSON);
     for (key, value) in event.metadata {
@@ -63,18 +64,20 @@ pub fn build_request(
 /// The header for a metadata key: lower-cased, `None` when Dapr skips it,
 /// gRPC-reserved names renamed as daprd renames them.
 fn header_name(key: &str) -> Result<Option<HeaderName>, DeliveryError> {
-    let mut lower = key.to_ascii_lowercase();
-    if SKIPPED.contains(&lower.as_str()) || lower.starts_with("proxy-") || lower.ends_with("-bin") {
+    let starts = |prefix: &str| key.len() >= prefix.len() && key[..prefix.len()].eq_ignore_ascii_case(prefix);
+    let ends = |suffix: &str| key.len() >= suffix.len() && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
+    if SKIPPED.iter().any(|s| key.eq_ignore_ascii_case(s)) || starts("proxy-") || ends("-bin") {
         return Ok(None);
     }
-    if let Some(rest) = lower.strip_prefix(':') {
-        lower = format!("dapr-{rest}");
-    } else if lower.starts_with("grpc-") {
-        lower = format!("dapr-{lower}");
-    }
-    HeaderName::from_bytes(lower.as_bytes())
-        .map(Some)
-        .map_err(|_| invalid(format!("metadata key {key:?} cannot be an HTTP header name")))
+    let name = if let Some(rest) = key.strip_prefix(':') {
+        HeaderName::from_bytes(format!("dapr-{rest}").as_bytes())
+    } else if starts("grpc-") {
+        HeaderName::from_bytes(format!("dapr-{key}").as_bytes())
+    } else {
+        // `from_bytes` lower-cases the name itself.
+        HeaderName::from_bytes(key.as_bytes())
+    };
+    name.map(Some).map_err(|_| invalid(format!("metadata key {key:?} cannot be an HTTP header name")))
 }
 
 fn invalid(message: String) -> DeliveryError {
@@ -97,7 +100,7 @@ mod tests {
     fn dapr_input_contract() {
         let token = HeaderValue::from_static("app-secret");
         let req = build_request(
-            "/cron-binding",
+            &Uri::from_static("/cron-binding"),
             event(&[("timeZone", "UTC"), ("readTimeUTC", "2026-08-21 20:12:09 +0000 UTC"), ("attr-Tenant", "acme")]),
             Some(&token),
         )
@@ -117,7 +120,7 @@ mod tests {
     #[test]
     fn skipped_and_renamed_keys() {
         let req = build_request(
-            "/b",
+            &Uri::from_static("/b"),
             event(&[
                 ("Content-Type", "text/plain"),
                 ("content-length", "9"),
@@ -142,7 +145,9 @@ mod tests {
 
     #[test]
     fn repeated_keys_and_utf8_values_survive() {
-        let req = build_request("/b", event(&[("x-tag", "a"), ("X-Tag", "b"), ("city", "Zürich")]), None).unwrap();
+        let req =
+            build_request(&Uri::from_static("/b"), event(&[("x-tag", "a"), ("X-Tag", "b"), ("city", "Zürich")]), None)
+                .unwrap();
         let tags: Vec<_> = req.headers().get_all("x-tag").iter().collect();
         assert_eq!(tags, ["a", "b"]);
         assert_eq!(req.headers()["city"].as_bytes(), "Zürich".as_bytes());
@@ -150,10 +155,11 @@ mod tests {
 
     #[test]
     fn unrepresentable_metadata_is_an_error_not_a_panic() {
-        let err = build_request("/b", event(&[("note", "line1\r\nInjected: yes")]), None).unwrap_err();
+        let err =
+            build_request(&Uri::from_static("/b"), event(&[("note", "line1\r\nInjected: yes")]), None).unwrap_err();
         assert_eq!(err.kind, DeliveryErrorKind::InvalidEvent);
         assert_eq!(err.message, "metadata \"note\" has a value that cannot be an HTTP header");
-        let err = build_request("/b", event(&[("bad key", "v")]), None).unwrap_err();
+        let err = build_request(&Uri::from_static("/b"), event(&[("bad key", "v")]), None).unwrap_err();
         assert_eq!(err.message, "metadata key \"bad key\" cannot be an HTTP header name");
     }
 }

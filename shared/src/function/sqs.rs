@@ -48,7 +48,7 @@ impl SqsFunction {
         let total = records.len();
         let deadline = super::deadline(&event.context, self.setup.margin);
         let deliverer = &self.setup.deliverer;
-        let report = deliver_batch(records, self.concurrency, deadline, |e| deliverer.deliver(e, deadline)).await;
+        let report = deliver_batch(records, self.concurrency, deadline, |e| deliverer.deliver_untimed(e)).await;
 
         let binding = &self.setup.component.name;
         for (id, outcome) in &report.outcomes {

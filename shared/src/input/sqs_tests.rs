@@ -49,10 +49,8 @@ fn standard_record_metadata() {
 fn fifo_record_metadata() {
     let recs = records("sqs-fifo.json");
     assert!(recs.iter().all(|r| r.fifo));
-    assert_eq!(
-        recs.iter().map(|r| r.group_id.as_deref().unwrap()).collect::<Vec<_>>(),
-        ["order-1", "order-1", "order-2"]
-    );
+    let groups: Vec<Group> = recs.iter().map(|r| r.group.clone()).collect();
+    assert_eq!(groups, ["order-1", "order-1", "order-2"].map(|g| Group::Id(g.to_owned())));
     let event = recs[0].event.as_ref().unwrap();
     assert_eq!(event.metadata("messageGroupId"), Some("order-1"));
     assert_eq!(event.metadata("sequenceNumber"), Some("18849496460467696128"));
@@ -70,6 +68,21 @@ fn malformed_record_is_failed_alone() {
     assert_eq!(recs[0].message_id, "bad-1");
     assert!(recs[0].event.as_ref().unwrap_err().message.starts_with("malformed SQS record: "));
     assert_eq!(&recs[1].event.as_ref().unwrap().data[..], b"x");
+}
+
+#[test]
+fn malformed_fifo_record_keeps_its_group_when_it_can() {
+    let arn = "arn:aws:sqs:us-east-2:123456789012:orders.fifo";
+    let parse = |json: serde_json::Value| parse_record(&serde_json::value::to_raw_value(&json).unwrap()).unwrap();
+    let readable = parse(serde_json::json!({"messageId": "a2", "body": {"not": "a string"}, "eventSourceARN": arn,
+                                            "attributes": {"MessageGroupId": "A"}}));
+    assert!(readable.fifo && readable.event.is_err());
+    assert_eq!(readable.group, Group::Id("A".into()));
+    let unreadable = parse(serde_json::json!({"messageId": "a2", "eventSourceARN": arn, "attributes": "garbage"}));
+    assert_eq!(unreadable.group, Group::Unknown);
+    let standard =
+        parse(serde_json::json!({"messageId": "s", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q", "attributes": 3}));
+    assert_eq!(standard.group, Group::None);
 }
 
 #[test]

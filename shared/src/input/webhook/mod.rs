@@ -35,6 +35,10 @@ const WITHHELD: &[&str] = &[
     "tracestate",
 ];
 
+/// Metadata keys bindery sets itself: a caller's headers of the same names
+/// are dropped, so the app can trust them.
+const OWN_KEYS: &[&str] = &["method", "path", "query", "sourceip", "requestid"];
+
 /// The event for one verified webhook request.
 ///
 /// Metadata: the request's headers (lower-cased, less [`WITHHELD`] and the
@@ -50,7 +54,11 @@ pub fn webhook_event(
     let mut metadata = Vec::with_capacity(parts.headers.len() + 5);
     for (name, value) in &parts.headers {
         let key = name.as_str();
-        if WITHHELD.contains(&key) || key.starts_with("proxy-") || credential_headers.contains(name) {
+        if WITHHELD.contains(&key)
+            || OWN_KEYS.contains(&key)
+            || key.starts_with("proxy-")
+            || credential_headers.contains(name)
+        {
             continue;
         }
         metadata.push((key.to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
@@ -150,6 +158,17 @@ mod tests {
         parts.headers.insert("x-webhook-token", "t0ken".parse().unwrap());
         let event = webhook_event(&parts, body, &[HeaderName::from_static("x-webhook-token")], None);
         assert!(event.metadata.iter().all(|(_, v)| !v.contains("t0ken")));
+    }
+
+    #[test]
+    fn callers_cannot_forge_bindery_metadata() {
+        let (mut parts, body) = request("apigw-v2-http-api.json");
+        for name in ["sourceip", "requestid", "method", "path", "query"] {
+            parts.headers.insert(name, "forged".parse().unwrap());
+        }
+        let event = webhook_event(&parts, body, &[], None);
+        assert!(event.metadata.iter().all(|(_, v)| v != "forged"), "{:?}", event.metadata);
+        assert_eq!(event.metadata("sourceIp"), Some("192.30.252.44"));
     }
 
     #[test]

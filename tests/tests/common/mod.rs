@@ -1,0 +1,185 @@
+//! Shared pieces of the end-to-end tests: a temporary components directory,
+//! Component YAML builders, starting a real function binary against the Runtime
+//! API emulator, and log checks. Each test file uses only part of it.
+#![allow(dead_code)]
+
+pub(crate) mod webhook;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bindery_e2e::{FunctionProcess, InvocationError, InvokeOptions, RecordingApp, RuntimeApi, release_bin};
+
+pub(crate) const SECOND: Duration = Duration::from_secs(1);
+
+/// The id the emulator gives its first invocation (each test has its own emulator).
+pub(crate) const FIRST_REQUEST_ID: &str = "00000000-0000-4000-8000-000000000001";
+
+/// An X-Ray trace header as Lambda sends it, and the `traceparent` it becomes.
+pub(crate) const XRAY_TRACE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+pub(crate) const TRACEPARENT: &str = "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01";
+
+/// A components directory of its own, removed on drop.
+pub(crate) struct ComponentsDir(PathBuf);
+
+impl ComponentsDir {
+    pub(crate) fn new() -> ComponentsDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("bindery-e2e-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the components directory");
+        ComponentsDir(dir)
+    }
+
+    /// A directory holding one file, `file`, with `yaml` in it.
+    pub(crate) fn with(file: &str, yaml: &str) -> ComponentsDir {
+        let dir = ComponentsDir::new();
+        dir.write(file, yaml);
+        dir
+    }
+
+    pub(crate) fn write(&self, file: &str, yaml: &str) -> PathBuf {
+        let path = self.0.join(file);
+        std::fs::write(&path, yaml).expect("write a component file");
+        path
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub(crate) fn path_str(&self) -> String {
+        self.0.to_str().expect("temp paths are UTF-8").to_owned()
+    }
+}
+
+impl Drop for ComponentsDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `metadata` item with a plain value (YAML double-quoted, JSON escapes).
+pub(crate) fn value(name: &str, value: &str) -> String {
+    format!("  - name: {name}\n    value: {}\n", serde_json::Value::from(value))
+}
+
+/// A `metadata` item read from the environment secret store.
+pub(crate) fn secret(name: &str, env_var: &str) -> String {
+    format!("  - name: {name}\n    secretKeyRef:\n      name: {env_var}\n      key: {env_var}\n")
+}
+
+/// One Component document.
+pub(crate) fn component(name: &str, type_: &str, items: &[String]) -> String {
+    format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
+         version: v1\n  metadata:\n{}",
+        items.concat()
+    )
+}
+
+/// A cron input binding.
+pub(crate) fn cron_component(name: &str, schedule: &str, extra: &[String]) -> String {
+    let mut items = vec![value("schedule", schedule), value("direction", "input")];
+    items.extend_from_slice(extra);
+    component(name, "bindings.cron", &items)
+}
+
+/// An SQS input binding.
+pub(crate) fn sqs_component(name: &str) -> String {
+    component(name, "bindings.aws.sqs", &[value("queueName", name), value("direction", "input")])
+}
+
+/// A function binary running against its own Runtime API emulator, already polling `/next`.
+pub(crate) struct Running {
+    pub(crate) api: RuntimeApi,
+    pub(crate) function: FunctionProcess,
+    pub(crate) components: ComponentsDir,
+}
+
+impl Running {
+    /// Starts `bin` with `BINDERY_COMPONENTS` = `components` and `env`; panics (with
+    /// its output) if it does not poll `/next` within 10 s.
+    pub(crate) async fn start(bin: &str, components: ComponentsDir, env: &[(&str, &str)]) -> Running {
+        let (api, function, components) = spawn(bin, components, env).await;
+        if api.wait_for_next_poll(10 * SECOND).await.is_none() {
+            panic!("{bin} did not poll /next within 10 s; init errors: {:?}\n{}", api.init_errors(), function.logs());
+        }
+        Running { api, function, components }
+    }
+
+    pub(crate) async fn invoke(&self, event: &serde_json::Value, opts: InvokeOptions) -> bindery_e2e::Outcome {
+        self.api.invoke(event.to_string(), opts).await
+    }
+}
+
+/// Spawns `bin` against a fresh emulator without waiting for anything.
+pub(crate) async fn spawn(
+    bin: &str,
+    components: ComponentsDir,
+    env: &[(&str, &str)],
+) -> (RuntimeApi, FunctionProcess, ComponentsDir) {
+    let api = RuntimeApi::start().await;
+    let dir = components.path_str();
+    let mut vars: Vec<(&str, &str)> = vec![("BINDERY_COMPONENTS", dir.as_str())];
+    vars.extend_from_slice(env);
+    let function = FunctionProcess::spawn(&release_bin(bin), &api, &vars);
+    (api, function, components)
+}
+
+/// Invoke options with the given deadline (ms) and the default wait.
+pub(crate) fn deadline_ms(ms: u64) -> InvokeOptions {
+    InvokeOptions { deadline: Duration::from_millis(ms), ..Default::default() }
+}
+
+/// Checks a function error report: `errorType` in the body, and a message.
+pub(crate) fn assert_error(error: &InvocationError, error_type: &str) {
+    assert_eq!(error.body_error_type(), Some(error_type), "error report: {error:?}");
+    assert!(error.error_message().is_some_and(|m| !m.is_empty()), "no errorMessage: {error:?}");
+}
+
+/// The app got nothing, even after a short grace period for late requests.
+pub(crate) async fn assert_no_requests(app: &RecordingApp) {
+    let late = app.wait_for_requests(1, Duration::from_millis(300)).await;
+    assert!(late.is_empty(), "the app should have received nothing, got {late:?}");
+}
+
+/// Every stdout/stderr line is a JSON object; some line carries `request_id` in the
+/// fields of its span; none contains any of `forbidden`. Waits up to 5 s for that
+/// line: the output is captured by a reader thread, a little after it is written.
+pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &str, forbidden: &[&str]) {
+    let in_span = |line: &serde_json::Value| {
+        line.get("span")
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|span| span.values().any(|v| v.as_str() == Some(request_id)))
+    };
+    let give_up = Instant::now() + 5 * SECOND;
+    let (logs, lines) = loop {
+        let logs = function.logs();
+        let lines: Vec<serde_json::Value> = logs
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .filter(serde_json::Value::is_object)
+                    .unwrap_or_else(|| panic!("log line is not a JSON object: {line:?}\nall logs:\n{logs}"))
+            })
+            .collect();
+        if lines.iter().any(in_span) || Instant::now() >= give_up {
+            break (logs, lines);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(lines.iter().any(in_span), "no log line has request id {request_id} in its span fields:\n{logs}");
+    for needle in forbidden {
+        assert!(!logs.contains(needle), "the logs contain {needle:?}:\n{logs}");
+    }
+}
+
+/// The headers of a request whose names are not in `allowed`.
+pub(crate) fn unexpected_headers(headers: &http::HeaderMap, allowed: &[&str]) -> Vec<String> {
+    headers.keys().map(|k| k.as_str().to_owned()).filter(|k| !allowed.contains(&k.as_str())).collect()
+}
