@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bindery::deliver::batch::deliver_batch;
 use bindery::deliver::{App, Deliverer};
-use bindery::input::sqs::{SqsBatchPayload, parse_record};
+use bindery::input::sqs::{parse_batch, parse_record};
 use bindery::input::webhook::webhook_event;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -108,7 +108,7 @@ fn per_event(c: &mut Criterion) {
     let deliverer =
         Deliverer::new(App::http(&format!("http://{addr}")).expect("app"), "/orders", None).expect("deliverer");
     let raw = serde_json::value::to_raw_value(&sqs_record(1, &body)).expect("raw");
-    let event = parse_record(&raw).expect("record").event.expect("event");
+    let event = parse_record(&raw).expect("record").event().expect("event");
 
     let mut group = c.benchmark_group("per_event_1KiB");
     group.throughput(Throughput::Elements(1));
@@ -119,12 +119,12 @@ fn per_event(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async { deliverer.deliver(event.clone(), far()).await.expect("delivered") })
     });
     group.bench_function("bindery_translate_sqs_record_only", |b| {
-        b.iter(|| black_box(parse_record(black_box(&raw)).expect("record")))
+        b.iter(|| black_box(parse_record(black_box(&raw)).expect("record").event().expect("event")))
     });
     group.bench_function("bindery_sqs_record_to_ack", |b| {
         b.to_async(&rt).iter(|| async {
             let record = parse_record(&raw).expect("record");
-            deliverer.deliver(record.event.expect("event"), far()).await.expect("delivered")
+            deliverer.deliver(record.event().expect("event"), far()).await.expect("delivered")
         })
     });
     group.finish();
@@ -228,8 +228,8 @@ fn batch(c: &mut Criterion) {
                 .await
         })
     });
-    let batch: SqsBatchPayload = serde_json::from_str(&payload).expect("batch");
-    let events: Vec<_> = batch.records.iter().map(|r| parse_record(r).expect("record").event.expect("ev")).collect();
+    let events: Vec<_> =
+        parse_batch(payload.as_bytes()).expect("batch").iter().map(|r| r.event().expect("event")).collect();
     group.bench_function(BenchmarkId::new("bindery_deliver_preparsed", CONCURRENCY), |b| {
         b.to_async(&rt).iter(|| async {
             futures_util::stream::iter(events.iter().cloned())
@@ -241,8 +241,7 @@ fn batch(c: &mut Criterion) {
     });
     group.bench_function(BenchmarkId::new("bindery_batch", CONCURRENCY), |b| {
         b.to_async(&rt).iter(|| async {
-            let batch: SqsBatchPayload = serde_json::from_str(&payload).expect("batch");
-            let records = batch.records.iter().map(|r| parse_record(r).expect("record")).collect();
+            let records = parse_batch(payload.as_bytes()).expect("batch");
             let report = deliver_batch(records, CONCURRENCY, far(), |e| deliverer.deliver_untimed(e)).await;
             assert_eq!(report.acked(), RECORDS);
         })

@@ -51,7 +51,7 @@ impl BatchReport {
 /// at `deadline`: whatever has not finished by then is reported failed, so
 /// `deliver` itself needs no timer.
 pub async fn deliver_batch<F, Fut>(
-    mut records: Vec<SqsRecord>,
+    mut records: Vec<SqsRecord<'_>>,
     limit: usize,
     deadline: Instant,
     deliver: F,
@@ -61,69 +61,87 @@ where
     Fut: Future<Output = Result<(), DeliveryError>>,
 {
     let fifo = records.iter().any(|r| r.fifo);
-    let ids: Vec<String> = records.iter().map(|r| r.message_id.clone()).collect();
+    // The ids move into the report; lanes only need the records' positions.
+    let ids: Vec<String> = records.iter_mut().map(|r| std::mem::take(&mut r.message_id)).collect();
     let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
 
     if let Some(barrier) = records.iter().position(|r| fifo && r.group == Group::Unknown) {
         for (offset, record) in records.split_off(barrier).into_iter().enumerate() {
-            let reason = record.event.err().map(|e| e.message);
+            let reason = record.event().err().map(|e| e.message);
             set(barrier + offset, reason.filter(|_| offset == 0).map_or(RecordOutcome::Skipped, RecordOutcome::Failed));
         }
     }
 
-    let run = stream::iter(lanes(records, fifo))
-        .map(|lane| {
-            let (deliver, set) = (&deliver, &set);
-            async move {
-                let mut group_failed = false;
-                for (i, record) in lane {
-                    if group_failed {
-                        set(i, RecordOutcome::Skipped);
-                        continue;
-                    }
-                    let result = match record.event {
-                        Err(e) => Err(e.message),
-                        Ok(event) => deliver(event).await.map_err(|e| e.message),
-                    };
-                    match result {
-                        Ok(()) => set(i, RecordOutcome::Acked),
-                        Err(reason) => {
-                            set(i, RecordOutcome::Failed(reason));
-                            group_failed = fifo;
-                        }
-                    }
-                }
-            }
-        })
-        .buffer_unordered(limit.max(1))
-        .for_each(|()| async {});
+    // Standard queues need no grouping: each record is a lane of its own,
+    // without a Vec per record.
+    let run = async {
+        if fifo {
+            run_lanes(fifo_lanes(records), limit, true, &deliver, &set).await;
+        } else {
+            run_lanes(records.into_iter().enumerate().map(std::iter::once), limit, false, &deliver, &set).await;
+        }
+    };
     // On timeout the in-flight deliveries are dropped, which cancels them.
     let _ = timeout_at(deadline, run).await;
 
     BatchReport { outcomes: ids.into_iter().zip(outcomes.into_inner()).collect() }
 }
 
-/// Records grouped into lanes that run one record after another: one lane
-/// per record for standard queues, one per message group for FIFO queues
-/// (in order of first appearance; a FIFO record without a group runs alone).
-fn lanes(records: Vec<SqsRecord>, fifo: bool) -> Vec<Vec<(usize, SqsRecord)>> {
-    let mut lanes: Vec<Vec<(usize, SqsRecord)>> = Vec::new();
+/// Runs at most `limit` lanes at once. A lane delivers its records one after
+/// another and, on a FIFO queue, stops at its first failure.
+async fn run_lanes<'a, L, F, Fut>(
+    lanes: impl IntoIterator<Item = L>,
+    limit: usize,
+    fifo: bool,
+    deliver: &F,
+    set: &impl Fn(usize, RecordOutcome),
+) where
+    L: IntoIterator<Item = (usize, SqsRecord<'a>)>,
+    F: Fn(BindingEvent) -> Fut,
+    Fut: Future<Output = Result<(), DeliveryError>>,
+{
+    stream::iter(lanes)
+        .map(|lane| async move {
+            let mut group_failed = false;
+            for (i, record) in lane {
+                if group_failed {
+                    set(i, RecordOutcome::Skipped);
+                    continue;
+                }
+                let result = match record.event() {
+                    Err(e) => Err(e.message),
+                    Ok(event) => deliver(event).await.map_err(|e| e.message),
+                };
+                match result {
+                    Ok(()) => set(i, RecordOutcome::Acked),
+                    Err(reason) => {
+                        set(i, RecordOutcome::Failed(reason));
+                        group_failed = fifo;
+                    }
+                }
+            }
+        })
+        .buffer_unordered(limit.max(1))
+        .for_each(|()| async {})
+        .await;
+}
+
+/// FIFO records in lanes, one per message group in order of first
+/// appearance; a record without a group runs alone.
+fn fifo_lanes(records: Vec<SqsRecord<'_>>) -> Vec<Vec<(usize, SqsRecord<'_>)>> {
+    let mut lanes: Vec<Vec<(usize, SqsRecord<'_>)>> = Vec::new();
     let mut group_lane: Vec<(String, usize)> = Vec::new();
     for (i, record) in records.into_iter().enumerate() {
-        let group = match &record.group {
-            Group::Id(g) if fifo => Some(g.clone()),
-            _ => None,
-        };
-        match group {
-            Some(g) => match group_lane.iter().find(|(name, _)| *name == g) {
+        match &record.group {
+            Group::Id(g) => match group_lane.iter().find(|(name, _)| name == g) {
                 Some(&(_, lane)) => lanes[lane].push((i, record)),
                 None => {
-                    group_lane.push((g, lanes.len()));
+                    group_lane.push((g.clone(), lanes.len()));
                     lanes.push(vec![(i, record)]);
                 }
             },
-            None => lanes.push(vec![(i, record)]),
+            _ => lanes.push(vec![(i, record)]),
         }
     }
     lanes

@@ -1,19 +1,32 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use bytes::Bytes;
+use serde_json::value::RawValue;
 
 use super::*;
 use crate::deliver::DeliveryErrorKind;
-use crate::input::InputError;
+use crate::input::sqs::parse_record;
 
-fn record(id: &str, group: Option<&str>, fifo: bool, body: &str) -> SqsRecord {
-    SqsRecord {
-        message_id: id.to_owned(),
-        group: group.map_or(crate::input::sqs::Group::None, |g| crate::input::sqs::Group::Id(g.to_owned())),
-        fifo,
-        event: Ok(BindingEvent { data: Bytes::from(body.to_owned()), ..Default::default() }),
-    }
+/// A record's JSON: FIFO when `group` is given; `body` may be any JSON.
+fn raw(id: &str, group: Option<&str>, body: serde_json::Value) -> Box<RawValue> {
+    let arn = if group.is_some() { "arn:aws:sqs:us-east-1:1:q.fifo" } else { "arn:aws:sqs:us-east-1:1:q" };
+    let attributes = group.map_or(serde_json::json!({}), |g| serde_json::json!({ "MessageGroupId": g }));
+    serde_json::value::to_raw_value(
+        &serde_json::json!({"messageId": id, "body": body, "eventSourceARN": arn, "attributes": attributes}),
+    )
+    .unwrap()
+}
+
+fn text(id: &str, group: Option<&str>, body: &str) -> Box<RawValue> {
+    raw(id, group, serde_json::Value::String(body.to_owned()))
+}
+
+fn records(raws: &[Box<RawValue>]) -> Vec<SqsRecord<'_>> {
+    raws.iter().map(|r| parse_record(r).unwrap()).collect()
+}
+
+fn body(e: &BindingEvent) -> &str {
+    std::str::from_utf8(&e.data).unwrap()
 }
 
 fn fail() -> DeliveryError {
@@ -26,15 +39,15 @@ fn far() -> Instant {
 
 #[tokio::test]
 async fn standard_queue_reports_exactly_the_failures() {
-    let records = vec![
-        record("a", None, false, "ok"),
-        record("b", None, false, "boom"),
-        record("c", None, false, "ok"),
-        record("d", None, false, "boom"),
-    ];
+    let raws = [text("a", None, "ok"), text("b", None, "boom"), text("c", None, "ok"), text("d", None, "boom")];
     let report =
-        deliver_batch(records, 4, far(), |e| async move { if &e.data[..] == b"boom" { Err(fail()) } else { Ok(()) } })
-            .await;
+        deliver_batch(
+            records(&raws),
+            4,
+            far(),
+            |e| async move { if body(&e) == "boom" { Err(fail()) } else { Ok(()) } },
+        )
+        .await;
     assert_eq!(report.failed_ids(), ["b", "d"]);
     assert_eq!(report.acked(), 2);
     assert_eq!(report.outcomes[1].1, RecordOutcome::Failed("the app answered 500".into()));
@@ -44,8 +57,8 @@ async fn standard_queue_reports_exactly_the_failures() {
 async fn concurrency_is_bounded() {
     let in_flight = Cell::new(0usize);
     let peak = Cell::new(0usize);
-    let records = (0..50).map(|i| record(&i.to_string(), None, false, "x")).collect();
-    let report = deliver_batch(records, 7, far(), |_| {
+    let raws: Vec<_> = (0..50).map(|i| text(&i.to_string(), None, "x")).collect();
+    let report = deliver_batch(records(&raws), 7, far(), |_| {
         let (in_flight, peak) = (&in_flight, &peak);
         async move {
             in_flight.set(in_flight.get() + 1);
@@ -62,21 +75,21 @@ async fn concurrency_is_bounded() {
 
 #[tokio::test]
 async fn fifo_stops_a_group_at_its_first_failure_and_other_groups_go_on() {
-    let records = vec![
-        record("g1-1", Some("g1"), true, "ok"),
-        record("g2-1", Some("g2"), true, "ok"),
-        record("g1-2", Some("g1"), true, "boom"),
-        record("g1-3", Some("g1"), true, "ok"),
-        record("g2-2", Some("g2"), true, "ok"),
-        record("g1-4", Some("g1"), true, "ok"),
+    let raws = [
+        text("g1-1", Some("g1"), "ok"),
+        text("g2-1", Some("g2"), "ok"),
+        text("g1-2", Some("g1"), "boom"),
+        text("g1-3", Some("g1"), "ok"),
+        text("g2-2", Some("g2"), "ok"),
+        text("g1-4", Some("g1"), "ok"),
     ];
     let delivered = RefCell::new(Vec::new());
-    let report = deliver_batch(records, 10, far(), |e| {
+    let report = deliver_batch(records(&raws), 10, far(), |e| {
         let delivered = &delivered;
         async move {
-            delivered.borrow_mut().push(String::from_utf8(e.data.to_vec()).unwrap());
+            delivered.borrow_mut().push(body(&e).to_owned());
             tokio::task::yield_now().await;
-            if &e.data[..] == b"boom" { Err(fail()) } else { Ok(()) }
+            if body(&e) == "boom" { Err(fail()) } else { Ok(()) }
         }
     })
     .await;
@@ -89,13 +102,12 @@ async fn fifo_stops_a_group_at_its_first_failure_and_other_groups_go_on() {
 
 #[tokio::test]
 async fn fifo_keeps_order_within_a_group() {
-    let records: Vec<_> =
-        (0..6).map(|i| record(&format!("m{i}"), Some(["a", "b"][i % 2]), true, &i.to_string())).collect();
+    let raws: Vec<_> = (0..6).map(|i| text(&format!("m{i}"), Some(["a", "b"][i % 2]), &i.to_string())).collect();
     let order = RefCell::new(Vec::new());
-    deliver_batch(records, 10, far(), |e| {
+    deliver_batch(records(&raws), 10, far(), |e| {
         let order = &order;
         async move {
-            let n: u64 = std::str::from_utf8(&e.data).unwrap().parse().unwrap();
+            let n: u64 = body(&e).parse().unwrap();
             // Later records finish faster: only sequencing can keep them in order.
             tokio::time::sleep(Duration::from_millis(10 - n)).await;
             order.borrow_mut().push(n);
@@ -111,11 +123,10 @@ async fn fifo_keeps_order_within_a_group() {
 
 #[tokio::test(start_paused = true)]
 async fn unfinished_records_fail_at_the_deadline() {
-    let records = vec![record("fast", None, false, "1"), record("slow", None, false, "60000")];
+    let raws = [text("fast", None, "1"), text("slow", None, "60000")];
     let deadline = Instant::now() + Duration::from_secs(2);
-    let report = deliver_batch(records, 10, deadline, |e| async move {
-        let ms: u64 = std::str::from_utf8(&e.data).unwrap().parse().unwrap();
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+    let report = deliver_batch(records(&raws), 10, deadline, |e| async move {
+        tokio::time::sleep(Duration::from_millis(body(&e).parse().unwrap())).await;
         Ok(())
     })
     .await;
@@ -126,41 +137,40 @@ async fn unfinished_records_fail_at_the_deadline() {
 }
 
 #[tokio::test]
-async fn malformed_records_fail_without_delivery() {
-    let mut bad = record("bad", Some("g"), true, "");
-    bad.event = Err(InputError::new("malformed SQS record: invalid type"));
-    let records = vec![bad, record("after", Some("g"), true, "ok"), record("other", Some("h"), true, "ok")];
+async fn malformed_records_fail_without_delivery_and_stop_their_group() {
+    let raws = [
+        raw("bad", Some("g"), serde_json::json!({"not": "a string"})),
+        text("after", Some("g"), "ok"),
+        text("other", Some("h"), "ok"),
+    ];
     let calls = Cell::new(0);
-    let report = deliver_batch(records, 10, far(), |_| {
+    let report = deliver_batch(records(&raws), 10, far(), |_| {
         calls.set(calls.get() + 1);
         async { Ok(()) }
     })
     .await;
     assert_eq!(report.failed_ids(), ["bad", "after"]);
+    assert!(matches!(&report.outcomes[0].1, RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
     assert_eq!(calls.get(), 1);
 }
 
 #[tokio::test]
 async fn a_fifo_record_of_unknown_group_stops_the_rest_of_the_batch() {
-    let mut lost = record("x", None, true, "");
-    lost.group = crate::input::sqs::Group::Unknown;
-    lost.event = Err(InputError::new("malformed SQS record: attributes"));
-    let records = vec![
-        record("a1", Some("a"), true, "ok"),
-        lost,
-        record("a2", Some("a"), true, "ok"),
-        record("b1", Some("b"), true, "ok"),
-    ];
-    let delivered = RefCell::new(Vec::new());
-    let report = deliver_batch(records, 10, far(), |e| {
-        delivered.borrow_mut().push(e.data.clone());
+    let lost: Box<RawValue> = serde_json::value::to_raw_value(
+        &serde_json::json!({"messageId": "x", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q.fifo", "attributes": "garbage"}),
+    )
+    .unwrap();
+    let raws = [text("a1", Some("a"), "ok"), lost, text("a2", Some("a"), "ok"), text("b1", Some("b"), "ok")];
+    let delivered = Cell::new(0);
+    let report = deliver_batch(records(&raws), 10, far(), |_| {
+        delivered.set(delivered.get() + 1);
         async { Ok(()) }
     })
     .await;
     assert_eq!(report.failed_ids(), ["x", "a2", "b1"]);
-    assert_eq!(report.outcomes[1].1, RecordOutcome::Failed("malformed SQS record: attributes".into()));
+    assert!(matches!(&report.outcomes[1].1, RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
     assert_eq!(report.outcomes[2].1, RecordOutcome::Skipped);
-    assert_eq!(delivered.borrow().len(), 1);
+    assert_eq!(delivered.get(), 1);
 }
 
 #[tokio::test]

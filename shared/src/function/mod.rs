@@ -12,6 +12,7 @@
 //! | `BINDERY_SQS_CONCURRENCY` | 16 | SQS deliveries in flight at once |
 
 pub mod cron;
+mod raw_event;
 mod setup;
 pub mod sqs;
 mod startup;

@@ -4,7 +4,8 @@
 use std::time::Instant as StdInstant;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent, Runtime, service_fn};
 use tracing::{info, warn};
 
 use super::setup::number;
@@ -12,7 +13,9 @@ use super::{FunctionSetup, StartupError, setup, startup, telemetry};
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch};
-use crate::input::sqs::{SqsBatchPayload, parse_record};
+use crate::input::sqs::parse_batch;
+
+use super::raw_event::RawEvents;
 
 const FUNCTION: &str = "bindery-sqs";
 const DEFAULT_CONCURRENCY: u64 = 16;
@@ -33,20 +36,16 @@ impl SqsFunction {
         Ok(Self { setup, concurrency })
     }
 
-    /// Handles one batch. Every record ends acknowledged or in
-    /// `batchItemFailures`; only a record without a message id, which could
-    /// not be named there, fails the whole invocation.
-    pub async fn handle(&self, event: LambdaEvent<SqsBatchPayload>) -> Result<SqsBatchResponse, Diagnostic> {
+    /// Handles one batch, `payload` being the event as Lambda sent it. Every
+    /// record ends acknowledged or in `batchItemFailures`; only a record
+    /// without a message id, which could not be named there, fails the whole
+    /// invocation.
+    pub async fn handle(&self, payload: &[u8], context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
         let started = StdInstant::now();
-        let records = event
-            .payload
-            .records
-            .iter()
-            .map(|raw| parse_record(raw))
-            .collect::<Result<Vec<_>, _>>()
+        let records = parse_batch(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
         let total = records.len();
-        let deadline = super::deadline(&event.context, self.setup.margin);
+        let deadline = super::deadline(context, self.setup.margin);
         let deliverer = &self.setup.deliverer;
         let report = deliver_batch(records, self.concurrency, deadline, |e| deliverer.deliver_untimed(e)).await;
 
@@ -99,5 +98,16 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    lambda_runtime::run(service_fn(|event| function.handle(event))).await
+    let raw_events = RawEvents::default();
+    let handler = service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let (function, raw_events) = (&function, &raw_events);
+        async move {
+            let payload = raw_events.take(&event.context.request_id).ok_or_else(|| Diagnostic {
+                error_type: "Bindery.Internal".into(),
+                error_message: "the invocation's event was not kept for its handler".into(),
+            })?;
+            function.handle(&payload, &event.context).await
+        }
+    });
+    Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new()).run().await
 }

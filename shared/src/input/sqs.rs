@@ -1,8 +1,13 @@
 //! SQS records become events, one per record, carrying the record's metadata
 //! (Dapr forwards none; reference/dapr-bindings-contract.md §3.4).
 //!
-//! Records are parsed one by one from the raw batch, so a malformed record is
-//! reported failed on its own instead of failing the whole batch.
+//! Records are read in two steps, straight out of the invocation's buffer:
+//! [`parse_batch`] finds each record and reads only its id and message group;
+//! [`SqsRecord::event`] parses the whole record when its delivery starts. So a
+//! batch is never held twice in memory, and a malformed record is reported
+//! failed on its own instead of failing the whole batch.
+
+use std::borrow::Cow;
 
 use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
 use base64::Engine;
@@ -13,21 +18,34 @@ use serde_json::value::RawValue;
 use super::trace::traceparent_from_xray;
 use super::{BindingEvent, InputError};
 
-/// The Lambda payload, records left raw so each parses on its own.
+/// The Lambda payload, each record borrowed from the invocation's buffer.
 #[derive(Debug, Deserialize)]
-pub struct SqsBatchPayload {
-    #[serde(rename = "Records")]
-    pub records: Vec<Box<RawValue>>,
+pub struct SqsBatchView<'a> {
+    #[serde(rename = "Records", borrow)]
+    pub records: Vec<&'a RawValue>,
 }
 
-/// One record, ready to deliver (or already known to be undeliverable).
-#[derive(Debug)]
-pub struct SqsRecord {
+/// Finds the records of a batch. `Err` when the payload is not an SQS batch
+/// at all, or a record has no message id: then nothing could name the failed
+/// records in `batchItemFailures`, and the whole invocation must fail.
+pub fn parse_batch(payload: &[u8]) -> Result<Vec<SqsRecord<'_>>, InputError> {
+    let view: SqsBatchView<'_> = serde_json::from_slice(payload)
+        .map_err(|e| InputError::new(format!("not an SQS batch (expected {{\"Records\": [...]}}): {e}")))?;
+    let mut records = Vec::with_capacity(view.records.len());
+    for raw in view.records {
+        records.push(parse_record(raw)?);
+    }
+    Ok(records)
+}
+
+/// One record: what is needed to schedule and report it, and its raw JSON.
+#[derive(Debug, Clone)]
+pub struct SqsRecord<'a> {
     pub message_id: String,
     pub group: Group,
     /// From a queue whose ARN ends in `.fifo`.
     pub fifo: bool,
-    pub event: Result<BindingEvent, InputError>,
+    raw: &'a RawValue,
 }
 
 /// A record's FIFO message group.
@@ -41,43 +59,63 @@ pub enum Group {
     Unknown,
 }
 
-/// What can still be read of a record that does not parse.
+/// The few fields read before delivery. Everything else, the body included,
+/// is skipped without being copied.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "messageId", borrow)]
+    message_id: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSourceARN", borrow)]
+    event_source_arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    attributes: Option<EnvelopeAttributes<'a>>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeAttributes<'a> {
+    #[serde(rename = "MessageGroupId", borrow)]
+    group: Option<Cow<'a, str>>,
+}
+
+/// What can still be read of a record whose envelope does not parse.
 #[derive(Deserialize)]
 struct Remains {
     #[serde(rename = "messageId")]
     message_id: Option<serde_json::Value>,
     #[serde(rename = "eventSourceARN")]
     event_source_arn: Option<serde_json::Value>,
-    attributes: Option<serde_json::Value>,
 }
 
-/// Parses one record. `Err` only when the record has no message id: then
-/// nothing can name it in `batchItemFailures`, and the whole batch must fail.
-pub fn parse_record(raw: &RawValue) -> Result<SqsRecord, InputError> {
-    match serde_json::from_str::<SqsMessage>(raw.get()) {
-        Ok(message) => {
-            let message_id = message.message_id.clone().filter(|id| !id.is_empty()).ok_or_else(no_id)?;
-            let fifo = message.event_source_arn.as_deref().is_some_and(|arn| arn.ends_with(".fifo"));
-            let group = match message.attributes.get("MessageGroupId") {
-                Some(id) if fifo => Group::Id(id.clone()),
-                _ => Group::None,
-            };
-            Ok(SqsRecord { message_id, group, fifo, event: Ok(record_event(message)) })
+/// Reads one record's id and group. `Err` only when it has no message id.
+pub fn parse_record(raw: &RawValue) -> Result<SqsRecord<'_>, InputError> {
+    let (message_id, arn, group) = match serde_json::from_str::<Envelope<'_>>(raw.get()) {
+        Ok(e) => {
+            (e.message_id.map(Cow::into_owned), e.event_source_arn.map(Cow::into_owned), e.attributes.map(|a| a.group))
         }
-        Err(parse_error) => {
+        Err(_) => {
             let remains = serde_json::from_str::<Remains>(raw.get()).map_err(|_| no_id())?;
-            let text = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
-            let message_id = text(&remains.message_id).filter(|id| !id.is_empty()).ok_or_else(no_id)?;
-            let fifo = text(&remains.event_source_arn).is_some_and(|arn| arn.ends_with(".fifo"));
-            let group_id = remains.attributes.as_ref().and_then(|a| a.get("MessageGroupId")).and_then(|g| g.as_str());
-            let group = match group_id {
-                Some(id) if fifo => Group::Id(id.to_owned()),
-                _ if fifo => Group::Unknown,
-                _ => Group::None,
-            };
-            let event = Err(InputError::new(format!("malformed SQS record: {parse_error}")));
-            Ok(SqsRecord { message_id, group, fifo, event })
+            let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+            (text(remains.message_id), text(remains.event_source_arn), None)
         }
+    };
+    let message_id = message_id.filter(|id| !id.is_empty()).ok_or_else(no_id)?;
+    let fifo = arn.is_some_and(|arn| arn.ends_with(".fifo"));
+    // AWS gives every FIFO message a group; one that cannot be read here
+    // could be in any group.
+    let group = match group.flatten() {
+        Some(id) if fifo => Group::Id(id.into_owned()),
+        _ if fifo => Group::Unknown,
+        _ => Group::None,
+    };
+    Ok(SqsRecord { message_id, group, fifo, raw })
+}
+
+impl SqsRecord<'_> {
+    /// The whole record, parsed into the event to deliver.
+    pub fn event(&self) -> Result<BindingEvent, InputError> {
+        serde_json::from_str::<SqsMessage>(self.raw.get())
+            .map(record_event)
+            .map_err(|e| InputError::new(format!("malformed SQS record: {e}")))
     }
 }
 

@@ -4,9 +4,8 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-fn records(name: &str) -> Vec<SqsRecord> {
-    let payload: SqsBatchPayload = serde_json::from_str(&fixture(name)).unwrap();
-    payload.records.iter().map(|r| parse_record(r).unwrap()).collect()
+fn raw(json: serde_json::Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&json).unwrap()
 }
 
 #[test]
@@ -21,12 +20,14 @@ fn fixtures_round_trip_through_the_aws_types() {
 
 #[test]
 fn standard_record_metadata() {
-    let recs = records("sqs-standard.json");
+    let text = fixture("sqs-standard.json");
+    let recs = parse_batch(text.as_bytes()).unwrap();
     assert_eq!(recs.len(), 2);
     let first = &recs[0];
     assert!(!first.fifo);
+    assert_eq!(first.group, Group::None);
     assert_eq!(first.message_id, "059f36b4-87a3-44ab-83d2-661975830a7d");
-    let event = first.event.as_ref().unwrap();
+    let event = first.event().unwrap();
     assert_eq!(&event.data[..], br#"{"taskId": 42, "status": "done"}"#);
     assert_eq!(
         event.metadata,
@@ -47,11 +48,12 @@ fn standard_record_metadata() {
 
 #[test]
 fn fifo_record_metadata() {
-    let recs = records("sqs-fifo.json");
+    let text = fixture("sqs-fifo.json");
+    let recs = parse_batch(text.as_bytes()).unwrap();
     assert!(recs.iter().all(|r| r.fifo));
     let groups: Vec<Group> = recs.iter().map(|r| r.group.clone()).collect();
     assert_eq!(groups, ["order-1", "order-1", "order-2"].map(|g| Group::Id(g.to_owned())));
-    let event = recs[0].event.as_ref().unwrap();
+    let event = recs[0].event().unwrap();
     assert_eq!(event.metadata("messageGroupId"), Some("order-1"));
     assert_eq!(event.metadata("sequenceNumber"), Some("18849496460467696128"));
     assert_eq!(
@@ -62,39 +64,46 @@ fn fifo_record_metadata() {
 
 #[test]
 fn malformed_record_is_failed_alone() {
-    let raw = r#"{"Records":[{"messageId":"bad-1","body":12,"attributes":"nope"},{"messageId":"ok-1","body":"x"}]}"#;
-    let payload: SqsBatchPayload = serde_json::from_str(raw).unwrap();
-    let recs: Vec<SqsRecord> = payload.records.iter().map(|r| parse_record(r).unwrap()).collect();
+    let text = r#"{"Records":[{"messageId":"bad-1","body":12,"attributes":"nope"},{"messageId":"ok-1","body":"x"}]}"#;
+    let recs = parse_batch(text.as_bytes()).unwrap();
     assert_eq!(recs[0].message_id, "bad-1");
-    assert!(recs[0].event.as_ref().unwrap_err().message.starts_with("malformed SQS record: "));
-    assert_eq!(&recs[1].event.as_ref().unwrap().data[..], b"x");
+    assert!(recs[0].event().unwrap_err().message.starts_with("malformed SQS record: "));
+    assert_eq!(&recs[1].event().unwrap().data[..], b"x");
 }
 
 #[test]
 fn malformed_fifo_record_keeps_its_group_when_it_can() {
     let arn = "arn:aws:sqs:us-east-2:123456789012:orders.fifo";
-    let parse = |json: serde_json::Value| parse_record(&serde_json::value::to_raw_value(&json).unwrap()).unwrap();
-    let readable = parse(serde_json::json!({"messageId": "a2", "body": {"not": "a string"}, "eventSourceARN": arn,
-                                            "attributes": {"MessageGroupId": "A"}}));
-    assert!(readable.fifo && readable.event.is_err());
-    assert_eq!(readable.group, Group::Id("A".into()));
-    let unreadable = parse(serde_json::json!({"messageId": "a2", "eventSourceARN": arn, "attributes": "garbage"}));
-    assert_eq!(unreadable.group, Group::Unknown);
+    let readable = raw(serde_json::json!({"messageId": "a2", "body": {"not": "a string"}, "eventSourceARN": arn,
+                                          "attributes": {"MessageGroupId": "A"}}));
+    let record = parse_record(&readable).unwrap();
+    assert!(record.fifo && record.event().is_err());
+    assert_eq!(record.group, Group::Id("A".into()));
+    let unreadable = raw(serde_json::json!({"messageId": "a2", "eventSourceARN": arn, "attributes": "garbage"}));
+    assert_eq!(parse_record(&unreadable).unwrap().group, Group::Unknown);
     let standard =
-        parse(serde_json::json!({"messageId": "s", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q", "attributes": 3}));
-    assert_eq!(standard.group, Group::None);
+        raw(serde_json::json!({"messageId": "s", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q", "attributes": 3}));
+    assert_eq!(parse_record(&standard).unwrap().group, Group::None);
 }
 
 #[test]
 fn record_without_id_cannot_be_reported() {
-    for raw in [r#"{"body":"x"}"#, r#"{"messageId":""}"#, r#"[1,2]"#, r#""text""#] {
-        let value: Box<RawValue> = serde_json::from_str(raw).unwrap();
-        assert!(parse_record(&value).is_err(), "{raw}");
+    for text in [r#"{"body":"x"}"#, r#"{"messageId":""}"#, r#"{"messageId":7}"#, r#"[1,2]"#, r#""text""#] {
+        let value: Box<RawValue> = serde_json::from_str(text).unwrap();
+        assert!(parse_record(&value).is_err(), "{text}");
     }
 }
 
 #[test]
+fn payloads_that_are_not_batches_are_refused() {
+    for text in ["", "{}", r#"{"Records": 5}"#, "[]", "not json"] {
+        assert!(parse_batch(text.as_bytes()).is_err(), "{text:?}");
+    }
+    assert!(parse_batch(br#"{"Records": []}"#).unwrap().is_empty());
+}
+
+#[test]
 fn missing_body_is_empty() {
-    let value: Box<RawValue> = serde_json::from_str(r#"{"messageId":"m"}"#).unwrap();
-    assert!(parse_record(&value).unwrap().event.unwrap().data.is_empty());
+    let value = raw(serde_json::json!({"messageId": "m"}));
+    assert!(parse_record(&value).unwrap().event().unwrap().data.is_empty());
 }

@@ -1,0 +1,173 @@
+//! Whole-process figures of the release binaries, through the Runtime API
+//! emulator: start-up to the first `/invocation/next`, a 10,000-record SQS
+//! batch beside a raw-hyper floor, and peak RSS while handling it. Run with
+//! `cargo build --release --workspace --bins && cargo bench -p bindery-e2e --bench functions`.
+//!
+//! Each figure is printed beside its floor from the same run: for start-up,
+//! spawning `/bin/true` to its exit; for the batch, `bindery-floor-posts`;
+//! for memory, the same process idle.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bindery_e2e::{FunctionProcess, InvokeOptions, RecordingApp, RuntimeApi, release_bin};
+use serde_json::json;
+
+const STARTS: usize = 30;
+
+fn components() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bindery-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let doc = |name: &str, kind: &str, items: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {kind}\n  version: v1\n  metadata:\n  - name: direction\n    value: input\n{items}---\n"
+        )
+    };
+    let text = [
+        doc("tick", "bindings.cron", "  - name: schedule\n    value: \"@every 1m\"\n"),
+        doc("orders", "bindings.aws.sqs", "  - name: queueName\n    value: orders\n"),
+        doc("hook", "bindings.http", "  - name: signatureScheme\n    value: none\n"),
+    ]
+    .concat();
+    std::fs::write(dir.join("components.yaml"), text).expect("write components");
+    dir
+}
+
+fn median(mut xs: Vec<Duration>) -> (Duration, Duration) {
+    xs.sort();
+    (xs[xs.len() / 2], xs[xs.len() * 9 / 10])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// KiB from a line of /proc/<pid>/status, e.g. `VmHWM:    4321 kB`.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .expect("field in /proc status")
+}
+
+async fn start_up(dir: &str, app: &str) {
+    let mut floor = Vec::new();
+    for _ in 0..STARTS {
+        let t = Instant::now();
+        std::process::Command::new("/bin/true").status().expect("/bin/true");
+        floor.push(t.elapsed());
+    }
+    let (floor_median, floor_p90) = median(floor);
+    println!("| start-up: spawn to exit of /bin/true (floor) | {} | {} |", ms(floor_median), ms(floor_p90));
+    for (bin, binding) in [("bindery-cron", "tick"), ("bindery-sqs", "orders"), ("bindery-webhook", "hook")] {
+        let mut times = Vec::new();
+        for _ in 0..STARTS {
+            let api = RuntimeApi::start().await;
+            let started = Instant::now();
+            let env = [("BINDERY_COMPONENTS", dir), ("BINDERY_BINDING", binding), ("BINDERY_APP_URL", app)];
+            let _process = FunctionProcess::spawn(&release_bin(bin), &api, &env);
+            let first_poll = api.wait_for_next_poll(Duration::from_secs(10)).await.expect("the function polls /next");
+            times.push(first_poll.duration_since(started));
+        }
+        let (m, p90) = median(times);
+        println!("| start-up: spawn to first /invocation/next, {bin} | {} | {} |", ms(m), ms(p90));
+    }
+}
+
+/// The 10,000-record batch, five times, each time beside the floor: the same
+/// bodies sent to the same app by `bindery-floor-posts`, a raw hyper client
+/// in a process of its own, at the same concurrency.
+async fn batch(dir: &str) {
+    const RECORDS: usize = 10_000;
+    const ROUNDS: usize = 5;
+    const CONCURRENCY: &str = "16";
+    let app = RecordingApp::start().await;
+    let api = RuntimeApi::start().await;
+    let url = app.url();
+    let env = [
+        ("BINDERY_COMPONENTS", dir),
+        ("BINDERY_BINDING", "orders"),
+        ("BINDERY_APP_URL", url.as_str()),
+        ("BINDERY_SQS_CONCURRENCY", CONCURRENCY),
+        ("RUST_LOG", "warn"),
+        // As the README recommends: glibc's growing mmap threshold otherwise
+        // keeps one event's worth of memory resident after it is freed.
+        ("MALLOC_MMAP_THRESHOLD_", "131072"),
+    ];
+    let process = FunctionProcess::spawn(&release_bin("bindery-sqs"), &api, &env);
+    api.wait_for_next_poll(Duration::from_secs(10)).await.expect("polls");
+    let idle = status_kib(process.pid(), "VmRSS:");
+    let body = "x".repeat(1024);
+    let records: Vec<_> = (0..RECORDS)
+        .map(|i| {
+            json!({"messageId": format!("m-{i}"), "receiptHandle": "AQEB", "body": body,
+                   "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
+                   "messageAttributes": {}, "eventSource": "aws:sqs",
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:orders", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    let event = json!({ "Records": records }).to_string();
+    let (mut bindery, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        let options =
+            InvokeOptions { deadline: Duration::from_secs(120), wait: Duration::from_secs(120), ..Default::default() };
+        let outcome = api.invoke(event.clone(), options).await;
+        bindery.push(started.elapsed());
+        let failures = outcome.response()["batchItemFailures"].as_array().map_or(usize::MAX, Vec::len);
+        assert_eq!(failures, 0, "every record acknowledged");
+
+        let output = std::process::Command::new(release_bin("bindery-floor-posts"))
+            .args([format!("{url}/orders"), RECORDS.to_string(), CONCURRENCY.to_owned(), body.len().to_string()])
+            .output()
+            .expect("run the floor");
+        let ms: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().expect("the floor prints milliseconds");
+        floor.push(Duration::from_millis(ms));
+    }
+    assert_eq!(app.requests().len(), 2 * ROUNDS * RECORDS);
+    let after = status_kib(process.pid(), "VmRSS:");
+    let peak = status_kib(process.pid(), "VmHWM:");
+    let (floor_median, _) = median(floor);
+    let (bindery_median, _) = median(bindery);
+    let rate = |d: Duration| RECORDS as f64 / d.as_secs_f64();
+    println!(
+        "| {RECORDS} x 1 KiB, 16 in flight: floor, raw hyper POSTs from their own process | {} ({:.0} records/s) | |",
+        ms(floor_median),
+        rate(floor_median)
+    );
+    println!(
+        "| {RECORDS} x 1 KiB, 16 in flight: bindery-sqs, event in to response out | {} ({:.0} records/s, {:.0} % of the floor) | |",
+        ms(bindery_median),
+        rate(bindery_median),
+        100.0 * rate(bindery_median) / rate(floor_median)
+    );
+    println!("| RSS of bindery-sqs idle, before the batches (floor) | {:.1} MiB | |", idle as f64 / 1024.0);
+    println!("| RSS of bindery-sqs after {ROUNDS} batches | {:.1} MiB | |", after as f64 / 1024.0);
+    println!(
+        "| peak RSS of bindery-sqs over those batches ({:.1} MiB event each) | {:.1} MiB | |",
+        event.len() as f64 / (1024.0 * 1024.0),
+        peak as f64 / 1024.0
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; a plain `cargo test --benches` passes nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = components();
+    let dir_text = dir.display().to_string();
+    let app = RecordingApp::start().await;
+    println!("| measure | median | p90 |\n|---|---|---|");
+    start_up(&dir_text, &app.url()).await;
+    batch(&dir_text).await;
+    for bin in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
+        let size = std::fs::metadata(release_bin(bin)).expect("binary").len();
+        println!("| release binary size, stripped: {bin} | {:.2} MB | |", size as f64 / 1e6);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
