@@ -8,6 +8,7 @@
 //! whose group cannot be read could belong to any group, so nothing after it
 //! in the batch is delivered.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::Future;
 
@@ -30,39 +31,45 @@ pub enum RecordOutcome {
     Unfinished,
 }
 
-/// What happened to a batch: outcomes in batch order.
+/// What happened to a batch: the records' ids and outcomes, in batch order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchReport {
-    pub outcomes: Vec<(String, RecordOutcome)>,
+pub struct BatchReport<'a> {
+    pub ids: Vec<Cow<'a, str>>,
+    pub outcomes: Vec<RecordOutcome>,
 }
 
-impl BatchReport {
+impl BatchReport<'_> {
+    /// Each record's id and outcome.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RecordOutcome)> {
+        self.ids.iter().map(|id| id.as_ref()).zip(&self.outcomes)
+    }
+
     /// The ids to report in `batchItemFailures`, in batch order.
     pub fn failed_ids(&self) -> Vec<String> {
-        self.outcomes.iter().filter(|(_, o)| *o != RecordOutcome::Acked).map(|(id, _)| id.clone()).collect()
+        self.iter().filter(|(_, o)| **o != RecordOutcome::Acked).map(|(id, _)| id.to_owned()).collect()
     }
 
     pub fn acked(&self) -> usize {
-        self.outcomes.iter().filter(|(_, o)| *o == RecordOutcome::Acked).count()
+        self.outcomes.iter().filter(|o| **o == RecordOutcome::Acked).count()
     }
 }
 
 /// Delivers `records` with at most `limit` deliveries in flight, and stops
 /// at `deadline`: whatever has not finished by then is reported failed, so
 /// `deliver` itself needs no timer.
-pub async fn deliver_batch<F, Fut>(
-    mut records: Vec<SqsRecord<'_>>,
+pub async fn deliver_batch<'a, F, Fut>(
+    mut records: Vec<SqsRecord<'a>>,
     limit: usize,
     deadline: Instant,
     deliver: F,
-) -> BatchReport
+) -> BatchReport<'a>
 where
     F: Fn(BindingEvent) -> Fut,
     Fut: Future<Output = Result<(), DeliveryError>>,
 {
     let fifo = records.iter().any(|r| r.fifo);
     // The ids move into the report; lanes only need the records' positions.
-    let ids: Vec<String> = records.iter_mut().map(|r| std::mem::take(&mut r.message_id)).collect();
+    let ids: Vec<Cow<'a, str>> = records.iter_mut().map(|r| std::mem::take(&mut r.message_id)).collect();
     let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
 
@@ -85,7 +92,7 @@ where
     // On timeout the in-flight deliveries are dropped, which cancels them.
     let _ = timeout_at(deadline, run).await;
 
-    BatchReport { outcomes: ids.into_iter().zip(outcomes.into_inner()).collect() }
+    BatchReport { ids, outcomes: outcomes.into_inner() }
 }
 
 /// Runs at most `limit` lanes at once. A lane delivers its records one after
@@ -131,7 +138,7 @@ async fn run_lanes<'a, L, F, Fut>(
 /// appearance; a record without a group runs alone.
 fn fifo_lanes(records: Vec<SqsRecord<'_>>) -> Vec<Vec<(usize, SqsRecord<'_>)>> {
     let mut lanes: Vec<Vec<(usize, SqsRecord<'_>)>> = Vec::new();
-    let mut group_lane: Vec<(String, usize)> = Vec::new();
+    let mut group_lane: Vec<(Cow<'_, str>, usize)> = Vec::new();
     for (i, record) in records.into_iter().enumerate() {
         match &record.group {
             Group::Id(g) => match group_lane.iter().find(|(name, _)| name == g) {

@@ -50,7 +50,7 @@ async fn standard_queue_reports_exactly_the_failures() {
         .await;
     assert_eq!(report.failed_ids(), ["b", "d"]);
     assert_eq!(report.acked(), 2);
-    assert_eq!(report.outcomes[1].1, RecordOutcome::Failed("the app answered 500".into()));
+    assert_eq!(report.outcomes[1], RecordOutcome::Failed("the app answered 500".into()));
 }
 
 #[tokio::test]
@@ -94,8 +94,8 @@ async fn fifo_stops_a_group_at_its_first_failure_and_other_groups_go_on() {
     })
     .await;
     assert_eq!(report.failed_ids(), ["g1-2", "g1-3", "g1-4"]);
-    assert_eq!(report.outcomes[3].1, RecordOutcome::Skipped);
-    assert_eq!(report.outcomes[5].1, RecordOutcome::Skipped);
+    assert_eq!(report.outcomes[3], RecordOutcome::Skipped);
+    assert_eq!(report.outcomes[5], RecordOutcome::Skipped);
     // Four deliveries: g1-3 and g1-4 never reached the app.
     assert_eq!(delivered.borrow().len(), 4);
 }
@@ -131,8 +131,8 @@ async fn unfinished_records_fail_at_the_deadline() {
     })
     .await;
     assert!(Instant::now() <= deadline + Duration::from_millis(1));
-    assert_eq!(report.outcomes[0].1, RecordOutcome::Acked);
-    assert_eq!(report.outcomes[1].1, RecordOutcome::Unfinished);
+    assert_eq!(report.outcomes[0], RecordOutcome::Acked);
+    assert_eq!(report.outcomes[1], RecordOutcome::Unfinished);
     assert_eq!(report.failed_ids(), ["slow"]);
 }
 
@@ -150,7 +150,7 @@ async fn malformed_records_fail_without_delivery_and_stop_their_group() {
     })
     .await;
     assert_eq!(report.failed_ids(), ["bad", "after"]);
-    assert!(matches!(&report.outcomes[0].1, RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
+    assert!(matches!(&report.outcomes[0], RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
     assert_eq!(calls.get(), 1);
 }
 
@@ -168,8 +168,8 @@ async fn a_fifo_record_of_unknown_group_stops_the_rest_of_the_batch() {
     })
     .await;
     assert_eq!(report.failed_ids(), ["x", "a2", "b1"]);
-    assert!(matches!(&report.outcomes[1].1, RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
-    assert_eq!(report.outcomes[2].1, RecordOutcome::Skipped);
+    assert!(matches!(&report.outcomes[1], RecordOutcome::Failed(r) if r.starts_with("malformed SQS record: ")));
+    assert_eq!(report.outcomes[2], RecordOutcome::Skipped);
     assert_eq!(delivered.get(), 1);
 }
 

@@ -50,7 +50,7 @@ impl SqsFunction {
         let report = deliver_batch(records, self.concurrency, deadline, |e| deliverer.deliver_untimed(e)).await;
 
         let binding = &self.setup.component.name;
-        for (id, outcome) in &report.outcomes {
+        for (id, outcome) in report.iter() {
             match outcome {
                 RecordOutcome::Acked => {}
                 RecordOutcome::Failed(reason) => {

@@ -52,7 +52,7 @@ fn fifo_record_metadata() {
     let recs = parse_batch(text.as_bytes()).unwrap();
     assert!(recs.iter().all(|r| r.fifo));
     let groups: Vec<Group> = recs.iter().map(|r| r.group.clone()).collect();
-    assert_eq!(groups, ["order-1", "order-1", "order-2"].map(|g| Group::Id(g.to_owned())));
+    assert_eq!(groups, ["order-1", "order-1", "order-2"].map(|g| Group::Id(g.into())));
     let event = recs[0].event().unwrap();
     assert_eq!(event.metadata("messageGroupId"), Some("order-1"));
     assert_eq!(event.metadata("sequenceNumber"), Some("18849496460467696128"));

@@ -3,7 +3,10 @@
 //! own on one thread, as a function would send them. Prints the elapsed
 //! milliseconds.
 //!
-//! `bindery-floor-posts URL COUNT CONCURRENCY SIZE`
+//! `bindery-floor-posts URL COUNT CONCURRENCY SIZE [with-headers]`: with the
+//! last word, each POST also carries the four metadata headers bindery sends
+//! for an SQS record (`messageid`, `approximatereceivecount`,
+//! `senttimestamp`, `attr-tenant`), which the app must read either way.
 
 use std::time::Instant;
 
@@ -17,8 +20,10 @@ use hyper_util::rt::TokioExecutor;
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, url, count, concurrency, size] = args.as_slice() else {
-        panic!("usage: bindery-floor-posts URL COUNT CONCURRENCY SIZE");
+    let (url, count, concurrency, size, with_headers) = match args.as_slice() {
+        [_, url, count, concurrency, size] => (url, count, concurrency, size, false),
+        [_, url, count, concurrency, size, flag] if flag == "with-headers" => (url, count, concurrency, size, true),
+        _ => panic!("usage: bindery-floor-posts URL COUNT CONCURRENCY SIZE [with-headers]"),
     };
     bindery_e2e::loopback_only(url);
     let uri: http::Uri = url.parse().expect("a URL");
@@ -30,11 +35,16 @@ async fn main() {
     let body = Bytes::from(vec![b'x'; size]);
     let started = Instant::now();
     futures_util::stream::iter(0..count)
-        .map(|_| {
-            let request = http::Request::post(uri.clone())
-                .header("content-type", "application/json")
-                .body(Full::new(body.clone()))
-                .expect("request");
+        .map(|i| {
+            let mut request = http::Request::post(uri.clone()).header("content-type", "application/json");
+            if with_headers {
+                request = request
+                    .header("messageid", format!("m-{i}"))
+                    .header("approximatereceivecount", "1")
+                    .header("senttimestamp", "1545082649183")
+                    .header("attr-tenant", "acme");
+            }
+            let request = request.body(Full::new(body.clone())).expect("request");
             let client = &client;
             async move {
                 let response = client.request(request).await.expect("POST");
