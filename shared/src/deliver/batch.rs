@@ -74,9 +74,12 @@ where
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
 
     if let Some(barrier) = records.iter().position(|r| fifo && r.group == Group::Unknown) {
-        for (offset, record) in records.split_off(barrier).into_iter().enumerate() {
-            let reason = record.event().err().map(|e| e.message);
-            set(barrier + offset, reason.filter(|_| offset == 0).map_or(RecordOutcome::Skipped, RecordOutcome::Failed));
+        let rest = records.split_off(barrier);
+        // Only the record whose group is unknown has a reason worth parsing for.
+        let reason = rest[0].event().err().map_or_else(|| "its message group cannot be read".to_owned(), |e| e.message);
+        set(barrier, RecordOutcome::Failed(reason));
+        for offset in 1..rest.len() {
+            set(barrier + offset, RecordOutcome::Skipped);
         }
     }
 
