@@ -10,9 +10,11 @@
 //! - [`input`]: one module per event source, event in, [`input::BindingEvent`] out.
 //! - [`deliver`]: a [`input::BindingEvent`] becomes `POST /<route>` on the app.
 //! - [`function`]: the Lambda handlers, wired from the environment.
+//! - [`output`]: the output bindings behind one `invoke`, and the typed API.
 
 pub mod component;
 pub mod deliver;
 pub mod function;
 pub mod input;
+pub mod output;
 pub mod schedule;

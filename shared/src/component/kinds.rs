@@ -13,6 +13,9 @@ pub const HTTP_TYPE: &str = "bindings.http";
 pub const S3_TYPE: &str = "bindings.aws.s3";
 pub const SES_TYPE: &str = "bindings.aws.ses";
 pub const LOCALSTORAGE_TYPE: &str = "bindings.localstorage";
+/// bindery's own: each email written to a folder as an `.eml` file, the local
+/// stand-in for SES.
+pub const MAILBOX_TYPE: &str = "bindings.local.mailbox";
 pub const ENV_SECRET_STORE_TYPE: &str = super::secrets::ENV_STORE_TYPE;
 
 /// What bindery knows about one component type.
@@ -47,6 +50,7 @@ static TYPES: &[TypeInfo] = &[
     TypeInfo { type_: S3_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["bucket"]) },
     TypeInfo { type_: SES_TYPE, supports: OUTPUT, implied: OUTPUT, check: |_, _| Vec::new() },
     TypeInfo { type_: LOCALSTORAGE_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["rootPath"]) },
+    TypeInfo { type_: MAILBOX_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["rootPath"]) },
     TypeInfo { type_: ENV_SECRET_STORE_TYPE, supports: NONE, implied: NONE, check: |_, _| Vec::new() },
 ];
 

@@ -1,0 +1,34 @@
+//! Output bindings: `invoke(binding, operation, data, metadata)` performed
+//! against S3, SES, HTTP, SQS, a local folder or a local mailbox, configured
+//! by unchanged Dapr component YAML.
+//!
+//! - [`OutputBinding`]: the one trait; one module per binding type.
+//! - [`layer`]: timeouts, retries and tracing, written once for all of them.
+//! - [`Bindings`]: the registry built from components, and the typed helpers
+//!   of [`typed`] for Rust apps.
+
+mod binding;
+mod data;
+mod error;
+mod registry;
+
+pub mod layer;
+pub mod secrets;
+
+pub mod http;
+pub mod localstorage;
+pub mod mailbox;
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "aws")]
+pub mod s3;
+#[cfg(feature = "aws")]
+pub mod ses;
+#[cfg(feature = "aws")]
+pub mod sqs;
+
+pub use binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, MetadataMap, OutputBinding, operation};
+pub use data::{unquote_if_quoted, unquote_json};
+pub use error::{ErrorKind, InvokeError};
+pub use registry::Bindings;
