@@ -121,17 +121,29 @@ fn capture(mut pipe: impl Read + Send + 'static, output: Arc<Mutex<Vec<u8>>>) ->
 /// `$CARGO_TARGET_DIR/release/<name>` if that is set, else
 /// `<workspace root>/target/release/<name>`. Panics if it does not exist — never skips.
 pub fn release_bin(name: &str) -> PathBuf {
+    workspace_bin("release", name)
+}
+
+/// The path of an example's binary, built in the debug profile: the examples
+/// link the AWS SDK, whose release build takes minutes, and the tests measure
+/// nothing about them. Panics if it does not exist.
+pub fn example_bin(name: &str) -> PathBuf {
+    workspace_bin("debug", name)
+}
+
+fn workspace_bin(profile: &str, name: &str) -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root");
     let dir = match (std::env::var_os("BINDERY_BIN_DIR"), std::env::var_os("CARGO_TARGET_DIR")) {
-        (Some(dir), _) => PathBuf::from(dir),
-        (None, Some(target)) => workspace.join(target).join("release"),
-        (None, None) => workspace.join("target").join("release"),
+        (Some(dir), _) if profile == "release" => PathBuf::from(dir),
+        (_, Some(target)) => workspace.join(target).join(profile),
+        _ => workspace.join("target").join(profile),
     };
     let path = dir.join(name);
+    let flag = if profile == "release" { " --release" } else { "" };
     assert!(
         path.is_file(),
-        "release binary {} not found: build it first with `cargo build --release` in {} \
-         (or set BINDERY_BIN_DIR to the folder holding `{name}`)",
+        "binary {} not found: build it first with `cargo build{flag} --workspace --bins` in {} \
+         (or run scripts/test, which does)",
         path.display(),
         workspace.display(),
     );

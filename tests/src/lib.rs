@@ -2,15 +2,18 @@
 //! ([`RuntimeApi`]), a spawner for the real release binaries ([`FunctionProcess`],
 //! [`release_bin`]) and a recording HTTP app ([`RecordingApp`]) — all on loopback.
 //!
+//! [`aws::Emulator`] is the AWS emulator (moto or LocalStack) the test script starts.
+//!
 //! Project rule: test helpers talk to loopback only; [`loopback_only`] enforces it.
 
 mod app;
+pub mod aws;
 mod function;
 mod runtime_api;
 mod server;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
-pub use function::{FunctionProcess, release_bin};
+pub use function::{FunctionProcess, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi};
 
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full

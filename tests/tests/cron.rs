@@ -5,12 +5,13 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
 use common::{
     ComponentsDir, FIRST_REQUEST_ID, Running, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs,
-    assert_no_requests, cron_component, deadline_ms, unexpected_headers, value,
+    assert_no_requests, component, cron_component, deadline_ms, unexpected_headers, value,
 };
 use serde_json::{Value, json};
 
@@ -235,6 +236,17 @@ async fn task_api_example_serves_the_cron_binding_in_process() {
     // leads nowhere proves it is not used.
     let url = format!("http://127.0.0.1:{}", unused_port());
     let components = ComponentsDir::with("cron-binding.yaml", &cron_component("cron-binding", "*/5 * * * *", &[]));
+    // Its output bindings: the local stand-ins for S3 and SES.
+    let reports = components.path().join("reports");
+    let mail = components.path().join("mail");
+    let folder = |name: &str, type_: &str, root: &Path, extra: &[String]| {
+        let mut items = vec![value("rootPath", root.to_str().unwrap())];
+        items.extend_from_slice(extra);
+        component(name, type_, &items)
+    };
+    components.write("reports.yaml", &folder("reports", "bindings.localstorage", &reports, &[]));
+    let addresses = [value("emailFrom", "task-api@example.com"), value("emailTo", "ops@example.com")];
+    components.write("notifications.yaml", &folder("notifications", "bindings.local.mailbox", &mail, &addresses));
     let vars = [("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", url.as_str())];
     let f = Running::start("task-api-cron", components, &vars).await;
 
@@ -252,4 +264,8 @@ async fn task_api_example_serves_the_cron_binding_in_process() {
         .unwrap_or_else(|| panic!("the Task API did not run its cleanup:\n{logs}"));
     assert_eq!(cleanup.pointer("/fields/removed"), Some(&json!(0)), "{cleanup}");
     assert_go_utc_now(cleanup.pointer("/fields/fired").and_then(Value::as_str).unwrap());
+    // ... and wrote its report and its email through the output bindings.
+    let report = std::fs::read_dir(reports.join("cleanup")).expect("the report folder").count();
+    let emails = std::fs::read_dir(&mail).expect("the mail folder").count();
+    assert_eq!((report, emails), (1, 1));
 }

@@ -21,12 +21,30 @@ pub mod webhook;
 
 pub use setup::{FunctionSetup, StartupError, setup};
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Context, Diagnostic};
 use tokio::time::Instant;
 
 use crate::deliver::DeliveryError;
+use crate::output::Bindings;
+
+/// For a function whose app runs in-process and calls output bindings: the
+/// bindings of its components (`BINDERY_COMPONENTS`), loaded at init. A
+/// problem is reported to Lambda as an init error, like every config error.
+pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_runtime::Error> {
+    telemetry::init();
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match setup::components_path(&env) {
+        Ok(path) => Bindings::load(&path).await.map_err(|e| StartupError(e.to_string())),
+        Err(e) => Err(e),
+    };
+    match loaded {
+        Ok(bindings) => Ok(Arc::new(bindings)),
+        Err(e) => Err(startup::fail(function, e).await),
+    }
+}
 
 /// The instant to be done by: the invocation deadline less the margin.
 pub(crate) fn deadline(context: &Context, margin: Duration) -> Instant {

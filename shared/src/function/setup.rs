@@ -91,7 +91,7 @@ pub(crate) fn number(
     }
 }
 
-fn components_path(env: EnvLookup<'_>) -> Result<PathBuf, StartupError> {
+pub(crate) fn components_path(env: EnvLookup<'_>) -> Result<PathBuf, StartupError> {
     if let Some(path) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(path));
     }

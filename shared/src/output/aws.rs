@@ -30,8 +30,13 @@ pub async fn sdk_config(metadata: &Metadata) -> Result<SdkConfig, Vec<FieldError
     match (metadata.get("accessKey"), metadata.get("secretKey")) {
         (Some(access), Some(secret)) => {
             let token = metadata.get("sessionToken").map(str::to_owned);
-            loader =
-                loader.credentials_provider(Credentials::new(access, secret, token, None, "bindery component metadata"));
+            loader = loader.credentials_provider(Credentials::new(
+                access,
+                secret,
+                token,
+                None,
+                "bindery component metadata",
+            ));
         }
         (Some(_), None) => errors.push(FieldError::missing("secretKey", "accessKey is set, so secretKey is required")),
         (None, Some(_)) => errors.push(FieldError::missing("accessKey", "secretKey is set, so accessKey is required")),
@@ -63,7 +68,10 @@ fn endpoint_url(endpoint: &str, disable_ssl: Result<bool, FieldError>) -> Result
     };
     match url.parse::<http::Uri>() {
         Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some() => Ok(url),
-        _ => Err(FieldError::invalid("endpoint", format!("expected a URL such as http://127.0.0.1:4566, got {endpoint:?}"))),
+        _ => Err(FieldError::invalid(
+            "endpoint",
+            format!("expected a URL such as http://127.0.0.1:4566, got {endpoint:?}"),
+        )),
     }
 }
 

@@ -50,10 +50,7 @@ impl InvokeRequest {
     /// rule, used by SES), empty counting as absent.
     pub fn meta_ignore_case(&self, name: &str) -> Option<&str> {
         self.meta(name).or_else(|| {
-            self.metadata
-                .iter()
-                .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
-                .map(|(_, v)| v.as_str())
+            self.metadata.iter().find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty()).map(|(_, v)| v.as_str())
         })
     }
 }

@@ -65,7 +65,10 @@ impl InvokeError {
     pub fn unsupported(binding: &str, operation: &str, supported: &[&str]) -> Self {
         Self::new(
             ErrorKind::UnsupportedOperation,
-            format!("binding {binding} does not support operation {operation}. supported operations:{}", supported.join(" ")),
+            format!(
+                "binding {binding} does not support operation {operation}. supported operations:{}",
+                supported.join(" ")
+            ),
         )
     }
 

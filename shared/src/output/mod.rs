@@ -4,13 +4,15 @@
 //!
 //! - [`OutputBinding`]: the one trait; one module per binding type.
 //! - [`layer`]: timeouts, retries and tracing, written once for all of them.
-//! - [`Bindings`]: the registry built from components, and the typed helpers
-//!   of [`typed`] for Rust apps.
+//! - [`Bindings`]: the registry built from components, with typed helpers
+//!   ([`Storage`], [`Mailer`], [`HttpTarget`], [`Queue`]) for Rust apps.
 
 mod binding;
 mod data;
+mod email;
 mod error;
 mod registry;
+mod typed;
 
 pub mod layer;
 pub mod secrets;
@@ -32,3 +34,4 @@ pub use binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, Metada
 pub use data::{unquote_if_quoted, unquote_json};
 pub use error::{ErrorKind, InvokeError};
 pub use registry::Bindings;
+pub use typed::{Email, HttpTarget, Mailer, Queue, Storage};

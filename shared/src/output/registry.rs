@@ -47,9 +47,11 @@ impl Bindings {
             match build(component).await {
                 Ok(Some(binding)) => bindings.insert(&component.name, &component.type_, binding),
                 Ok(None) => {}
-                Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| {
-                    ConfigError::from_field(e).in_file(&component.file).in_component(component.reference())
-                })),
+                Err(field_errors) => {
+                    errors.extend(field_errors.into_iter().map(|e| {
+                        ConfigError::from_field(e).in_file(&component.file).in_component(component.reference())
+                    }))
+                }
             }
         }
         if errors.is_empty() { Ok(bindings) } else { Err(ConfigErrors(errors)) }
@@ -63,6 +65,11 @@ impl Bindings {
     /// The binding names with their types, in name order.
     pub fn list(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(name, e)| (name.as_str(), e.type_.as_str()))
+    }
+
+    /// The component type of the binding called `name`.
+    pub fn type_of(&self, name: &str) -> Option<&str> {
+        self.entries.get(name).map(|e| e.type_.as_str())
     }
 
     pub fn get(&self, name: &str) -> Option<&dyn OutputBinding> {
@@ -109,7 +116,10 @@ async fn build(component: &Component) -> Result<Option<Box<dyn OutputBinding>>, 
         kinds::S3_TYPE | kinds::SES_TYPE | kinds::SQS_TYPE => {
             return Err(vec![FieldError::invalid(
                 "spec.type",
-                format!("{} needs bindery's AWS support, which this build leaves out (cargo feature `aws`)", component.type_),
+                format!(
+                    "{} needs bindery's AWS support, which this build leaves out (cargo feature `aws`)",
+                    component.type_
+                ),
             )]);
         }
         _ => return Ok(None),

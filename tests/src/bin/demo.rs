@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bindery_e2e::{FunctionProcess, InvokeOptions, Outcome, RuntimeApi, release_bin, unused_port};
+use bindery_e2e::{FunctionProcess, InvokeOptions, Outcome, RecordingApp, RuntimeApi, release_bin, unused_port};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 
@@ -25,12 +25,17 @@ impl Drop for KillOnDrop {
 #[tokio::main]
 async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let components = root.join("examples/task-api/components");
+    let out = root.join("target/demo");
+    let _ = std::fs::remove_dir_all(&out);
+    let monitoring = RecordingApp::start().await;
+    let components = demo_components(&root, &out, &monitoring.url());
+
     let port = unused_port();
     let app_url = format!("http://127.0.0.1:{port}");
     let _app = KillOnDrop(
         Command::new(release_bin("task-api"))
             .env("PORT", port.to_string())
+            .env("BINDERY_COMPONENTS", &components)
             .stdout(Stdio::null())
             .spawn()
             .expect("start the task-api example"),
@@ -40,11 +45,49 @@ async fn main() {
 
     sqs(&components, &app_url).await;
     http(&app_url, "POST", "/tasks/1/complete").await;
-    println!("  app: task 1 marked done over plain HTTP\n");
+    println!("  app: task 1 marked done over plain HTTP; its http-binding told the monitoring webhook:");
+    for request in monitoring.requests() {
+        println!("    {} {} {}", request.method, request.path, String::from_utf8_lossy(&request.body));
+    }
+    println!();
     cron(&components, &app_url).await;
     webhook(&components, &app_url).await;
     in_process(&components).await;
-    println!("the app's tasks now: {}", http(&app_url, "GET", "/tasks").await);
+    println!("the app's tasks now: {}\n", http(&app_url, "GET", "/tasks").await);
+    println!("what the output bindings wrote, with no cloud at all (under {}):", out.display());
+    for file in files(&out.join("reports")).into_iter().chain(files(&out.join("mail"))) {
+        let shown = file.strip_prefix(&out).unwrap_or(&file).display().to_string();
+        println!("  {shown} ({} bytes)", std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0));
+    }
+}
+
+/// The example's local components, with the demo's monitoring receiver as the
+/// http-binding's URL, the output folders under `out`, and the SQS input
+/// binding from its AWS set (bindery-sqs is fed sample events, not a queue).
+fn demo_components(root: &Path, out: &Path, monitoring_url: &str) -> PathBuf {
+    let dir = out.join("components");
+    std::fs::create_dir_all(&dir).expect("create the demo's components folder");
+    let example = root.join("examples/task-api/components");
+    let mut sources: Vec<PathBuf> = files(&example.join("local"));
+    sources.push(example.join("aws/task-events.yaml"));
+    for source in sources {
+        let text = std::fs::read_to_string(&source)
+            .expect("read an example component")
+            .replace("http://127.0.0.1:8089/webhooks", &format!("{monitoring_url}/webhooks"))
+            .replace("./local-data", &out.display().to_string());
+        std::fs::write(dir.join(source.file_name().expect("a file name")), text).expect("write a demo component");
+    }
+    dir
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { found.extend(files(&path)) } else { found.push(path) }
+    }
+    found.sort();
+    found
 }
 
 async fn function(bin: &str, components: &Path, binding: &str, app_url: &str) -> (RuntimeApi, FunctionProcess) {
@@ -82,7 +125,7 @@ async fn cron(components: &Path, app_url: &str) {
     let outcome = api.invoke(input.to_string(), InvokeOptions::default()).await;
     println!("bindery-cron: an EventBridge Scheduler invocation -> POST /cron-binding (empty body)");
     println!(
-        "  Lambda gets back: {} (the cleanup ran; a failure would be an error, so Scheduler retries)\n",
+        "  Lambda gets back: {} (the cleanup ran, wrote its report and emailed it; a failure would be an error, so Scheduler retries)\n",
         show(outcome)
     );
 }

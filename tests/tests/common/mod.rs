@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bindery_e2e::{FunctionProcess, InvocationError, InvokeOptions, RecordingApp, RuntimeApi, release_bin};
+use bindery_e2e::{
+    FunctionProcess, InvocationError, InvokeOptions, RecordingApp, RuntimeApi, example_bin, release_bin,
+};
 
 pub(crate) const SECOND: Duration = Duration::from_secs(1);
 
@@ -125,7 +127,9 @@ pub(crate) async fn spawn(
     let dir = components.path_str();
     let mut vars: Vec<(&str, &str)> = vec![("BINDERY_COMPONENTS", dir.as_str())];
     vars.extend_from_slice(env);
-    let function = FunctionProcess::spawn(&release_bin(bin), &api, &vars);
+    // The functions are tested as released; the examples are built in debug.
+    let path = if bin.starts_with("bindery-") { release_bin(bin) } else { example_bin(bin) };
+    let function = FunctionProcess::spawn(&path, &api, &vars);
     (api, function, components)
 }
 

@@ -33,3 +33,6 @@ pub fn stack(
     let retried = Retry::new(timed, settings.retry.clone());
     Box::new(Traced::new(retried, name, type_))
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,6 +45,11 @@ impl<B> Retry<B> {
     pub fn new(inner: B, policy: RetryPolicy) -> Self {
         Self { inner, policy }
     }
+
+    /// The binding inside this layer.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
 }
 
 impl<B: OutputBinding> OutputBinding for Retry<B> {

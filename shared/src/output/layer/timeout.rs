@@ -14,6 +14,11 @@ impl<B> Timeout<B> {
     pub fn new(inner: B, limit: Duration) -> Self {
         Self { inner, limit }
     }
+
+    /// The binding inside this layer.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
 }
 
 impl<B: OutputBinding> OutputBinding for Timeout<B> {

@@ -17,6 +17,11 @@ impl<B> Traced<B> {
     pub fn new(inner: B, name: &str, type_: &str) -> Self {
         Self { inner, name: name.to_owned(), type_: type_.to_owned() }
     }
+
+    /// The binding inside this layer.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
 }
 
 impl<B: OutputBinding> OutputBinding for Traced<B> {
@@ -29,7 +34,8 @@ impl<B: OutputBinding> OutputBinding for Traced<B> {
     }
 
     fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
-        let span = info_span!("output_binding", binding = %self.name, r#type = %self.type_, operation = %request.operation);
+        let span =
+            info_span!("output_binding", binding = %self.name, r#type = %self.type_, operation = %request.operation);
         let bytes = request.data.len();
         Box::pin(
             async move {

@@ -1,0 +1,97 @@
+# Starts an AWS emulator on loopback for the tests, in a Python venv this
+# script creates under target/, and stops it when the calling script exits.
+# Sourced by scripts/test (moto) and scripts/test-localstack (LocalStack).
+# Exports BINDERY_TEST_AWS_ENDPOINT and BINDERY_TEST_AWS_EMULATOR, which the
+# tests read (tests/src/aws.rs); nothing here ever talks to real AWS.
+
+EMULATOR_PID=""
+
+stop_emulator() {
+    if [[ -n "$EMULATOR_PID" ]] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
+        kill "$EMULATOR_PID" 2>/dev/null || true
+        wait "$EMULATOR_PID" 2>/dev/null || true
+    fi
+}
+
+free_port() {
+    "$1" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# venv DIR PYTHON REQUIREMENTS: creates the venv once and installs the pinned packages.
+venv() {
+    local dir=$1 python=$2 requirements=$3 stamp=$1/.installed
+    if [[ ! -f "$stamp" ]] || ! cmp -s "$requirements" "$stamp"; then
+        rm -rf "$dir"
+        "$python" -m venv "$dir"
+        "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$stamp"
+    fi
+}
+
+# wait_ready URL SECONDS LOG
+wait_ready() {
+    local url=$1 deadline=$((SECONDS + $2))
+    until curl --silent --fail --max-time 2 --output /dev/null "$url"; do
+        if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+            echo "the emulator exited; its log ($3):" >&2
+            tail -n 30 "$3" >&2
+            return 1
+        fi
+        if ((SECONDS > deadline)); then
+            echo "the emulator did not answer $url within $2 s; its log ($3):" >&2
+            tail -n 30 "$3" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+start_moto() {
+    local dir=target/venv-moto log=target/moto.log
+    venv "$dir" python3 scripts/requirements-moto.txt
+    local port
+    port=$(free_port "$dir/bin/python")
+    "$dir/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    EMULATOR_PID=$!
+    trap stop_emulator EXIT
+    wait_ready "http://127.0.0.1:$port/moto-api/" 60 "$log"
+    export BINDERY_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+    export BINDERY_TEST_AWS_EMULATOR=moto
+    echo "moto $(grep -i '^moto==' scripts/requirements-moto.txt | cut -d= -f3) on $BINDERY_TEST_AWS_ENDPOINT"
+}
+
+# LocalStack's community edition on the host needs CPython 3.13 (its code uses
+# PEP 695 syntax); PYTHON313 overrides where it is looked for.
+python313() {
+    local candidate
+    # pyenv's shim for python3.13 exists even when its version is not selected,
+    # so each candidate is run, not just looked up.
+    for candidate in "${PYTHON313:-}" python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3.13; do
+        if [[ -n "$candidate" ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+            command -v "$candidate"
+            return
+        fi
+    done
+    echo "LocalStack needs Python 3.13: install it, or set PYTHON313 to its interpreter" >&2
+    return 1
+}
+
+start_localstack() {
+    local dir=target/venv-localstack log=target/localstack.log python port
+    python=$(python313)
+    venv "$dir" "$python" scripts/requirements-localstack.txt
+    port=$(free_port "$dir/bin/python")
+    # hypercorn binds only the address given (the default gateway binds 0.0.0.0);
+    # the outbound proxy is a dead loopback port, so LocalStack downloads nothing.
+    GATEWAY_SERVER=hypercorn GATEWAY_LISTEN="127.0.0.1:$port" LOCALSTACK_HOST="127.0.0.1:$port" \
+        DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 SQS_ENDPOINT_STRATEGY=path PERSISTENCE=0 \
+        LOCALSTACK_VOLUME_DIR="$PWD/target/localstack-data" \
+        OUTBOUND_HTTP_PROXY=http://127.0.0.1:9 OUTBOUND_HTTPS_PROXY=http://127.0.0.1:9 \
+        "$dir/bin/python" -m localstack.runtime.main >"$log" 2>&1 &
+    EMULATOR_PID=$!
+    trap stop_emulator EXIT
+    wait_ready "http://127.0.0.1:$port/_localstack/health" 120 "$log"
+    export BINDERY_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+    export BINDERY_TEST_AWS_EMULATOR=localstack
+    echo "LocalStack on $BINDERY_TEST_AWS_ENDPOINT"
+}

@@ -1,0 +1,106 @@
+//! The layers around a binding whose failures the test scripts: the layers
+//! are what is under test here, so the binding is a stand-in.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::*;
+use crate::output::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding};
+use crate::output::error::{ErrorKind, InvokeError};
+
+/// Fails with the scripted kinds, in order, then succeeds; `create` is not idempotent.
+struct Scripted {
+    failures: Mutex<Vec<ErrorKind>>,
+    calls: Mutex<u32>,
+    delay: Duration,
+}
+
+impl Scripted {
+    fn new(failures: &[ErrorKind]) -> Self {
+        Self {
+            failures: Mutex::new(failures.iter().rev().copied().collect()),
+            calls: Mutex::new(0),
+            delay: Duration::ZERO,
+        }
+    }
+    fn calls(&self) -> u32 {
+        *self.calls.lock().unwrap()
+    }
+}
+
+impl OutputBinding for Scripted {
+    fn operations(&self) -> &'static [&'static str] {
+        &["get", "create"]
+    }
+    fn is_idempotent(&self, request: &InvokeRequest) -> bool {
+        request.operation == "get"
+    }
+    fn invoke(&self, _request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
+        Box::pin(async move {
+            *self.calls.lock().unwrap() += 1;
+            tokio::time::sleep(self.delay).await;
+            match self.failures.lock().unwrap().pop() {
+                Some(kind) => Err(InvokeError::new(kind, format!("{kind:?}"))),
+                None => Ok(Some(InvokeResponse::new("ok"))),
+            }
+        })
+    }
+}
+
+fn fast_policy(max_retries: u32) -> RetryPolicy {
+    RetryPolicy { max_retries, min_delay: Duration::from_millis(1), max_delay: Duration::from_millis(2) }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_even_when_not_idempotent() {
+    let retry = Retry::new(Scripted::new(&[ErrorKind::Throttled, ErrorKind::Throttled]), fast_policy(3));
+    let response = retry.invoke(InvokeRequest::new("create", "x")).await.unwrap().unwrap();
+    assert_eq!(response.data, "ok");
+    assert_eq!(retry.get_ref().calls(), 3);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_only_when_idempotent() {
+    let retry = Retry::new(Scripted::new(&[ErrorKind::Transient]), fast_policy(3));
+    assert!(retry.invoke(InvokeRequest::new("get", "")).await.is_ok());
+    assert_eq!(retry.get_ref().calls(), 2);
+
+    let retry = Retry::new(Scripted::new(&[ErrorKind::Transient]), fast_policy(3));
+    let error = retry.invoke(InvokeRequest::new("create", "x")).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Transient);
+    assert_eq!(retry.get_ref().calls(), 1, "a create may have happened: never repeated");
+}
+
+#[tokio::test]
+async fn bad_requests_are_never_retried_and_retries_run_out() {
+    let retry = Retry::new(Scripted::new(&[ErrorKind::BadRequest]), fast_policy(3));
+    assert_eq!(retry.invoke(InvokeRequest::new("get", "")).await.unwrap_err().kind, ErrorKind::BadRequest);
+    assert_eq!(retry.get_ref().calls(), 1);
+
+    let retry = Retry::new(Scripted::new(&[ErrorKind::Throttled; 5]), fast_policy(2));
+    assert_eq!(retry.invoke(InvokeRequest::new("get", "")).await.unwrap_err().kind, ErrorKind::Throttled);
+    assert_eq!(retry.get_ref().calls(), 3, "the first attempt and two retries");
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_attempt_is_timed_and_an_idempotent_timeout_is_retried() {
+    let mut slow = Scripted::new(&[]);
+    slow.delay = Duration::from_secs(5);
+    let timed = Timeout::new(slow, Duration::from_secs(1));
+    let error = timed.invoke(InvokeRequest::new("create", "x")).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert_eq!(error.message, "timed out after 1s");
+
+    let retried = Retry::new(timed, fast_policy(2));
+    assert_eq!(retried.invoke(InvokeRequest::new("get", "")).await.unwrap_err().kind, ErrorKind::Timeout);
+    assert_eq!(retried.get_ref().get_ref().calls(), 1 + 1 + 2, "one create, then a get tried three times");
+}
+
+#[tokio::test]
+async fn the_stack_keeps_the_bindings_rules() {
+    let settings = LayerSettings { timeout: Some(Duration::from_secs(5)), retry: fast_policy(1) };
+    let stacked = stack(Box::new(Scripted::new(&[ErrorKind::Transient])), "orders", "test", &settings);
+    assert_eq!(stacked.operations(), ["get", "create"]);
+    assert!(stacked.is_idempotent(&InvokeRequest::new("get", "")));
+    assert!(stacked.invoke(InvokeRequest::new("get", "")).await.is_ok());
+}

@@ -1,0 +1,147 @@
+//! The AWS emulator the tests run against: moto by default, LocalStack with
+//! `scripts/test-localstack`. The script that runs the tests starts it and
+//! passes its address in `BINDERY_TEST_AWS_ENDPOINT`; this module refuses any
+//! address that is not loopback, so no test can ever reach real AWS.
+//!
+//! Tests run in parallel against one emulator, so each one names its own
+//! buckets, queues and secrets with [`Emulator::unique`] instead of resetting
+//! shared state.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::Credentials;
+
+use crate::loopback_only;
+
+/// The variable the test scripts set to the emulator's address.
+pub const ENDPOINT_VAR: &str = "BINDERY_TEST_AWS_ENDPOINT";
+/// `moto` (the default) or `localstack`.
+pub const KIND_VAR: &str = "BINDERY_TEST_AWS_EMULATOR";
+pub const REGION: &str = "us-east-1";
+
+/// A running emulator on loopback.
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    pub endpoint: String,
+    pub kind: EmulatorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmulatorKind {
+    Moto,
+    LocalStack,
+}
+
+impl Emulator {
+    /// The emulator `scripts/test` started. Panics with the fix when the
+    /// variable is missing: these tests are never silently skipped.
+    pub fn from_env() -> Self {
+        let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+            panic!("{ENDPOINT_VAR} is not set: run the tests with scripts/test, which starts the AWS emulator")
+        });
+        loopback_only(&endpoint);
+        let kind = match std::env::var(KIND_VAR).as_deref() {
+            Ok("localstack") => EmulatorKind::LocalStack,
+            _ => EmulatorKind::Moto,
+        };
+        Self { endpoint: endpoint.trim_end_matches('/').to_owned(), kind }
+    }
+
+    /// SDK configuration for the emulator: fixed test keys, no retries.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new("test", "test", None, None, "bindery tests"))
+            .load()
+            .await
+    }
+
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config().await).force_path_style(true).build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn sesv2(&self) -> aws_sdk_sesv2::Client {
+        aws_sdk_sesv2::Client::new(&self.sdk_config().await)
+    }
+
+    /// A name no other test uses: lower case, digits and dashes, valid for
+    /// buckets, queues, secrets and email local parts.
+    pub fn unique(&self, prefix: &str) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+        format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+    }
+
+    /// `spec.metadata` items (YAML, indented for a component) pointing an AWS
+    /// component at the emulator.
+    pub fn component_metadata(&self) -> String {
+        format!(
+            "    - name: region\n      value: {REGION}\n    - name: endpoint\n      value: {}\n    \
+             - name: accessKey\n      value: test\n    - name: secretKey\n      value: test\n",
+            self.endpoint
+        )
+    }
+
+    /// Creates a bucket and returns its name.
+    pub async fn bucket(&self, prefix: &str) -> String {
+        let name = self.unique(prefix);
+        self.s3().await.create_bucket().bucket(&name).send().await.expect("create bucket");
+        name
+    }
+
+    /// A verified SES identity to send from (moto refuses unverified senders).
+    pub async fn email_identity(&self, address: &str) {
+        self.sesv2().await.create_email_identity().email_identity(address).send().await.expect("create identity");
+    }
+
+    /// The emails moto has accepted, from its `/moto-api/data.json`
+    /// (`ses.Message`: `id`, `source`, `destinations`, `subject`, `body`).
+    pub async fn sent_emails(&self) -> Vec<serde_json::Value> {
+        assert_eq!(self.kind, EmulatorKind::Moto, "only moto exposes sent mail");
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        // moto sometimes answers its first read with a 500 while it builds the dump.
+        for attempt in 0..5 {
+            match get(&url).await {
+                Ok((200, body)) => {
+                    let data: serde_json::Value = serde_json::from_slice(&body).expect("moto data.json is JSON");
+                    return data.pointer("/ses/Message").and_then(|m| m.as_array()).cloned().unwrap_or_default();
+                }
+                Ok((status, _)) if attempt < 4 => eprintln!("moto data.json answered {status}; retrying"),
+                Ok((status, _)) => panic!("moto data.json answered {status}"),
+                Err(e) => panic!("cannot read {url}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// The sent email with this SES message id.
+    pub async fn sent_email(&self, message_id: &str) -> serde_json::Value {
+        self.sent_emails()
+            .await
+            .into_iter()
+            .find(|m| m["id"] == message_id)
+            .unwrap_or_else(|| panic!("moto has no email with id {message_id}"))
+    }
+}
+
+/// A plain HTTP GET on loopback.
+async fn get(url: &str) -> Result<(u16, bytes::Bytes), String> {
+    use http_body_util::{BodyExt, Empty};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let response = client.get(url.parse().map_err(|e| format!("{e}"))?).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
