@@ -92,6 +92,20 @@ impl Emulator {
         )
     }
 
+    /// A component of `type_` pointed at the emulator, with `items` as its
+    /// other metadata.
+    pub fn component(&self, name: &str, type_: &str, items: &[(&str, &str)]) -> String {
+        let items: String = items
+            .iter()
+            .map(|(k, v)| format!("    - name: {k}\n      value: {}\n", serde_json::Value::from(*v)))
+            .collect();
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
+             version: v1\n  metadata:\n{items}{}",
+            self.component_metadata()
+        )
+    }
+
     /// Creates a bucket and returns its name.
     pub async fn bucket(&self, prefix: &str) -> String {
         let name = self.unique(prefix);
@@ -133,6 +147,15 @@ impl Emulator {
             .find(|m| m["id"] == message_id)
             .unwrap_or_else(|| panic!("moto has no email with id {message_id}"))
     }
+}
+
+/// Loads `documents` (component YAML) from a temporary folder, as an app
+/// does, and builds their output bindings. Keep the folder while they are used.
+pub async fn load_bindings(documents: &[String]) -> (bindery::output::Bindings, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("components.yaml"), documents.join("---\n")).expect("write the components");
+    let bindings = bindery::output::Bindings::load(dir.path()).await.unwrap_or_else(|e| panic!("load: {e}"));
+    (bindings, dir)
 }
 
 /// A plain HTTP GET on loopback.

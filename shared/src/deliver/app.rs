@@ -102,7 +102,10 @@ impl App {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector);
-        Ok(Self { target: Target::Http(std::sync::Arc::new(HttpTarget { client, authority, base })), description: url.into() })
+        Ok(Self {
+            target: Target::Http(std::sync::Arc::new(HttpTarget { client, authority, base })),
+            description: url.into(),
+        })
     }
 
     /// A short description for logs: `in-process` or the URL.
