@@ -1,4 +1,6 @@
 //! The SES binding against the emulator: every email is read back from moto.
+// Helpers in this file are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use bindery::output::{ErrorKind, InvokeRequest};
 use bindery_e2e::aws::{Emulator, load_bindings};

@@ -1,5 +1,7 @@
 //! The SQS output binding against the emulator: messages are received back
 //! with the SDK and checked.
+// Helpers in this file are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use bindery::output::{ErrorKind, InvokeRequest};

@@ -8,6 +8,12 @@ use std::borrow::Cow;
 /// number or boolean, its text; otherwise (objects, arrays, raw text) the
 /// bytes as they are.
 pub fn unquote_json(data: &[u8]) -> Cow<'_, [u8]> {
+    // Only a string, a number or a boolean can change; anything else (a large
+    // object, binary data) is returned without being parsed.
+    let first = data.trim_ascii_start().first().copied();
+    if !matches!(first, Some(b'"' | b'-' | b'0'..=b'9' | b't' | b'f')) {
+        return Cow::Borrowed(data);
+    }
     match serde_json::from_slice::<serde_json::Value>(data) {
         Ok(serde_json::Value::String(s)) => Cow::Owned(s.into_bytes()),
         Ok(serde_json::Value::Number(n)) => Cow::Owned(n.to_string().into_bytes()),

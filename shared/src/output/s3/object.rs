@@ -1,0 +1,170 @@
+//! One object at a time: `create`, `get`, `delete` and `presign`.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::StorageClass;
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::{Options, S3Binding, bad, required_key, s3_error};
+use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
+use crate::output::data::unquote_json;
+use crate::output::error::InvokeError;
+
+impl S3Binding {
+    pub(super) async fn create(&self, request: &InvokeRequest) -> InvokeResult {
+        let options = self.options(request)?;
+        let key = request.meta("key").map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        let content_type = request.meta("Content-Type");
+        let tagging = request.meta("tags").map(tagging).transpose()?;
+        let version = match &options.file_path {
+            Some(path) => self.upload_file(&key, path.as_ref(), content_type, tagging.as_deref(), &options).await?,
+            None => {
+                let body = object_body(&request.data, options.decode_base64)?;
+                self.put(&key, body, content_type, tagging.as_deref(), &options).await?
+            }
+        };
+        let mut answer = json!({ "location": self.location(&key), "versionID": version });
+        if let Some(ttl) = options.presign_ttl {
+            answer["presignURL"] = Value::String(self.presign(&key, ttl).await?);
+        }
+        Ok(Some(InvokeResponse::json(&answer).with_metadata("key", key)))
+    }
+
+    /// One PutObject; the version id, if the bucket keeps versions.
+    pub(super) async fn put(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: Option<&str>,
+        tagging: Option<&str>,
+        options: &Options,
+    ) -> Result<Option<String>, InvokeError> {
+        let output = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .set_content_type(content_type.map(str::to_owned))
+            .set_tagging(tagging.map(str::to_owned))
+            .set_storage_class(options.storage_class.as_deref().map(StorageClass::from))
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(output.version_id)
+    }
+
+    pub(super) async fn get(&self, request: &InvokeRequest) -> InvokeResult {
+        let options = self.options(request)?;
+        let data = self.fetch(required_key(request)?).await?;
+        let data = if options.encode_base64 {
+            Bytes::from(base64::engine::general_purpose::STANDARD.encode(&data))
+        } else {
+            data
+        };
+        Ok(Some(InvokeResponse::new(data)))
+    }
+
+    pub(super) async fn fetch(&self, key: &str) -> Result<Bytes, InvokeError> {
+        let output = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
+        let body = output.body.collect().await.map_err(|e| {
+            InvokeError::new(crate::output::ErrorKind::Transient, format!("s3 binding error: reading {key:?}: {e}"))
+        })?;
+        Ok(body.into_bytes())
+    }
+
+    pub(super) async fn delete(&self, request: &InvokeRequest) -> InvokeResult {
+        let key = required_key(request)?;
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
+        Ok(None)
+    }
+
+    pub(super) async fn presign_operation(&self, request: &InvokeRequest) -> InvokeResult {
+        let key = required_key(request)?;
+        let ttl = self.options(request)?.presign_ttl.ok_or_else(|| bad("required metadata 'presignTTL' missing"))?;
+        let url = self.presign(key, ttl).await?;
+        Ok(Some(InvokeResponse::json(&json!({ "presignURL": url }))))
+    }
+
+    /// A presigned GET of `key`, valid for `ttl`.
+    async fn presign(&self, key: &str, ttl: Duration) -> Result<String, InvokeError> {
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| bad(format!("presignTTL: {e}")))?;
+        let request =
+            self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(s3_error)?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+/// Dapr's body rules: a JSON string, number or boolean is stored unquoted,
+/// anything else as it is; then base64-decoded if asked. The request's own
+/// bytes are passed on when neither rule changes them.
+pub(super) fn object_body(data: &Bytes, decode_base64: bool) -> Result<Bytes, InvokeError> {
+    let unquoted = match unquote_json(data) {
+        Cow::Borrowed(_) => data.clone(),
+        Cow::Owned(text) => Bytes::from(text),
+    };
+    if !decode_base64 {
+        return Ok(unquoted);
+    }
+    let compact: Vec<u8> = unquoted.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map(Bytes::from)
+        .map_err(|e| bad(format!("decodeBase64 is set but the data is not base64: {e}")))
+}
+
+/// `tags: "k1=v1,k2=v2"` as S3's URL-encoded tagging, `k1=v1&k2=v2`.
+pub(super) fn tagging(tags: &str) -> Result<String, InvokeError> {
+    let mut pairs = Vec::new();
+    for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (key, value) = tag.split_once('=').ok_or_else(|| bad(format!("invalid tag format: {tag:?}")))?;
+        if key.trim().is_empty() {
+            return Err(bad(format!("invalid tag format: {tag:?}")));
+        }
+        pairs.push(format!("{}={}", encode(key.trim()), encode(value.trim())));
+    }
+    Ok(pairs.join("&"))
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_follow_dapr_without_copying_raw_data() {
+        let raw = Bytes::from_static(b"raw bytes \xff");
+        let body = object_body(&raw, false).unwrap();
+        assert_eq!(body.as_ptr(), raw.as_ptr(), "the same buffer, not a copy");
+        assert_eq!(object_body(&Bytes::from_static(br#""quoted""#), false).unwrap(), "quoted");
+        assert_eq!(object_body(&Bytes::from_static(br#"{"a":1}"#), false).unwrap(), r#"{"a":1}"#);
+        assert_eq!(object_body(&Bytes::from_static(br#""aGk=""#), true).unwrap(), "hi");
+        assert!(object_body(&Bytes::from_static(b"not base64!"), true).is_err());
+    }
+
+    #[test]
+    fn tags_become_s3_tagging() {
+        assert_eq!(tagging("team=ops, env=prod").unwrap(), "team=ops&env=prod");
+        assert_eq!(tagging("a b=c&d").unwrap(), "a%20b=c%26d");
+        assert_eq!(tagging("empty=").unwrap(), "empty=");
+        for bad in ["novalue", "=x", "a=b,oops"] {
+            assert!(tagging(bad).unwrap_err().message.contains("invalid tag format"), "{bad}");
+        }
+    }
+}

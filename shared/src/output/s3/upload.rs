@@ -1,0 +1,110 @@
+//! `filePath` uploads: a small file in one PutObject streamed from disk, a
+//! large one as a multipart upload that reads one part at a time, so memory
+//! stays flat whatever the file's size.
+
+use std::path::Path;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, StorageClass};
+use bytes::BytesMut;
+use tokio::io::AsyncReadExt;
+
+use super::{Options, PREFIX, S3Binding, bad, s3_error};
+use crate::output::error::InvokeError;
+
+/// 8 MiB: above S3's 5 MiB minimum part, small enough to keep memory low.
+pub(super) const PART_SIZE: usize = 8 << 20;
+
+impl S3Binding {
+    /// Uploads the file at `path` as `key`; the version id, if any.
+    pub(super) async fn upload_file(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: Option<&str>,
+        tagging: Option<&str>,
+        options: &Options,
+    ) -> Result<Option<String>, InvokeError> {
+        let file_error = |e: std::io::Error| bad(format!("filePath {}: {e}", path.display()));
+        let size = tokio::fs::metadata(path).await.map_err(file_error)?.len();
+        if size <= PART_SIZE as u64 {
+            let body =
+                ByteStream::from_path(path).await.map_err(|e| bad(format!("filePath {}: {e}", path.display())))?;
+            let output = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .body(body)
+                .set_content_type(content_type.map(str::to_owned))
+                .set_tagging(tagging.map(str::to_owned))
+                .set_storage_class(options.storage_class.as_deref().map(StorageClass::from))
+                .send()
+                .await
+                .map_err(s3_error)?;
+            return Ok(output.version_id);
+        }
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_content_type(content_type.map(str::to_owned))
+            .set_tagging(tagging.map(str::to_owned))
+            .set_storage_class(options.storage_class.as_deref().map(StorageClass::from))
+            .send()
+            .await
+            .map_err(s3_error)?;
+        let id = upload.upload_id.ok_or_else(|| InvokeError::other(format!("{PREFIX}: no upload id")))?;
+        match self.upload_parts(key, path, &id).await {
+            Ok(parts) => {
+                let output = self
+                    .client
+                    .complete_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&id)
+                    .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                    .send()
+                    .await
+                    .map_err(s3_error)?;
+                Ok(output.version_id)
+            }
+            Err(e) => {
+                // Leave no orphaned parts behind (they are billed).
+                let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&id).send().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn upload_parts(&self, key: &str, path: &Path, id: &str) -> Result<Vec<CompletedPart>, InvokeError> {
+        let file_error = |e: std::io::Error| bad(format!("filePath {}: {e}", path.display()));
+        let mut file = tokio::fs::File::open(path).await.map_err(file_error)?;
+        let mut parts = Vec::new();
+        for number in 1.. {
+            let mut part = BytesMut::with_capacity(PART_SIZE);
+            while part.len() < PART_SIZE {
+                if file.read_buf(&mut part).await.map_err(file_error)? == 0 {
+                    break;
+                }
+            }
+            if part.is_empty() {
+                break;
+            }
+            let output = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .part_number(number)
+                .body(ByteStream::from(part.freeze()))
+                .send()
+                .await
+                .map_err(s3_error)?;
+            parts.push(CompletedPart::builder().set_e_tag(output.e_tag).part_number(number).build());
+        }
+        Ok(parts)
+    }
+}
