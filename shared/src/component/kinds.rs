@@ -16,7 +16,10 @@ pub const LOCALSTORAGE_TYPE: &str = "bindings.localstorage";
 /// bindery's own: each email written to a folder as an `.eml` file, the local
 /// stand-in for SES.
 pub const MAILBOX_TYPE: &str = "bindings.local.mailbox";
-pub const ENV_SECRET_STORE_TYPE: &str = super::secrets::ENV_STORE_TYPE;
+pub const ENV_SECRET_STORE_TYPE: &str = super::stores::ENV_STORE_TYPE;
+pub const FILE_SECRET_STORE_TYPE: &str = super::stores::FILE_STORE_TYPE;
+pub const SECRETS_MANAGER_TYPE: &str = super::stores::SECRETS_MANAGER_TYPE;
+pub const PARAMETER_STORE_TYPE: &str = super::stores::PARAMETER_STORE_TYPE;
 
 /// What bindery knows about one component type.
 #[derive(Debug)]
@@ -52,6 +55,14 @@ static TYPES: &[TypeInfo] = &[
     TypeInfo { type_: LOCALSTORAGE_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["rootPath"]) },
     TypeInfo { type_: MAILBOX_TYPE, supports: OUTPUT, implied: OUTPUT, check: |m, _| required(m, &["rootPath"]) },
     TypeInfo { type_: ENV_SECRET_STORE_TYPE, supports: NONE, implied: NONE, check: |_, _| Vec::new() },
+    TypeInfo {
+        type_: FILE_SECRET_STORE_TYPE,
+        supports: NONE,
+        implied: NONE,
+        check: |m, _| required(m, &["secretsFile"]),
+    },
+    TypeInfo { type_: SECRETS_MANAGER_TYPE, supports: NONE, implied: NONE, check: |_, _| Vec::new() },
+    TypeInfo { type_: PARAMETER_STORE_TYPE, supports: NONE, implied: NONE, check: |_, _| Vec::new() },
 ];
 
 /// How a `spec.type` is treated.

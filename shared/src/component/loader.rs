@@ -16,7 +16,8 @@ use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, Fie
 use super::kinds::{self, Lookup};
 use super::metadata::{Metadata, MetadataValue};
 use super::model::{Component, Manifest};
-use super::secrets::{self, EnvLookup, SecretStoreKind};
+use super::secrets::{self, EnvLookup};
+use super::stores::{self, PrefetchedSecrets, SecretLookup, Store};
 
 const API_VERSION: &str = "dapr.io/v1alpha1";
 const KIND: &str = "Component";
@@ -29,6 +30,8 @@ pub struct LoadOptions<'a> {
     pub app_id: Option<String>,
     /// Environment for `envRef` and the environment secret store.
     pub env: EnvLookup<'a>,
+    /// Secrets of remote (AWS) stores, fetched beforehand; see [`secret_references`].
+    pub prefetched: Option<&'a PrefetchedSecrets>,
 }
 
 fn process_env(name: &str) -> Option<String> {
@@ -42,6 +45,7 @@ impl LoadOptions<'static> {
             namespace: process_env("NAMESPACE").filter(|s| !s.is_empty()),
             app_id: process_env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
             env: &process_env,
+            prefetched: None,
         }
     }
 }
@@ -80,18 +84,13 @@ struct Parsed {
 
 /// Loads every component under `path` (a directory or one file).
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    let mut errors = Vec::new();
-    let mut parsed: Vec<Parsed> = Vec::new();
-    for file in component_files(path).map_err(ConfigErrors::from)? {
-        read_file(&file, options, &mut parsed, &mut errors);
-    }
-    check_duplicates(&parsed, &mut errors);
-
-    let stores: Vec<(String, String)> = parsed.iter().map(|p| (p.name.clone(), p.reference.type_.clone())).collect();
+    let (parsed, mut errors) = parse_all(path, options)?;
+    let stores = open_stores(&parsed, options, &mut errors);
+    let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     let mut items = Vec::new();
-    for p in parsed {
+    for p in &parsed {
         let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
-        match build(&p, &stores, options) {
+        match build(p, &stores, &lookup) {
             Ok(component) => items.push(component),
             Err(field_errors) => {
                 errors.extend(field_errors.into_iter().map(|e| context(ConfigError::from_field(e))));
@@ -99,6 +98,103 @@ pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, Config
         }
     }
     if errors.is_empty() { Ok(Components { items }) } else { Err(ConfigErrors(errors)) }
+}
+
+/// A `secretKeyRef` that names a remote (AWS) store: what must be fetched
+/// before [`load`] can resolve it.
+#[derive(Debug, Clone)]
+pub struct SecretReference {
+    pub store: String,
+    pub store_type: String,
+    /// The store's own settings (region, endpoint, prefix, ...).
+    pub store_metadata: Metadata,
+    pub name: String,
+}
+
+/// Every secret of a remote store the components under `path` refer to, once each.
+pub fn secret_references(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<SecretReference>, ConfigErrors> {
+    let (parsed, _) = parse_all(path, options)?;
+    let mut references: Vec<SecretReference> = Vec::new();
+    for store in parsed.iter().filter(|p| stores::is_remote(&p.reference.type_)) {
+        let mut ignored = Vec::new();
+        let metadata = store_metadata(store, options, &mut ignored);
+        for p in parsed.iter().filter(|p| p.manifest.auth.secret_store.as_deref() == Some(store.name.as_str())) {
+            for item in &p.manifest.spec.metadata {
+                let Some(name) = item.secret_key_ref.as_ref().and_then(|r| r.name.clone()) else { continue };
+                if !references.iter().any(|r| r.store == store.name && r.name == name) {
+                    references.push(SecretReference {
+                        store: store.name.clone(),
+                        store_type: store.reference.type_.clone(),
+                        store_metadata: metadata.clone(),
+                        name,
+                    });
+                }
+            }
+        }
+    }
+    Ok(references)
+}
+
+/// Reads every file and keeps the Components that pass the namespace and
+/// scope filters; a path that cannot be read at all is the only hard error.
+fn parse_all(path: &Path, options: &LoadOptions<'_>) -> Result<(Vec<Parsed>, Vec<ConfigError>), ConfigErrors> {
+    let mut errors = Vec::new();
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for file in component_files(path).map_err(ConfigErrors::from)? {
+        read_file(&file, options, &mut parsed, &mut errors);
+    }
+    check_duplicates(&parsed, &mut errors);
+    Ok((parsed, errors))
+}
+
+/// Opens every secret store component; a broken one is reported on itself.
+fn open_stores(parsed: &[Parsed], options: &LoadOptions<'_>, errors: &mut Vec<ConfigError>) -> Vec<(String, Store)> {
+    let mut opened = Vec::new();
+    for p in parsed.iter().filter(|p| p.reference.type_.starts_with("secretstores.")) {
+        let mut field_errors = Vec::new();
+        let metadata = store_metadata(p, options, &mut field_errors);
+        let store = if field_errors.is_empty() {
+            match Store::open(&p.reference.type_, &metadata) {
+                Ok(store) => store,
+                Err(e) if e.field == "spec.type" => continue, // an unknown type: reported by `build`
+                Err(e) => {
+                    field_errors.push(e);
+                    Store::Broken
+                }
+            }
+        } else {
+            Store::Broken
+        };
+        // Missing required fields are reported by `build`, with the type's checks.
+        errors.extend(
+            field_errors
+                .into_iter()
+                .filter(|e| e.kind != ConfigErrorKind::MissingField)
+                .map(|e| ConfigError::from_field(e).in_file(&p.file).in_component(p.reference.clone())),
+        );
+        opened.push((p.name.clone(), store));
+    }
+    opened
+}
+
+/// A secret store's own settings: `value` and `envRef` only, since a store
+/// cannot read its settings from a secret store.
+fn store_metadata(p: &Parsed, options: &LoadOptions<'_>, errors: &mut Vec<FieldError>) -> Metadata {
+    let mut values = Vec::new();
+    for item in &p.manifest.spec.metadata {
+        let Some(name) = item.name.clone().filter(|n| !n.trim().is_empty()) else { continue };
+        if item.secret_key_ref.as_ref().is_some_and(|r| r.name.is_some()) {
+            errors.push(FieldError::invalid(&name, "a secret store cannot take its settings from a secretKeyRef"));
+        } else if let Some(value) = &item.value {
+            values.push(MetadataValue { name, value: value.0.clone(), secret: false });
+        } else if let Some(var) = &item.env_ref {
+            match secrets::resolve_env_ref(&name, var, options.env) {
+                Ok(value) => values.push(MetadataValue { name, value, secret: false }),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    Metadata::new(values)
 }
 
 fn component_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
@@ -205,7 +301,7 @@ fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
 }
 
 /// Resolves and validates one component; every field problem is returned.
-fn build(p: &Parsed, stores: &[(String, String)], options: &LoadOptions<'_>) -> Result<Component, Vec<FieldError>> {
+fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> Result<Component, Vec<FieldError>> {
     let spec = &p.manifest.spec;
     let type_ =
         spec.type_.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
@@ -234,7 +330,7 @@ fn build(p: &Parsed, stores: &[(String, String)], options: &LoadOptions<'_>) -> 
     }
 
     let mut errors = Vec::new();
-    let metadata = resolve_metadata(p, stores, options, &mut errors);
+    let metadata = resolve_metadata(p, stores, lookup, &mut errors);
     let directions = match direction_item(&spec.metadata) {
         None => info.implied,
         Some(_) => match metadata.get("direction").map(parse_direction).unwrap_or(Ok(info.implied)) {
@@ -278,8 +374,8 @@ fn skeleton(p: &Parsed, type_: String, metadata: Metadata) -> Component {
 
 fn resolve_metadata(
     p: &Parsed,
-    stores: &[(String, String)],
-    options: &LoadOptions<'_>,
+    stores: &[(String, Store)],
+    lookup: &SecretLookup<'_>,
     errors: &mut Vec<FieldError>,
 ) -> Metadata {
     let mut values = Vec::new();
@@ -292,14 +388,14 @@ fn resolve_metadata(
         let resolved = if let Some(reference) = item.secret_key_ref.as_ref().filter(|r| r.name.is_some()) {
             let secret_name = reference.name.as_deref().unwrap_or_default();
             secret_store(p, stores, &name)
-                .and_then(|store| {
-                    secrets::resolve_secret(store, &name, secret_name, reference.key.as_deref(), options.env)
+                .and_then(|(store_name, store)| {
+                    stores::resolve(store_name, store, &name, secret_name, reference.key.as_deref(), lookup)
                 })
                 .map(|value| (value, true))
         } else if let Some(value) = &item.value {
             Ok((value.0.clone(), false))
         } else if let Some(var) = &item.env_ref {
-            secrets::resolve_env_ref(&name, var, options.env).map(|v| (v, false))
+            secrets::resolve_env_ref(&name, var, lookup.env).map(|v| (v, false))
         } else {
             Ok((String::new(), false))
         };
@@ -313,23 +409,20 @@ fn resolve_metadata(
 
 /// The store named by `auth.secretStore`: the environment when unset, as in
 /// Dapr's self-hosted mode.
-fn secret_store(p: &Parsed, stores: &[(String, String)], field: &str) -> Result<SecretStoreKind, FieldError> {
+fn secret_store<'s>(
+    p: &Parsed,
+    stores: &'s [(String, Store)],
+    field: &str,
+) -> Result<(&'s str, &'s Store), FieldError> {
+    static ENV: Store = Store::Env;
     let Some(store) = p.manifest.auth.secret_store.as_deref().filter(|s| !s.is_empty()) else {
-        return Ok(SecretStoreKind::Env);
+        return Ok(("environment", &ENV));
     };
-    match stores.iter().find(|(name, _)| name == store) {
-        Some((_, t)) if t == kinds::ENV_SECRET_STORE_TYPE => Ok(SecretStoreKind::Env),
-        Some((_, t)) => Err(FieldError {
-            kind: ConfigErrorKind::SecretUnresolved,
-            field: field.to_owned(),
-            message: format!("secret store {store:?} has type {t}, which bindery cannot read secrets from yet"),
-        }),
-        None => Err(FieldError {
-            kind: ConfigErrorKind::SecretUnresolved,
-            field: field.to_owned(),
-            message: format!("auth.secretStore names {store:?}, but no component has that name"),
-        }),
-    }
+    stores.iter().find(|(name, _)| name == store).map(|(name, s)| (name.as_str(), s)).ok_or_else(|| FieldError {
+        kind: ConfigErrorKind::SecretUnresolved,
+        field: field.to_owned(),
+        message: format!("auth.secretStore names {store:?}, but no secret store component has that name"),
+    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn options() -> LoadOptions<'static> {
-    LoadOptions { namespace: None, app_id: None, env: &env }
+    LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None }
 }
 
 fn errors(rel: &str) -> Vec<String> {
@@ -140,7 +140,8 @@ fn namespace_and_scopes_filter_like_dapr() {
     write(&dir, "c.yml", &cron("scoped-to-me", "prod", "scopes:\n- orders\n"));
     write(&dir, "d.yaml", &cron("scoped-to-other", "prod", "scopes:\n- billing\n"));
     write(&dir, "notes.txt", "not yaml");
-    let opts = LoadOptions { namespace: Some("prod".into()), app_id: Some("orders".into()), env: &env };
+    let opts =
+        LoadOptions { namespace: Some("prod".into()), app_id: Some("orders".into()), env: &env, prefetched: None };
     let loaded = load(&dir, &opts).unwrap();
     let names: Vec<&str> = loaded.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["in-ns", "scoped-to-me"]);

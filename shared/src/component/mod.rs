@@ -9,10 +9,12 @@ mod loader;
 pub mod metadata;
 mod model;
 mod secrets;
+pub mod stores;
 
 pub use direction::{Directions, parse_direction};
 pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
-pub use loader::{Components, LoadOptions, load};
+pub use loader::{Components, LoadOptions, SecretReference, load, secret_references};
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;
 pub use secrets::EnvLookup;
+pub use stores::PrefetchedSecrets;

@@ -16,8 +16,6 @@ pub(crate) enum SecretStoreKind {
     Env,
 }
 
-pub(crate) const ENV_STORE_TYPE: &str = "secretstores.local.env";
-
 /// Looks up `secretKeyRef{name, key}` in the environment store: Dapr's env
 /// store holds one key per secret, the secret's own name, so `key` must be
 /// empty or equal to `name`.

@@ -40,6 +40,7 @@ pub fn setup(
         namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
         app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
         env,
+        prefetched: None,
     };
     let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     let component = components.get(&binding).cloned().ok_or_else(|| {

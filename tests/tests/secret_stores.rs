@@ -1,0 +1,86 @@
+//! `secretKeyRef`s resolved from Secrets Manager and SSM Parameter Store on
+//! the emulator, through `bindery::output::secrets::load_components`.
+// Helpers in this file are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use aws_sdk_ssm::types::ParameterType;
+use bindery::component::{Components, ConfigErrors, LoadOptions};
+use bindery_e2e::aws::Emulator;
+
+fn env(_: &str) -> Option<String> {
+    None
+}
+
+/// An HTTP output binding whose `securityToken` comes from `store`.
+fn user(name: &str, store: &str, secret: &str, key: Option<&str>) -> String {
+    let key = key.map(|k| format!("\n      key: {k}")).unwrap_or_default();
+    format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: bindings.http\n  version: v1\n  \
+         metadata:\n  - name: url\n    value: http://127.0.0.1:9\n  - name: securityToken\n    secretKeyRef:\n      \
+         name: {secret}{key}\nauth:\n  secretStore: {store}\n---\n"
+    )
+}
+
+async fn load(documents: &[String]) -> Result<Components, ConfigErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), documents.concat()).unwrap();
+    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    bindery::output::secrets::load_components(dir.path(), &options).await
+}
+
+fn token(components: &Components, name: &str) -> String {
+    components.get(name).unwrap().metadata.get("securityToken").unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn secrets_manager_whole_strings_and_json_keys() {
+    let emulator = Emulator::from_env();
+    let client = aws_sdk_secretsmanager::Client::new(&emulator.sdk_config().await);
+    let plain = emulator.unique("plain");
+    let json = emulator.unique("json");
+    client.create_secret().name(&plain).secret_string("s3cr3t").send().await.unwrap();
+    client.create_secret().name(&json).secret_string(r#"{"token":"from-json","port":5432}"#).send().await.unwrap();
+
+    let store = emulator.component("aws-secrets", "secretstores.aws.secretmanager", &[]) + "---\n";
+    let components = load(&[
+        store.clone(),
+        user("plain", "aws-secrets", &plain, None),
+        user("keyed", "aws-secrets", &json, Some("token")),
+        user("number", "aws-secrets", &json, Some("port")),
+    ])
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(token(&components, "plain"), "s3cr3t");
+    assert_eq!(token(&components, "keyed"), "from-json");
+    assert_eq!(token(&components, "number"), "5432");
+    assert!(!format!("{:?}", components.get("plain").unwrap()).contains("s3cr3t"));
+
+    let missing = load(&[store, user("missing", "aws-secrets", "no-such-secret", None)]).await.unwrap_err();
+    let text = missing.to_string();
+    assert!(text.contains("component \"missing\"") && text.contains("securityToken"), "{text}");
+    assert!(text.contains("secret \"no-such-secret\" not found in store \"aws-secrets\""), "{text}");
+}
+
+#[tokio::test]
+async fn parameter_store_with_a_prefix_and_decryption() {
+    let emulator = Emulator::from_env();
+    let client = aws_sdk_ssm::Client::new(&emulator.sdk_config().await);
+    let prefix = format!("/{}/", emulator.unique("app"));
+    client
+        .put_parameter()
+        .name(format!("{prefix}api-token"))
+        .value("from-ssm")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+
+    let store =
+        emulator.component("params", "secretstores.aws.parameterstore", &[("prefix", prefix.as_str())]) + "---\n";
+    let components =
+        load(&[store.clone(), user("api", "params", "api-token", None)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(token(&components, "api"), "from-ssm");
+
+    let missing = load(&[store, user("api", "params", "other", None)]).await.unwrap_err().to_string();
+    assert!(missing.contains("secret \"other\" not found in store \"params\""), "{missing}");
+}
