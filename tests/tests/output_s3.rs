@@ -216,7 +216,7 @@ async fn bulk_operations_answer_per_item() {
     let deleted = json_of(&s.ok(InvokeRequest::new("bulkDelete", json!({"keys": ["b/1", "b/2"]}).to_string())).await);
     assert_eq!(deleted, json!([{"key": "b/1"}, {"key": "b/2"}]));
     let listed = json_of(&s.ok(InvokeRequest::new("list", r#"{"prefix":"b/"}"#)).await);
-    assert_eq!(listed["Contents"], json!([]));
+    assert_eq!(listed["Contents"], Value::Null, "no objects: null, as Dapr answers");
 
     let zero = s.invoke(InvokeRequest::new("bulkGet", r#"{"items":[],"concurrency":0}"#)).await.unwrap_err();
     assert!(zero.message.contains("concurrency must be positive"), "{zero}");
@@ -263,4 +263,177 @@ async fn typed_helpers_store_bytes_exactly() {
     }
     storage.delete("typed").await.unwrap();
     assert_eq!(storage.get("typed").await.unwrap_err().kind, ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn component_level_settings_apply_to_every_create() {
+    let s = s3(&[("decodeBase64", "true"), ("storageClass", "REDUCED_REDUNDANCY"), ("presignTTL", "60")]).await;
+    let created = s.ok(InvokeRequest::new("create", r#""Ynl0ZXM=""#).with_metadata("key", "defaults")).await;
+    assert_eq!(s.stored("defaults").await.0, b"bytes", "decoded by the component's decodeBase64");
+    let head = s.client.head_object().bucket(&s.bucket).key("defaults").send().await.unwrap();
+    assert_eq!(head.storage_class, Some(StorageClass::ReducedRedundancy));
+    let url = json_of(&created)["presignURL"].as_str().unwrap().to_owned();
+    assert!(url.contains("X-Amz-Expires=60"), "presignTTL in integer seconds: {url}");
+
+    // The request overrides the component; an empty value does not.
+    let request = InvokeRequest::new("create", "plain")
+        .with_metadata("key", "override")
+        .with_metadata("decodeBase64", "false")
+        .with_metadata("storageClass", "");
+    s.ok(request).await;
+    assert_eq!(s.stored("override").await.0, b"plain");
+    let head = s.client.head_object().bucket(&s.bucket).key("override").send().await.unwrap();
+    assert_eq!(head.storage_class, Some(StorageClass::ReducedRedundancy));
+}
+
+#[tokio::test]
+async fn content_type_is_the_exact_key_and_empty_objects_round_trip() {
+    let s = s3(&[]).await;
+    s.ok(InvokeRequest::new("create", "x").with_metadata("key", "lower").with_metadata("content-type", "text/x")).await;
+    assert_ne!(s.stored("lower").await.1.as_deref(), Some("text/x"), "only `Content-Type` is read, as in Dapr");
+
+    s.ok(InvokeRequest::new("create", "").with_metadata("key", "empty")).await;
+    let got = s.ok(InvokeRequest::new("get", "").with_metadata("key", "empty")).await;
+    assert!(got.data.is_empty());
+    assert_eq!(got.metadata.len(), 0, "get answers no metadata");
+}
+
+#[tokio::test]
+async fn bad_metadata_is_a_bad_request() {
+    let s = s3(&[]).await;
+    let cases = [
+        InvokeRequest::new("presign", "").with_metadata("key", "k").with_metadata("presignTTL", "soon"),
+        InvokeRequest::new("presign", "").with_metadata("key", "k").with_metadata("presignTTL", "-5m"),
+        // S3 refuses presigned URLs valid for more than seven days.
+        InvokeRequest::new("presign", "").with_metadata("key", "k").with_metadata("presignTTL", "200h"),
+        InvokeRequest::new("create", "x").with_metadata("key", "k").with_metadata("decodeBase64", "maybe"),
+        InvokeRequest::new("create", "not base64!").with_metadata("key", "k").with_metadata("decodeBase64", "true"),
+        InvokeRequest::new("create", "x").with_metadata("key", "k").with_metadata("tags", "a=1,,b"),
+        InvokeRequest::new("list", "[10]"),
+        InvokeRequest::new("bulkCreate", "not json"),
+        InvokeRequest::new("bulkDelete", r#"{"items":[]}"#),
+    ];
+    for request in cases {
+        let what = format!("{} {:?}", request.operation, request.metadata);
+        let error = s.invoke(request).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::BadRequest, "{what}: {error}");
+        assert!(error.message.starts_with("s3 binding error: "), "{what}: {error}");
+    }
+    let listed = s.client.list_objects_v2().bucket(&s.bucket).send().await.unwrap();
+    assert_eq!(listed.key_count, Some(0), "nothing was stored by a refused request");
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_not_a_missing_object() {
+    let emulator = Emulator::from_env();
+    let bucket = emulator.unique("absent");
+    let component =
+        emulator.component("objects", "bindings.aws.s3", &[("bucket", &bucket), ("forcePathStyle", "true")]);
+    let (bindings, _dir) = load_bindings(&[component]).await;
+    let error = bindings.invoke("objects", InvokeRequest::new("get", "").with_metadata("key", "k")).await.unwrap_err();
+    assert_ne!(error.kind, ErrorKind::NotFound, "{error}");
+    assert!(error.message.contains("NoSuchBucket"), "{error}");
+}
+
+#[tokio::test]
+async fn bulk_create_reports_each_items_failure_and_keeps_item_text() {
+    let s = s3(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.txt");
+    std::fs::write(&file, "from a file").unwrap();
+    let items = json!({"items": [
+        {"key": "quoted", "data": "\"kept\""},
+        {"key": "from-file", "filePath": file.to_str().unwrap(), "contentType": "text/plain"},
+        {"key": "missing-file", "filePath": dir.path().join("nope").to_str().unwrap()},
+        {"data": "generated"},
+    ]});
+    let created = json_of(&s.ok(InvokeRequest::new("bulkCreate", items.to_string())).await);
+    let created = created.as_array().unwrap();
+    assert_eq!(created.len(), 4, "one entry per item, in order");
+    assert_eq!(s.stored("quoted").await.0, br#""kept""#, "an item's text is stored as it is");
+    assert_eq!(created[1]["key"], "from-file");
+    assert_eq!(s.stored("from-file").await, (b"from a file".to_vec(), Some("text/plain".to_owned())));
+    assert_eq!(created[2]["key"], "missing-file");
+    assert!(created[2]["error"].as_str().unwrap().contains("filePath"), "{}", created[2]);
+    assert!(created[2].get("location").is_none());
+    let generated = created[3]["key"].as_str().unwrap();
+    assert!(uuid_like(generated), "{generated}");
+    assert_eq!(s.stored(generated).await.0, b"generated");
+
+    let encoded = json!({"items": [{"key": "ok", "data": "aGk="}, {"key": "bad", "data": "%%%"}]}).to_string();
+    let request = InvokeRequest::new("bulkCreate", encoded).with_metadata("decodeBase64", "true");
+    let answer = json_of(&s.ok(request).await);
+    assert_eq!(s.stored("ok").await.0, b"hi");
+    assert!(answer[1]["error"].as_str().unwrap().contains("not base64"), "{answer}");
+
+    // A bulkGet to a file of a missing key leaves no file behind.
+    let target = dir.path().join("never");
+    let request = json!({"items": [{"key": "nope", "filePath": target.to_str().unwrap()}]}).to_string();
+    let got = json_of(&s.ok(InvokeRequest::new("bulkGet", request)).await);
+    assert_eq!(got[0]["error"], "s3 binding error: object not found");
+    assert!(!target.exists());
+
+    let encoded = json_of(
+        &s.ok(InvokeRequest::new("bulkGet", r#"{"items":[{"key":"ok"}]}"#).with_metadata("encodeBase64", "true")).await,
+    );
+    assert_eq!(encoded, json!([{"key": "ok", "data": "aGk="}]));
+}
+
+#[tokio::test]
+async fn bulk_delete_batches_a_thousand_keys() {
+    let s = s3(&[]).await;
+    let keys: Vec<String> = (0..1005).map(|i| format!("many/{i:04}")).collect();
+    let items: Vec<Value> = keys.iter().map(|k| json!({"key": k, "data": "x"})).collect();
+    let created = json_of(&s.ok(InvokeRequest::new("bulkCreate", json!({"items": items}).to_string())).await);
+    assert!(created.as_array().unwrap().iter().all(|c| c.get("error").is_none()));
+    let page = json_of(&s.ok(InvokeRequest::new("list", r#"{"prefix":"many/"}"#)).await);
+    assert_eq!(page["Contents"].as_array().unwrap().len(), 1000);
+    assert_eq!(page["IsTruncated"], true);
+
+    let deleted = json_of(&s.ok(InvokeRequest::new("bulkDelete", json!({"keys": keys}).to_string())).await);
+    let deleted = deleted.as_array().unwrap();
+    assert_eq!(deleted.len(), 1005);
+    assert!(
+        deleted.iter().all(|d| d.get("error").is_none()),
+        "{:?}",
+        deleted.iter().find(|d| d.get("error").is_some())
+    );
+    assert_eq!(deleted[1004]["key"], "many/1004");
+    let listed = s.client.list_objects_v2().bucket(&s.bucket).prefix("many/").send().await.unwrap();
+    assert_eq!(listed.key_count, Some(0));
+}
+
+#[tokio::test]
+async fn multipart_uploads_keep_content_type_tags_and_storage_class() {
+    let s = s3(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(17 << 20).unwrap(); // Sparse: quick to make, read as zeros.
+    let request = InvokeRequest::new("create", "")
+        .with_metadata("key", "big")
+        .with_metadata("filePath", path.to_str().unwrap())
+        .with_metadata("Content-Type", "application/x-big")
+        .with_metadata("tags", "kind=big")
+        .with_metadata("storageClass", "STANDARD_IA")
+        .with_metadata("presignTTL", "5m");
+    let created = s.ok(request).await;
+    let answer = json_of(&created);
+    assert!(answer["location"].as_str().unwrap().ends_with("/big"), "{answer}");
+    assert!(answer["presignURL"].as_str().is_some(), "{answer}");
+    let head = s.client.head_object().bucket(&s.bucket).key("big").send().await.unwrap();
+    assert_eq!(head.content_length, Some(17 << 20));
+    assert!(head.e_tag.as_deref().unwrap().contains('-'), "a multipart ETag: {:?}", head.e_tag);
+    assert_eq!(head.content_type.as_deref(), Some("application/x-big"));
+    assert_eq!(head.storage_class, Some(StorageClass::StandardIa));
+    let tags = s.client.get_object_tagging().bucket(&s.bucket).key("big").send().await.unwrap();
+    assert_eq!(tags.tag_set().iter().map(|t| (t.key(), t.value())).collect::<Vec<_>>(), [("kind", "big")]);
+
+    // The binding's get reads a many-chunk body back whole.
+    let got = s.ok(InvokeRequest::new("get", "").with_metadata("key", "big")).await;
+    assert_eq!(got.data.len(), 17 << 20);
+    assert!(got.data.iter().all(|b| *b == 0));
+
+    let uploads = s.client.list_multipart_uploads().bucket(&s.bucket).send().await.unwrap();
+    assert!(uploads.uploads().is_empty(), "no upload left open");
 }

@@ -2,9 +2,15 @@
 //! `concurrency` (default 10) single-object calls at once and answer one
 //! entry per item, in order, with its own `error`; `bulkDelete` uses
 //! DeleteObjects, 1000 keys per call.
+//!
+//! An item's `data` is already decoded JSON, so Dapr's unquote rule (which
+//! undoes the HTTP API's re-encoding of the whole `data`) is not applied to
+//! it again: a string is stored as its text, any other value as its JSON.
+//! `bulkGet` items with a `filePath` are streamed to that file, never held.
 
 use std::path::Path;
 
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use base64::Engine;
 use bytes::Bytes;
@@ -12,10 +18,10 @@ use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::object::{object_body, tagging};
-use super::{S3Binding, bad, s3_error};
+use super::object::{base64_body, tagging};
+use super::{PREFIX, S3Binding, bad, s3_error};
 use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
-use crate::output::error::InvokeError;
+use crate::output::error::{ErrorKind, InvokeError};
 
 const DEFAULT_CONCURRENCY: i64 = 10;
 const DELETE_BATCH: usize = 1000;
@@ -43,6 +49,23 @@ struct BulkDelete {
     keys: Vec<String>,
 }
 
+/// Whether every `bulkCreate` item names its key (see `idempotent`). Data
+/// that does not parse is refused before anything is stored, so it counts
+/// as repeatable.
+pub(super) fn all_items_keyed(data: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        items: Vec<Key>,
+    }
+    #[derive(Deserialize)]
+    struct Key {
+        #[serde(default)]
+        key: String,
+    }
+    serde_json::from_slice::<Keys>(data).map_or(true, |k| k.items.iter().all(|i| !i.key.is_empty()))
+}
+
 fn parse<'a, T: Deserialize<'a>>(operation: &str, data: &'a [u8]) -> Result<T, InvokeError> {
     serde_json::from_slice(data).map_err(|e| bad(format!("{operation}: unreadable request data: {e}")))
 }
@@ -65,22 +88,23 @@ impl S3Binding {
                 async move {
                     let key = if item.key.is_empty() { uuid::Uuid::new_v4().to_string() } else { item.key };
                     let content_type = item.content_type.as_deref();
-                    let stored = match (&item.file_path, &item.data) {
+                    let stored = match (&item.file_path, item.data) {
                         (Some(path), _) => self.upload_file(&key, path.as_ref(), content_type, tags, options).await,
                         (None, data) => {
                             let bytes = match data {
-                                Some(Value::String(text)) => Bytes::from(text.clone()),
+                                Some(Value::String(text)) => Bytes::from(text),
                                 Some(other) => Bytes::from(other.to_string()),
                                 None => Bytes::new(),
                             };
-                            match object_body(&bytes, options.decode_base64) {
+                            let body = if options.decode_base64 { base64_body(&bytes) } else { Ok(bytes) };
+                            match body {
                                 Ok(body) => self.put(&key, body, content_type, tags, options).await,
                                 Err(e) => Err(e),
                             }
                         }
                     };
                     match stored {
-                        Ok(_) => json!({ "key": key, "location": self.location(&key) }),
+                        Ok(stored) => json!({ "key": key, "location": self.location(&key, stored.location) }),
                         Err(e) => json!({ "key": key, "error": e.message }),
                     }
                 }
@@ -97,25 +121,40 @@ impl S3Binding {
         let results: Vec<Value> = stream::iter(bulk.items)
             .map(|item| async move {
                 let key = item.key;
+                if let Some(path) = item.file_path {
+                    return match self.download(&key, Path::new(&path)).await {
+                        Ok(()) => json!({ "key": key, "location": path }),
+                        Err(e) => json!({ "key": key, "error": e.message }),
+                    };
+                }
                 let data = match self.fetch(&key).await {
                     Ok(data) => data,
                     Err(e) => return json!({ "key": key, "error": e.message }),
                 };
-                match item.file_path {
-                    Some(path) => match tokio::fs::write(Path::new(&path), &data).await {
-                        Ok(()) => json!({ "key": key, "location": path }),
-                        Err(e) => json!({ "key": key, "error": format!("writing {path}: {e}") }),
-                    },
-                    None if encode => {
-                        json!({ "key": key, "data": base64::engine::general_purpose::STANDARD.encode(&data) })
-                    }
-                    None => json!({ "key": key, "data": String::from_utf8_lossy(&data) }),
-                }
+                // Text, as Dapr's string field: invalid UTF-8 becomes U+FFFD, as in Go.
+                let text = if encode {
+                    base64::engine::general_purpose::STANDARD.encode(&data)
+                } else {
+                    String::from_utf8_lossy(&data).into_owned()
+                };
+                json!({ "key": key, "data": text })
             })
             .buffered(concurrency(bulk.concurrency)?)
             .collect()
             .await;
         Ok(Some(InvokeResponse::json(&Value::Array(results))))
+    }
+
+    /// Streams `key` into the file at `path`, one chunk at a time. The file is
+    /// created only once S3 has answered, so a missing key leaves no file.
+    async fn download(&self, key: &str, path: &Path) -> Result<(), InvokeError> {
+        let output = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
+        let file_error = |e: std::io::Error| InvokeError::other(format!("{PREFIX}: writing {}: {e}", path.display()));
+        let file = tokio::fs::File::create(path).await.map_err(file_error)?;
+        write_body(output.body, file, key).await.map_err(|e| match e {
+            WriteError::Read(e) => e,
+            WriteError::Write(e) => file_error(e),
+        })
     }
 
     pub(super) async fn bulk_delete(&self, request: &InvokeRequest) -> InvokeResult {
@@ -142,6 +181,24 @@ impl S3Binding {
     }
 }
 
+enum WriteError {
+    Read(InvokeError),
+    Write(std::io::Error),
+}
+
+async fn write_body(mut body: ByteStream, file: tokio::fs::File, key: &str) -> Result<(), WriteError> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::io::BufWriter::new(file);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            WriteError::Read(InvokeError::new(ErrorKind::Transient, format!("{PREFIX}: reading {key:?}: {e}")))
+        })?;
+        file.write_all(&chunk).await.map_err(WriteError::Write)?;
+    }
+    file.flush().await.map_err(WriteError::Write)?;
+    file.into_inner().sync_all().await.map_err(WriteError::Write)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +209,13 @@ mod tests {
         assert_eq!(concurrency(Some(3)).unwrap(), 3);
         assert!(concurrency(Some(0)).is_err());
         assert!(concurrency(Some(-1)).is_err());
+    }
+
+    #[test]
+    fn bulk_create_is_repeatable_only_with_named_keys() {
+        assert!(all_items_keyed(br#"{"items":[{"key":"a","data":{"x":1}},{"key":"b"}]}"#));
+        assert!(!all_items_keyed(br#"{"items":[{"key":"a"},{"key":""}]}"#));
+        assert!(!all_items_keyed(br#"{"items":[{"data":"x"}]}"#));
+        assert!(all_items_keyed(b"not json"), "refused before anything is stored");
     }
 }

@@ -20,10 +20,16 @@ pub(super) struct ListRequest {
     delimiter: Option<String>,
 }
 
-/// Absent data, `null` and `{}` all mean the defaults.
+/// Absent data, `null` and `{}` all mean the defaults. Anything but an object
+/// is refused, as Go's `json.Unmarshal` into Dapr's struct refuses it (serde
+/// alone would read `[10]` as `maxResults: 10`).
 pub(super) fn list_request(data: &[u8]) -> Result<ListRequest, crate::output::InvokeError> {
-    if data.trim_ascii().is_empty() {
+    let data = data.trim_ascii();
+    if data.is_empty() {
         return Ok(ListRequest::default());
+    }
+    if !matches!(data.first(), Some(b'{' | b'n')) {
+        return Err(bad("list expects {maxResults, prefix, marker, delimiter} or null"));
     }
     let parsed: Option<ListRequest> = serde_json::from_slice(data)
         .map_err(|e| bad(format!("list expects {{maxResults, prefix, marker, delimiter}}: {e}")))?;
@@ -49,7 +55,8 @@ impl S3Binding {
     }
 }
 
-/// The answer in Dapr's shape.
+/// The answer in Dapr's shape. Empty lists are `null`, as the Go SDK leaves
+/// a list S3 did not send as a nil slice, which Go marshals as `null`.
 pub(super) fn dapr_shape(output: &ListObjectsOutput) -> Value {
     let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::String(s.to_owned()));
     let contents: Vec<Value> = output
@@ -69,7 +76,7 @@ pub(super) fn dapr_shape(output: &ListObjectsOutput) -> Value {
     let prefixes: Vec<Value> = output.common_prefixes().iter().map(|p| json!({ "Prefix": text(p.prefix()) })).collect();
     json!({
         "CommonPrefixes": if prefixes.is_empty() { Value::Null } else { Value::Array(prefixes) },
-        "Contents": contents,
+        "Contents": if contents.is_empty() { Value::Null } else { Value::Array(contents) },
         "Delimiter": text(output.delimiter()),
         "EncodingType": text(output.encoding_type().map(|e| e.as_str())),
         "IsTruncated": output.is_truncated(),
@@ -95,7 +102,10 @@ mod tests {
         let q = list_request(br#"{"maxResults":10,"prefix":"file","marker":"m","delimiter":"/"}"#).unwrap();
         assert_eq!(q.max_results, 10);
         assert_eq!(q.prefix.as_deref(), Some("file"));
+        assert!(list_request(br#""a string""#).is_err());
+        assert!(list_request(b"{oops").is_err());
         assert!(list_request(b"[1]").is_err());
+        assert_eq!(list_request(b" {} ").unwrap(), ListRequest::default());
     }
 
     #[test]
@@ -124,5 +134,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dapr_shape(&output), expected);
+    }
+
+    #[test]
+    fn empty_lists_are_null_as_in_go() {
+        let output = ListObjectsOutput::builder().name("b").is_truncated(false).max_keys(1000).build();
+        let shape = dapr_shape(&output);
+        assert_eq!((&shape["Contents"], &shape["CommonPrefixes"]), (&Value::Null, &Value::Null));
+        assert_eq!(shape["Name"], "b");
     }
 }

@@ -6,9 +6,14 @@
 //! Dapr's unquote or base64 rules change them), and `filePath` uploads stream
 //! the file in parts, so a 100 MiB upload holds one part in memory at a time.
 //!
-//! Where bindery differs from Dapr: `delete` of a missing key succeeds, as S3
-//! itself answers (Dapr's "object not found" check can never fire on S3, and a
-//! retried delete must not fail because the first attempt worked).
+//! `delete` of a missing key succeeds: S3's DeleteObject answers 204 whether
+//! or not the key exists, and bindery, like Dapr, reports "object not found"
+//! only when S3 says `NoSuchKey` (which DeleteObject never does). No HeadObject
+//! is made first: it would cost a call, race with other writers, and make a
+//! retried delete fail because the first attempt worked.
+//!
+//! Where bindery differs from Dapr: only S3's "no such key" (and HeadObject's
+//! bare 404) is "object not found"; a missing bucket keeps its own error.
 
 mod bulk;
 mod list;
@@ -101,13 +106,33 @@ impl S3Binding {
         Ok(options)
     }
 
-    /// Dapr's fallback `location`.
-    fn location(&self, key: &str) -> String {
-        match (&self.endpoint, self.path_style) {
-            (Some(endpoint), _) => format!("{endpoint}/{}/{key}", self.bucket),
-            (None, true) => format!("https://s3.amazonaws.com/{}/{key}", self.bucket),
-            (None, false) => format!("https://{}.s3.amazonaws.com/{key}", self.bucket),
-        }
+    /// The `location` of an upload: S3's own when it gives one (multipart
+    /// uploads), else Dapr's fallback.
+    fn location(&self, key: &str, from_s3: Option<String>) -> String {
+        from_s3
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| fallback_location(self.endpoint.as_deref(), self.path_style, &self.bucket, key))
+    }
+}
+
+/// Dapr's fallback `location` when S3 returns none (PutObject never does):
+/// `{endpoint}/{bucket}/{key}` with a custom endpoint, else the global S3
+/// host, path or virtual-host style.
+fn fallback_location(endpoint: Option<&str>, path_style: bool, bucket: &str, key: &str) -> String {
+    match (endpoint, path_style) {
+        (Some(endpoint), _) => format!("{endpoint}/{bucket}/{key}"),
+        (None, true) => format!("https://s3.amazonaws.com/{bucket}/{key}"),
+        (None, false) => format!("https://{bucket}.s3.amazonaws.com/{key}"),
+    }
+}
+
+/// Reads, deletes and writes to a named key can be repeated; a write with a
+/// generated key cannot (a second attempt would store a second object).
+fn idempotent(request: &InvokeRequest) -> bool {
+    match request.operation.as_str() {
+        "create" => request.meta("key").is_some(),
+        "bulkCreate" => bulk::all_items_keyed(&request.data),
+        _ => true,
     }
 }
 
@@ -119,18 +144,25 @@ fn required_key(request: &InvokeRequest) -> Result<&str, InvokeError> {
     request.meta("key").ok_or_else(|| bad("required metadata 'key' missing"))
 }
 
-/// An SDK error, with S3's "no such key" as [`super::ErrorKind::NotFound`].
+/// An SDK error, with S3's "no such key" as [`super::ErrorKind::NotFound`]
+/// `object not found`. HeadObject's 404 has no body, hence no code; any other
+/// 404 (`NoSuchBucket`, `NoSuchUpload`) keeps its code and message.
 fn s3_error<E>(error: SdkError<E, HttpResponse>) -> InvokeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let missing = match &error {
-        SdkError::ServiceError(e) => {
-            matches!(e.err().code(), Some("NoSuchKey" | "NotFound")) || e.raw().status().as_u16() == 404
-        }
+        SdkError::ServiceError(e) => object_missing(e.err().code(), e.raw().status().as_u16()),
         _ => false,
     };
     if missing { InvokeError::not_found(format!("{PREFIX}: object not found")) } else { sdk_error(PREFIX, error) }
+}
+
+fn object_missing(code: Option<&str>, status: u16) -> bool {
+    match code {
+        Some(code) => matches!(code, "NoSuchKey" | "NotFound"),
+        None => status == 404,
+    }
 }
 
 impl OutputBinding for S3Binding {
@@ -138,9 +170,8 @@ impl OutputBinding for S3Binding {
         OPERATIONS
     }
 
-    /// Repeating a write with a generated key would store a second object.
     fn is_idempotent(&self, request: &InvokeRequest) -> bool {
-        request.operation != "create" || request.meta("key").is_some()
+        idempotent(request)
     }
 
     fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
@@ -157,5 +188,42 @@ impl OutputBinding for S3Binding {
                 other => Err(bad(format!("unsupported operation {other}"))),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_fall_back_like_dapr() {
+        let endpoint = Some("http://127.0.0.1:5000");
+        assert_eq!(fallback_location(endpoint, false, "b", "dir/k"), "http://127.0.0.1:5000/b/dir/k");
+        assert_eq!(fallback_location(endpoint, true, "b", "k"), "http://127.0.0.1:5000/b/k");
+        assert_eq!(fallback_location(None, true, "b", "k"), "https://s3.amazonaws.com/b/k");
+        assert_eq!(fallback_location(None, false, "b", "k"), "https://b.s3.amazonaws.com/k");
+    }
+
+    #[test]
+    fn writes_with_generated_keys_are_not_idempotent() {
+        let create = InvokeRequest::new("create", "x");
+        assert!(!idempotent(&create));
+        assert!(idempotent(&create.with_metadata("key", "k")));
+        assert!(!idempotent(&InvokeRequest::new("create", "x").with_metadata("key", "")));
+        assert!(idempotent(&InvokeRequest::new("bulkCreate", r#"{"items":[{"key":"a","data":"x"}]}"#)));
+        assert!(!idempotent(&InvokeRequest::new("bulkCreate", r#"{"items":[{"key":"a"},{"data":"x"}]}"#)));
+        for operation in ["get", "delete", "list", "presign", "bulkGet", "bulkDelete"] {
+            assert!(idempotent(&InvokeRequest::new(operation, "")), "{operation}");
+        }
+    }
+
+    #[test]
+    fn only_a_missing_key_is_object_not_found() {
+        assert!(object_missing(Some("NoSuchKey"), 404));
+        assert!(object_missing(Some("NotFound"), 404));
+        assert!(object_missing(None, 404), "HeadObject's bodiless 404");
+        assert!(!object_missing(Some("NoSuchBucket"), 404));
+        assert!(!object_missing(Some("AccessDenied"), 403));
+        assert!(!object_missing(None, 500));
     }
 }

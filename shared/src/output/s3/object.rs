@@ -7,13 +7,13 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::StorageClass;
 use base64::Engine;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 
-use super::{Options, S3Binding, bad, required_key, s3_error};
+use super::{Options, PREFIX, S3Binding, bad, required_key, s3_error};
 use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
 use crate::output::data::unquote_json;
-use crate::output::error::InvokeError;
+use crate::output::error::{ErrorKind, InvokeError};
 
 impl S3Binding {
     pub(super) async fn create(&self, request: &InvokeRequest) -> InvokeResult {
@@ -21,21 +21,21 @@ impl S3Binding {
         let key = request.meta("key").map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let content_type = request.meta("Content-Type");
         let tagging = request.meta("tags").map(tagging).transpose()?;
-        let version = match &options.file_path {
+        let stored = match &options.file_path {
             Some(path) => self.upload_file(&key, path.as_ref(), content_type, tagging.as_deref(), &options).await?,
             None => {
                 let body = object_body(&request.data, options.decode_base64)?;
                 self.put(&key, body, content_type, tagging.as_deref(), &options).await?
             }
         };
-        let mut answer = json!({ "location": self.location(&key), "versionID": version });
+        let mut answer = json!({ "location": self.location(&key, stored.location), "versionID": stored.version });
         if let Some(ttl) = options.presign_ttl {
             answer["presignURL"] = Value::String(self.presign(&key, ttl).await?);
         }
         Ok(Some(InvokeResponse::json(&answer).with_metadata("key", key)))
     }
 
-    /// One PutObject; the version id, if the bucket keeps versions.
+    /// One PutObject of a body already in memory.
     pub(super) async fn put(
         &self,
         key: &str,
@@ -43,7 +43,7 @@ impl S3Binding {
         content_type: Option<&str>,
         tagging: Option<&str>,
         options: &Options,
-    ) -> Result<Option<String>, InvokeError> {
+    ) -> Result<Stored, InvokeError> {
         let output = self
             .client
             .put_object()
@@ -56,7 +56,7 @@ impl S3Binding {
             .send()
             .await
             .map_err(s3_error)?;
-        Ok(output.version_id)
+        Ok(Stored { version: output.version_id, location: None })
     }
 
     pub(super) async fn get(&self, request: &InvokeRequest) -> InvokeResult {
@@ -70,12 +70,26 @@ impl S3Binding {
         Ok(Some(InvokeResponse::new(data)))
     }
 
+    /// The whole object, read once into one buffer sized from its
+    /// Content-Length (collecting the chunks and then joining them would hold
+    /// the object twice).
     pub(super) async fn fetch(&self, key: &str) -> Result<Bytes, InvokeError> {
-        let output = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
-        let body = output.body.collect().await.map_err(|e| {
-            InvokeError::new(crate::output::ErrorKind::Transient, format!("s3 binding error: reading {key:?}: {e}"))
-        })?;
-        Ok(body.into_bytes())
+        let mut output = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
+        let size = output.content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        let first = match output.body.next().await {
+            None => return Ok(Bytes::new()),
+            Some(chunk) => chunk.map_err(|e| read_error(key, &e))?,
+        };
+        if first.len() >= size {
+            return Ok(first); // The whole object in one chunk: no copy at all.
+        }
+        let mut buffer = BytesMut::with_capacity(size.min(MAX_PREALLOCATION));
+        buffer.extend_from_slice(&first);
+        drop(first);
+        while let Some(chunk) = output.body.next().await {
+            buffer.extend_from_slice(&chunk.map_err(|e| read_error(key, &e))?);
+        }
+        Ok(buffer.freeze())
     }
 
     pub(super) async fn delete(&self, request: &InvokeRequest) -> InvokeResult {
@@ -100,18 +114,37 @@ impl S3Binding {
     }
 }
 
-/// Dapr's body rules: a JSON string, number or boolean is stored unquoted,
-/// anything else as it is; then base64-decoded if asked. The request's own
-/// bytes are passed on when neither rule changes them.
+/// A Content-Length is the server's word; past this, the buffer grows as
+/// the body actually arrives.
+const MAX_PREALLOCATION: usize = 64 << 20;
+
+fn read_error(key: &str, error: &dyn std::fmt::Display) -> InvokeError {
+    InvokeError::new(ErrorKind::Transient, format!("{PREFIX}: reading {key:?}: {error}"))
+}
+
+/// What an upload answers: the version id, if the bucket keeps versions, and
+/// the location S3 reported, if any (only multipart uploads report one).
+#[derive(Debug, Default)]
+pub(super) struct Stored {
+    pub(super) version: Option<String>,
+    pub(super) location: Option<String>,
+}
+
+/// Dapr's body rules for `create`: a JSON string, number or boolean is stored
+/// unquoted, anything else as it is; then base64-decoded if asked. The
+/// request's own bytes are passed on when neither rule changes them.
 pub(super) fn object_body(data: &Bytes, decode_base64: bool) -> Result<Bytes, InvokeError> {
     let unquoted = match unquote_json(data) {
         Cow::Borrowed(_) => data.clone(),
         Cow::Owned(text) => Bytes::from(text),
     };
-    if !decode_base64 {
-        return Ok(unquoted);
-    }
-    let compact: Vec<u8> = unquoted.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    if decode_base64 { base64_body(&unquoted) } else { Ok(unquoted) }
+}
+
+/// `decodeBase64`: standard alphabet, line breaks and spaces ignored (as Go's
+/// base64 decoder skips `\r` and `\n`).
+pub(super) fn base64_body(data: &[u8]) -> Result<Bytes, InvokeError> {
+    let compact: Vec<u8> = data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map(Bytes::from)
