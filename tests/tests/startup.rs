@@ -156,3 +156,16 @@ async fn app_api_token_that_cannot_be_a_header() {
     assert_mentions(&message, &["APP_API_TOKEN"]);
     assert!(!message.contains("hunter2"), "the token is in the message: {message}");
 }
+
+#[tokio::test]
+async fn an_in_process_app_with_a_broken_output_component() {
+    // The Task API's own output bindings are loaded at init too: an S3
+    // component without a bucket stops it there, not at the nightly run.
+    let components = ComponentsDir::with("cron-binding.yaml", &cron_component("cron-binding", "@daily", &[]));
+    components.write("reports.yaml", &component("reports", "bindings.aws.s3", &[value("region", "us-east-1")]));
+    let message = init_error("task-api-cron", components, &[("BINDERY_BINDING", "cron-binding")]).await;
+    assert!(
+        message.contains("reports.yaml") && message.contains("\"reports\"") && message.contains("bucket"),
+        "{message}"
+    );
+}

@@ -4,17 +4,28 @@
 //! `components/local`, which needs no cloud).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use bindery::output::Bindings;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("task-api: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()).unwrap_or(8080);
     let components = std::env::var_os("BINDERY_COMPONENTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("components/local"));
-    let bindings = Bindings::load(&components).await.map_err(|e| format!("{}: {e}", components.display()))?;
+    let bindings = Bindings::load(&components).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("task-api listening on http://{}", listener.local_addr()?);
     axum::serve(listener, example_task_api::app(Arc::new(bindings))).await?;
