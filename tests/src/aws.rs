@@ -122,6 +122,17 @@ impl Emulator {
     /// (`ses.Message`: `id`, `source`, `destinations`, `subject`, `body`).
     pub async fn sent_emails(&self) -> Vec<serde_json::Value> {
         assert_eq!(self.kind, EmulatorKind::Moto, "only moto exposes sent mail");
+        // moto's dump reads every S3 object's restore status, which advances
+        // on each read and, once "restored", looks up the object's bucket:
+        // multipart parts have none, and the whole dump fails. Holding that
+        // state still keeps the dump readable whatever the S3 tests did.
+        let freeze =
+            r#"{"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": 1000000000}}"#;
+        let set = format!("{}/moto-api/state-manager/set-transition", self.endpoint);
+        match post(&set, freeze).await {
+            Ok((200 | 201, _)) => {}
+            other => panic!("cannot hold moto's S3 restore state still: {other:?}"),
+        }
         let url = format!("{}/moto-api/data.json", self.endpoint);
         // moto sometimes answers its first read with a 500 while it builds the dump.
         for attempt in 0..5 {
@@ -156,6 +167,21 @@ pub async fn load_bindings(documents: &[String]) -> (bindery::output::Bindings, 
     std::fs::write(dir.path().join("components.yaml"), documents.join("---\n")).expect("write the components");
     let bindings = bindery::output::Bindings::load(dir.path()).await.unwrap_or_else(|e| panic!("load: {e}"));
     (bindings, dir)
+}
+
+/// A plain HTTP POST of a JSON body on loopback.
+async fn post(url: &str, body: &str) -> Result<(u16, bytes::Bytes), String> {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let request = http::Request::post(url)
+        .header("content-type", "application/json")
+        .body(Full::from(body.to_owned()))
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
 }
 
 /// A plain HTTP GET on loopback.

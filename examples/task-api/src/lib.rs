@@ -225,7 +225,8 @@ mod tests {
         let (url, seen) = monitoring().await;
         let app = app(local_bindings(dir.path(), &url).await);
         call(&app, "POST", "/tasks", r#"{"title":"a"}"#).await;
-        assert_eq!(call(&app, "POST", "/tasks/1/complete", "").await.0, StatusCode::OK);
+        let (status, body) = call(&app, "POST", "/tasks/1/complete", "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen, [json!({"event": "task.completed", "task": {"id": 1, "title": "a", "done": true}})]);
     }

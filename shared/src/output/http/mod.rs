@@ -121,8 +121,13 @@ impl HttpBinding {
             op => Method::from_bytes(op.to_ascii_uppercase().as_bytes())
                 .map_err(|_| InvokeError::unsupported("http", op, OPERATIONS))?,
         };
-        let path = path::join(&self.base_path, invoke.meta("path").unwrap_or(""))
-            .map_err(|why| InvokeError::bad_request(format!("path {:?} {why}", invoke.meta("path").unwrap_or(""))))?;
+        // As in Dapr, the URL is used as it is unless the request has a `path`.
+        let path = match invoke.meta("path") {
+            None if self.base_path.is_empty() => "/".to_owned(),
+            None => self.base_path.clone(),
+            Some(path) => path::join(&self.base_path, path)
+                .map_err(|why| InvokeError::bad_request(format!("path {path:?} {why}")))?,
+        };
         let uri = Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
