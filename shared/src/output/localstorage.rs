@@ -1,15 +1,28 @@
 //! `bindings.localstorage`: files under `rootPath`, with Dapr's operations
-//! (`create`, `get`, `list`, `delete`) and its `fileName` metadata. It is the
-//! local stand-in for S3.
+//! (`create`, `get`, `list`, `delete`) and its `fileName` request metadata.
+//! It is bindery's local stand-in for S3.
 //!
-//! Escaping `rootPath` is impossible: `..` and drive prefixes are refused,
-//! and the real path of what is touched (symlinks resolved) must lie under the
-//! real root. Two differences from Dapr, both deliberate:
-//! - Dapr base64-decodes any body that happens to be valid base64 (`null`,
-//!   `abcd`, ...), corrupting text files; bindery decodes only when the
-//!   request says `decodeBase64: true`.
-//! - Files are written to a temporary name and renamed, so a crash never
-//!   leaves half a file under the real name.
+//! Escaping `rootPath` is impossible. An absolute `fileName` is taken relative
+//! to the root, as Dapr's `securejoin` takes it. Every path is also checked
+//! against the file system: the real path (symlinks resolved) of the deepest
+//! part that exists must lie under the real root, so a symlink inside the root
+//! that points out of it is refused. A `create` writes into the real,
+//! re-checked parent folder.
+//!
+//! Where bindery differs from Dapr, on purpose:
+//! - A `..` in `fileName` is refused (Dapr's `securejoin` clamps it at the
+//!   root, so `../x` silently means `x`).
+//! - Dapr base64-decodes any `create` body that happens to be valid base64
+//!   (`null`, `abcd`, `true`...), corrupting text files. bindery decodes only
+//!   when the request metadata asks for it with `decodeBase64: true` (S3's key).
+//! - Files are written to a temporary name, synced and renamed, so a crash
+//!   never leaves half a file under the real name.
+//! - `get` on a missing file answers `file not found: <fileName>`, not the
+//!   absolute path; `list` keeps Dapr's shape (absolute paths) and skips
+//!   symlinks instead of listing them.
+//! - `rootPath` is refused before anything is created when it is, or resolves
+//!   to, a system folder (`/run/secrets` is added to Dapr's list, since
+//!   `/var/run` is usually a symlink to `/run`).
 
 use std::io::ErrorKind as IoKind;
 use std::path::{Component as PathPart, Path, PathBuf};
@@ -20,12 +33,22 @@ use serde_json::json;
 use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::data::unquote_if_quoted;
 use super::error::InvokeError;
+use crate::component::metadata::parse_bool;
 use crate::component::{FieldError, Metadata};
 
-/// Folders no binding may write under, as in Dapr.
+/// Folders no binding may use as (or put under) its root, as in Dapr.
 const FORBIDDEN_ROOTS: &[&str] = &["/proc", "/sys", "/boot", "/var/run/secrets", "/run/secrets"];
 
+/// Request metadata naming the file, relative to `rootPath`.
+const FILE_NAME: &str = "fileName";
+/// Request metadata asking `create` to base64-decode the body.
+const DECODE_BASE64: &str = "decodeBase64";
+/// Temporary files of [`write_atomically`] start and end so, and are not listed.
+const TEMP_PREFIX: &str = ".bindery-";
+const TEMP_SUFFIX: &str = ".tmp";
+
 pub struct LocalStorage {
+    /// Absolute, symlink-resolved.
     root: PathBuf,
 }
 
@@ -35,12 +58,14 @@ impl LocalStorage {
         Ok(Self { root: create_root(metadata).map_err(|e| vec![e])? })
     }
 
+    /// The real root folder.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The real path of `name` under the root, refusing every way out of it.
-    fn resolve(&self, name: &str) -> Result<PathBuf, InvokeError> {
+    /// `name` joined to the root part by part: `..` and drive prefixes are
+    /// refused, a leading `/` is ignored. Nothing is read from the disk yet.
+    fn join(&self, name: &str) -> Result<PathBuf, InvokeError> {
         let mut path = self.root.clone();
         for part in Path::new(name).components() {
             match part {
@@ -51,68 +76,87 @@ impl LocalStorage {
                 }
             }
         }
-        // Symlinks: the deepest part that exists must really be under the root.
-        let mut existing = path.as_path();
-        while !existing.exists() {
-            existing = existing.parent().unwrap_or(&self.root);
-        }
-        let real = existing.canonicalize().map_err(|e| InvokeError::other(format!("cannot resolve {name:?}: {e}")))?;
-        if !real.starts_with(&self.root) {
-            return Err(InvokeError::bad_request(format!("fileName {name:?} leads outside rootPath")));
-        }
         Ok(path)
     }
 
-    fn relative<'a>(&self, path: &'a Path) -> &'a Path {
-        path.strip_prefix(&self.root).unwrap_or(path)
+    /// The folder and the file name of a joined path, which must not be the root.
+    fn split<'a>(&self, path: &'a Path) -> Result<(&'a Path, &'a std::ffi::OsStr), InvokeError> {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(file)) if path != self.root => Ok((parent, file)),
+            _ => Err(InvokeError::bad_request("fileName names rootPath itself")),
+        }
+    }
+
+    /// The real path of `path` if it exists, else of its deepest existing
+    /// ancestor, refused unless it lies under the root.
+    async fn check_inside(&self, name: &str, path: &Path) -> Result<Option<PathBuf>, InvokeError> {
+        for (depth, ancestor) in path.ancestors().enumerate() {
+            if !ancestor.starts_with(&self.root) {
+                break;
+            }
+            match tokio::fs::canonicalize(ancestor).await {
+                Ok(real) if real.starts_with(&self.root) => return Ok((depth == 0).then_some(real)),
+                Ok(_) => {
+                    return Err(InvokeError::bad_request(format!("fileName {name:?} leads outside rootPath")));
+                }
+                Err(e) if matches!(e.kind(), IoKind::NotFound | IoKind::NotADirectory) => {}
+                Err(e) => return Err(io_error(name, e)),
+            }
+        }
+        Err(InvokeError::other(format!("rootPath {} no longer exists", self.root.display())))
+    }
+
+    /// The real path of an existing `name`, under the root.
+    async fn existing(&self, name: &str) -> Result<PathBuf, InvokeError> {
+        let path = self.join(name)?;
+        self.check_inside(name, &path).await?.ok_or_else(|| not_found(name))
     }
 
     async fn create(&self, request: &InvokeRequest) -> InvokeResult {
-        let name = request.meta("fileName").map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        let path = self.resolve(&name)?;
-        if path == self.root {
-            return Err(InvokeError::bad_request("fileName names rootPath itself"));
+        let name = request.meta(FILE_NAME).map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        let path = self.join(&name)?;
+        let (parent, file) = self.split(&path)?;
+        let bytes = body(request)?;
+        self.check_inside(&name, &path).await?;
+        tokio::fs::create_dir_all(parent).await.map_err(|e| io_error(&name, e))?;
+        // The folders now exist: write into their real path, checked again.
+        let real_parent = self.check_inside(&name, parent).await?.ok_or_else(|| not_found(&name))?;
+        let target = real_parent.join(file);
+        if tokio::fs::metadata(&target).await.is_ok_and(|m| m.is_dir()) {
+            return Err(InvokeError::bad_request(format!("{name} is a folder")));
         }
-        let text = unquote_if_quoted(&request.data);
-        let decode =
-            request.meta("decodeBase64").is_some_and(|v| crate::component::metadata::parse_bool(v) == Some(true));
-        let bytes = if decode {
-            let compact: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .map_err(|e| InvokeError::bad_request(format!("decodeBase64 is set but the data is not base64: {e}")))?
-        } else {
-            text.into_owned()
-        };
-        write_atomically(&path, &bytes).await.map_err(|e| io_error(&name, e))?;
-        let relative = self.relative(&path).display().to_string();
+        write_atomically(&target, &bytes).await.map_err(|e| io_error(&name, e))?;
+        let relative = path.strip_prefix(&self.root).unwrap_or(&path).display().to_string();
         Ok(Some(InvokeResponse::json(&json!({ "fileName": relative }))))
     }
 
     async fn get(&self, request: &InvokeRequest) -> InvokeResult {
         let name = required_name(request)?;
-        let bytes = tokio::fs::read(self.resolve(name)?).await.map_err(|e| io_error(name, e))?;
+        let real = self.existing(name).await?;
+        if tokio::fs::metadata(&real).await.map_err(|e| io_error(name, e))?.is_dir() {
+            return Err(InvokeError::bad_request(format!("{name} is a folder, not a file")));
+        }
+        let bytes = tokio::fs::read(&real).await.map_err(|e| io_error(name, e))?;
         Ok(Some(InvokeResponse::new(bytes)))
     }
 
-    /// Dapr's shape: a JSON array of the absolute paths of every file below the folder.
+    /// Dapr's shape: a JSON array of the absolute paths of every file below
+    /// the folder (`fileName`, or the root), sorted. Symlinks are not followed.
     async fn list(&self, request: &InvokeRequest) -> InvokeResult {
-        let folder = match request.meta("fileName") {
-            Some(name) => self.resolve(name)?,
-            None => self.root.clone(),
-        };
-        if !tokio::fs::metadata(&folder).await.map_err(|e| io_error("", e))?.is_dir() {
-            return Err(InvokeError::bad_request(format!("{} is not a folder", self.relative(&folder).display())));
+        let name = request.meta(FILE_NAME).unwrap_or("");
+        let folder = self.existing(name).await?;
+        if !tokio::fs::metadata(&folder).await.map_err(|e| io_error(name, e))?.is_dir() {
+            return Err(InvokeError::bad_request(format!("{name} is not a folder")));
         }
         let mut files = Vec::new();
         let mut pending = vec![folder];
         while let Some(dir) = pending.pop() {
-            let mut entries = tokio::fs::read_dir(&dir).await.map_err(|e| io_error("", e))?;
-            while let Some(entry) = entries.next_entry().await.map_err(|e| io_error("", e))? {
-                let kind = entry.file_type().await.map_err(|e| io_error("", e))?;
+            let mut entries = tokio::fs::read_dir(&dir).await.map_err(|e| io_error(name, e))?;
+            while let Some(entry) = entries.next_entry().await.map_err(|e| io_error(name, e))? {
+                let kind = entry.file_type().await.map_err(|e| io_error(name, e))?;
                 if kind.is_dir() {
                     pending.push(entry.path());
-                } else if kind.is_file() {
+                } else if kind.is_file() && !is_temporary(&entry.file_name().to_string_lossy()) {
                     files.push(entry.path().display().to_string());
                 }
             }
@@ -121,22 +165,64 @@ impl LocalStorage {
         Ok(Some(InvokeResponse::json(&json!(files))))
     }
 
+    /// Removes a file, or an empty folder (Go's `os.Remove`). A symlink is
+    /// removed itself, not its target.
     async fn delete(&self, request: &InvokeRequest) -> InvokeResult {
         let name = required_name(request)?;
-        tokio::fs::remove_file(self.resolve(name)?).await.map_err(|e| io_error(name, e))?;
+        let path = self.join(name)?;
+        let (parent, file) = self.split(&path)?;
+        self.existing(name).await?;
+        let real_parent = self.check_inside(name, parent).await?.ok_or_else(|| not_found(name))?;
+        let entry = real_parent.join(file);
+        let is_dir = tokio::fs::symlink_metadata(&entry).await.map_err(|e| io_error(name, e))?.is_dir();
+        let removed = if is_dir { tokio::fs::remove_dir(&entry).await } else { tokio::fs::remove_file(&entry).await };
+        removed.map_err(|e| io_error(name, e))?;
         Ok(None)
     }
 }
 
-fn required_name(request: &InvokeRequest) -> Result<&str, InvokeError> {
-    request.meta("fileName").ok_or_else(|| InvokeError::bad_request("required metadata 'fileName' missing"))
+/// The bytes `create` writes: a JSON string literal unquoted (the HTTP API
+/// quotes strings), then base64-decoded only if `decodeBase64` says so.
+fn body(request: &InvokeRequest) -> Result<Vec<u8>, InvokeError> {
+    let text = unquote_if_quoted(&request.data);
+    let decode = match request.meta(DECODE_BASE64) {
+        None => false,
+        Some(v) => parse_bool(v).ok_or_else(|| {
+            InvokeError::bad_request(format!("decodeBase64 must be \"true\" or \"false\", got {v:?}"))
+        })?,
+    };
+    if !decode {
+        return Ok(text.into_owned());
+    }
+    let compact: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| InvokeError::bad_request(format!("decodeBase64 is set but the data is not base64: {e}")))
 }
 
+fn required_name(request: &InvokeRequest) -> Result<&str, InvokeError> {
+    request.meta(FILE_NAME).ok_or_else(|| InvokeError::bad_request("required metadata 'fileName' missing"))
+}
+
+fn not_found(name: &str) -> InvokeError {
+    InvokeError::not_found(format!("file not found: {name}"))
+}
+
+/// An I/O failure in the request's words, naming the file as given (never
+/// the absolute path).
 fn io_error(name: &str, error: std::io::Error) -> InvokeError {
     match error.kind() {
-        IoKind::NotFound => InvokeError::not_found(format!("file not found: {name}")),
+        IoKind::NotFound => not_found(name),
+        IoKind::NotADirectory => InvokeError::bad_request(format!("{name}: a part of the path is a file")),
+        IoKind::IsADirectory => InvokeError::bad_request(format!("{name} is a folder")),
+        IoKind::DirectoryNotEmpty => InvokeError::bad_request(format!("{name} is a folder that is not empty")),
+        IoKind::InvalidInput | IoKind::AlreadyExists => InvokeError::bad_request(format!("{name:?}: {error}")),
         _ => InvokeError::other(format!("{name}: {error}")),
     }
+}
+
+fn is_temporary(file_name: &str) -> bool {
+    file_name.starts_with(TEMP_PREFIX) && file_name.ends_with(TEMP_SUFFIX)
 }
 
 impl OutputBinding for LocalStorage {
@@ -144,8 +230,9 @@ impl OutputBinding for LocalStorage {
         &[operation::CREATE, operation::GET, operation::LIST, operation::DELETE]
     }
 
+    /// A `create` without `fileName` makes a new file each time.
     fn is_idempotent(&self, request: &InvokeRequest) -> bool {
-        request.operation != operation::CREATE || request.meta("fileName").is_some()
+        request.operation != operation::CREATE || request.meta(FILE_NAME).is_some()
     }
 
     fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
@@ -161,35 +248,68 @@ impl OutputBinding for LocalStorage {
     }
 }
 
-/// `rootPath` of a folder-backed binding: absolute, created, symlinks
-/// resolved, and not a system folder.
+/// `rootPath` of a folder-backed binding (this one and the mailbox):
+/// absolute, symlinks resolved, not a system folder, created. System folders
+/// are refused before anything is created.
 pub(crate) fn create_root(metadata: &Metadata) -> Result<PathBuf, FieldError> {
     let given = metadata.required("rootPath")?;
     let invalid = |why: String| FieldError::invalid("rootPath", why);
-    std::fs::create_dir_all(given).map_err(|e| invalid(format!("cannot create {given:?}: {e}")))?;
-    let root = Path::new(given).canonicalize().map_err(|e| invalid(format!("cannot resolve {given:?}: {e}")))?;
-    if FORBIDDEN_ROOTS.iter().any(|f| root.starts_with(f)) {
-        return Err(invalid(format!("{} is a system folder", root.display())));
+    let absolute = std::path::absolute(given).map_err(|e| invalid(format!("cannot make {given:?} absolute: {e}")))?;
+    let absolute = normalize(&absolute);
+    refuse_system_folder(&absolute).map_err(invalid)?;
+    // Where it will really be, through any symlink that already exists.
+    let existing = absolute.ancestors().find_map(|a| Some((a, a.canonicalize().ok()?)));
+    if let Some((ancestor, real)) = existing {
+        let rest = absolute.strip_prefix(ancestor).unwrap_or(Path::new(""));
+        refuse_system_folder(&real.join(rest)).map_err(invalid)?;
     }
+    std::fs::create_dir_all(&absolute).map_err(|e| invalid(format!("cannot create {given:?}: {e}")))?;
+    let root = absolute.canonicalize().map_err(|e| invalid(format!("cannot resolve {given:?}: {e}")))?;
+    refuse_system_folder(&root).map_err(invalid)?;
     Ok(root)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent).await?;
+/// `/a/./b/../c` as `/a/c`, as Go's `filepath.Abs` cleans it.
+fn normalize(path: &Path) -> PathBuf {
+    let mut clean = PathBuf::new();
+    for part in path.components() {
+        match part {
+            PathPart::ParentDir => {
+                clean.pop();
+            }
+            PathPart::CurDir => {}
+            other => clean.push(other),
+        }
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let written = tokio::fs::write(&temp, bytes).await;
-    let renamed = match written {
-        Ok(()) => tokio::fs::rename(&temp, path).await,
-        Err(e) => Err(e),
-    };
-    if renamed.is_err() {
+    clean
+}
+
+fn refuse_system_folder(path: &Path) -> Result<(), String> {
+    match FORBIDDEN_ROOTS.iter().find(|f| path.starts_with(f)) {
+        Some(folder) => Err(format!("{} is or lies under the system folder {folder}", path.display())),
+        None => Ok(()),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it
+/// into place: readers see the old file or the whole new one, never a part.
+/// Renaming onto a symlink replaces the link; it never writes through it.
+pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+
+    let temp = path.with_file_name(format!("{TEMP_PREFIX}{}{TEMP_SUFFIX}", uuid::Uuid::new_v4().simple()));
+    let written = async {
+        let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&temp).await?;
+        file.write_all(bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&temp, path).await
+    }
+    .await;
+    if written.is_err() {
         let _ = tokio::fs::remove_file(&temp).await;
     }
-    renamed
+    written
 }
 
 #[cfg(test)]
