@@ -82,5 +82,47 @@ async fn parameter_store_with_a_prefix_and_decryption() {
     assert_eq!(token(&components, "api"), "from-ssm");
 
     let missing = load(&[store, user("api", "params", "other", None)]).await.unwrap_err().to_string();
-    assert!(missing.contains("secret \"other\" not found in store \"params\""), "{missing}");
+    let full = format!("{prefix}other");
+    assert!(
+        missing.contains(&format!("secret \"other\" (parameter {full:?}) not found in store \"params\"")),
+        "{missing}"
+    );
+}
+
+#[tokio::test]
+async fn multiple_key_values_per_secret_as_in_dapr() {
+    let emulator = Emulator::from_env();
+    let client = aws_sdk_secretsmanager::Client::new(&emulator.sdk_config().await);
+    let name = emulator.unique("db");
+    client.create_secret().name(&name).secret_string(r#"{"password":"pw-value"}"#).send().await.unwrap();
+
+    let store =
+        emulator.component("multi", "secretstores.aws.secretmanager", &[("multipleKeyValuesPerSecret", "true")])
+            + "---\n";
+    let components =
+        load(&[store.clone(), user("keyed", "multi", &name, Some("password"))]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(token(&components, "keyed"), "pw-value");
+    // As in Dapr, an empty key then means a field named like the secret.
+    let unkeyed = load(&[store, user("unkeyed", "multi", &name, None)]).await.unwrap_err().to_string();
+    assert!(unkeyed.contains(&format!("has no key {name:?}")), "{unkeyed}");
+}
+
+#[tokio::test]
+async fn store_problems_name_the_store() {
+    let emulator = Emulator::from_env();
+    let keyless = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: half\nspec:\n  \
+                   type: secretstores.aws.parameterstore\n  version: v1\n  metadata:\n  - name: region\n    \
+                   value: us-east-1\n  - name: endpoint\n    value: ENDPOINT\n  - name: accessKey\n    value: test\n---\n"
+        .replace("ENDPOINT", &emulator.endpoint);
+    let half = load(&[keyless, user("api", "half", "x", None)]).await.unwrap_err().to_string();
+    assert!(half.contains("component \"api\"") && half.contains("field \"securityToken\""), "{half}");
+    assert!(half.contains("secret store \"half\" is misconfigured: secretKey: accessKey is set"), "{half}");
+
+    // Nothing listens on the discard port: the error says which store could not be reached.
+    let closed = emulator
+        .component("closed", "secretstores.aws.secretmanager", &[])
+        .replace(&emulator.endpoint, "http://127.0.0.1:9")
+        + "---\n";
+    let unreachable = load(&[closed, user("api", "closed", "x", None)]).await.unwrap_err().to_string();
+    assert!(unreachable.contains("cannot read secret \"x\" from store \"closed\": "), "{unreachable}");
 }

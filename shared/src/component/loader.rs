@@ -414,9 +414,8 @@ fn secret_store<'s>(
     stores: &'s [(String, Store)],
     field: &str,
 ) -> Result<(&'s str, &'s Store), FieldError> {
-    static ENV: Store = Store::Env;
     let Some(store) = p.manifest.auth.secret_store.as_deref().filter(|s| !s.is_empty()) else {
-        return Ok(("environment", &ENV));
+        return Ok(("environment", &stores::DEFAULT_STORE));
     };
     stores.iter().find(|(name, _)| name == store).map(|(name, s)| (name.as_str(), s)).ok_or_else(|| FieldError {
         kind: ConfigErrorKind::SecretUnresolved,

@@ -200,3 +200,52 @@ fn output_only_types_refuse_input() {
         errors.0[0]
     );
 }
+
+#[test]
+fn a_local_file_store_relative_to_the_current_directory() {
+    // `cargo test` runs in shared/, where the fixture's relative secretsFile points.
+    let components = load(&fixtures("secret-stores"), &options()).unwrap();
+    let monitoring = components.get("monitoring").unwrap();
+    assert_eq!(monitoring.metadata.get("securityToken"), Some("monitoring-token"));
+    let hook = components.get("github-webhook").unwrap();
+    assert_eq!(hook.metadata.get("signatureSecret"), Some("It's a Secret to Everybody"));
+    assert!(hook.directions.input);
+    let shown = format!("{components:?}");
+    assert!(!shown.contains("monitoring-token") && !shown.contains("Secret to Everybody"), "{shown}");
+    // The store itself is a component too, with neither direction.
+    let store = components.get("local-secrets").unwrap();
+    assert!(!store.directions.input && !store.directions.output);
+}
+
+#[test]
+fn bad_secret_references_name_file_component_and_field() {
+    let file = fixtures("invalid/bad-secret-refs.yaml");
+    let errors = load(&file, &options()).unwrap_err();
+    assert!(errors.iter().all(|e| e.kind == ConfigErrorKind::SecretUnresolved), "{errors}");
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let secrets = "fixtures/components/secret-stores/secrets.json";
+    let expected = [
+        format!(
+            "{}: component \"no-store\" (bindings.http/v1): field \"securityToken\": auth.secretStore names \"vault\", \
+             but no secret store component has that name",
+            file.display()
+        ),
+        format!(
+            "{}: component \"no-secret\" (bindings.http/v1): field \"securityToken\": secret \"pagerduty\" not found \
+             in {secrets}",
+            file.display()
+        ),
+        format!(
+            "{}: component \"wrong-key\" (bindings.http/v1): field \"securityToken\": {secrets} holds one value per \
+             secret (multiValued is off): key \"token\" must be empty or \"webhook\"",
+            file.display()
+        ),
+        format!(
+            "{}: component \"object-name\" (bindings.http/v1): field \"securityToken\": secret \"monitoring\" not \
+             found in {secrets} (it is an object: name one of its values, such as \"monitoring:token\", or set \
+             multiValued to \"true\")",
+            file.display()
+        ),
+    ];
+    assert_eq!(text, expected);
+}

@@ -4,6 +4,7 @@
 
 mod direction;
 pub mod error;
+mod file_store;
 pub mod kinds;
 mod loader;
 pub mod metadata;

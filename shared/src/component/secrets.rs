@@ -10,32 +10,25 @@ use super::error::{ConfigErrorKind, FieldError};
 /// tests need not mutate the process environment.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// The kinds of secret store bindery can read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SecretStoreKind {
-    Env,
-}
-
 /// Looks up `secretKeyRef{name, key}` in the environment store: Dapr's env
 /// store holds one key per secret, the secret's own name, so `key` must be
-/// empty or equal to `name`.
-pub(crate) fn resolve_secret(
-    store: SecretStoreKind,
-    field: &str,
-    name: &str,
-    key: Option<&str>,
-    env: EnvLookup<'_>,
-) -> Result<String, FieldError> {
-    let SecretStoreKind::Env = store;
+/// empty or equal to `name`. The variable read is `prefix` + `name`, and, as
+/// in Dapr, never `APP_API_TOKEN` or a `DAPR_*` variable (any case): those
+/// are the runtime's own tokens. The error is the message only.
+pub(crate) fn env_secret(prefix: &str, name: &str, key: Option<&str>, env: EnvLookup<'_>) -> Result<String, String> {
     if let Some(key) = key.filter(|k| !k.is_empty() && *k != name) {
-        return Err(unresolved(
-            field,
-            format!(
-                "the environment secret store holds one key per secret, named like the secret; key {key:?} is not {name:?}"
-            ),
+        return Err(format!(
+            "the environment secret store holds one key per secret, named like the secret; key {key:?} is not {name:?}"
         ));
     }
-    env(name).ok_or_else(|| unresolved(field, format!("secret {name:?} is not set in the environment")))
+    let var = format!("{prefix}{name}");
+    let upper = var.to_ascii_uppercase();
+    if upper == "APP_API_TOKEN" || upper.starts_with("DAPR_") {
+        return Err(format!("the environment secret store does not read {var:?}: it is the runtime's own"));
+    }
+    let shown =
+        if prefix.is_empty() { format!("secret {name:?}") } else { format!("secret {name:?} (variable {var:?})") };
+    env(&var).ok_or_else(|| format!("{shown} is not set in the environment"))
 }
 
 /// `envRef`: Dapr refuses names that would leak the runtime's own tokens.
@@ -60,15 +53,18 @@ mod tests {
 
     #[test]
     fn env_store() {
-        assert_eq!(resolve_secret(SecretStoreKind::Env, "signatureSecret", "GH_SECRET", None, &env).unwrap(), "s3cr3t");
+        assert_eq!(env_secret("", "GH_SECRET", None, &env).unwrap(), "s3cr3t");
+        assert_eq!(env_secret("", "GH_SECRET", Some("GH_SECRET"), &env).unwrap(), "s3cr3t");
+        assert_eq!(env_secret("GH_", "SECRET", None, &env).unwrap(), "s3cr3t");
+        assert_eq!(env_secret("", "NOPE", None, &env).unwrap_err(), "secret \"NOPE\" is not set in the environment");
         assert_eq!(
-            resolve_secret(SecretStoreKind::Env, "signatureSecret", "GH_SECRET", Some("GH_SECRET"), &env).unwrap(),
-            "s3cr3t"
+            env_secret("X_", "NOPE", None, &env).unwrap_err(),
+            "secret \"NOPE\" (variable \"X_NOPE\") is not set in the environment"
         );
-        let missing = resolve_secret(SecretStoreKind::Env, "signatureSecret", "NOPE", None, &env).unwrap_err();
-        assert_eq!(missing.kind, ConfigErrorKind::SecretUnresolved);
-        assert_eq!(missing.message, "secret \"NOPE\" is not set in the environment");
-        assert!(resolve_secret(SecretStoreKind::Env, "x", "GH_SECRET", Some("other"), &env).is_err());
+        assert!(env_secret("", "GH_SECRET", Some("other"), &env).unwrap_err().contains("one key per secret"));
+        for runtime in ["APP_API_TOKEN", "DAPR_API_TOKEN", "dapr_api_token"] {
+            assert!(env_secret("", runtime, None, &|_| Some("t".into())).unwrap_err().contains("runtime's own"));
+        }
     }
 
     #[test]

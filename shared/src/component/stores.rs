@@ -3,10 +3,18 @@
 //!
 //! | type | what a secret is |
 //! |---|---|
-//! | none, or `secretstores.local.env` | an environment variable (Dapr's self-hosted default) |
-//! | `secretstores.local.file` | a value of a JSON file (`secretsFile`, `nestedSeparator`, `multiValued`) |
+//! | none, or `secretstores.local.env` | an environment variable (Dapr's self-hosted default); `prefix` is put before the name |
+//! | `secretstores.local.file` | a value of a JSON file ([`super::file_store`]) |
 //! | `secretstores.aws.secretmanager` | a Secrets Manager secret's string; `key` picks a field of a JSON secret |
 //! | `secretstores.aws.parameterstore` | an SSM parameter, decrypted (`prefix` is put before the name) |
+//!
+//! Every lookup is Dapr's: the store's `GetSecret(name)` gives a map, and the
+//! value is the map's entry for `key`, or for `name` when `key` is empty. A
+//! store with one value per secret therefore wants `key` empty or equal to
+//! the name. One addition, because it is what AWS users expect (it is what
+//! CloudFormation's `{{resolve:secretsmanager:name:SecretString:key}}` does):
+//! a Secrets Manager `key` that is not the name picks that field of a
+//! JSON-object secret, as Dapr does only with `multipleKeyValuesPerSecret`.
 //!
 //! The AWS stores need network calls, which the loader does not make: their
 //! values are fetched beforehand ([`PrefetchedSecrets`], filled by
@@ -14,11 +22,12 @@
 //! [`super::secret_references`] lists. Each secret is fetched once per load.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::fmt;
 
 use serde_json::Value;
 
 use super::error::{ConfigErrorKind, FieldError};
+use super::file_store::FileStore;
 use super::metadata::Metadata;
 use super::secrets::{self, EnvLookup};
 
@@ -33,8 +42,8 @@ pub fn is_remote(type_: &str) -> bool {
 }
 
 /// Secret values fetched from remote stores, by (store name, secret name):
-/// the raw value, or why it could not be read.
-#[derive(Debug, Default)]
+/// the raw value, or why it could not be read. Debug shows the names only.
+#[derive(Default)]
 pub struct PrefetchedSecrets {
     values: HashMap<(String, String), Result<String, String>>,
 }
@@ -49,26 +58,51 @@ impl PrefetchedSecrets {
     }
 }
 
+impl fmt::Debug for PrefetchedSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut entries: Vec<(&str, &str, &str)> = self
+            .values
+            .iter()
+            .map(|((store, name), value)| {
+                (store.as_str(), name.as_str(), if value.is_ok() { "fetched" } else { "failed" })
+            })
+            .collect();
+        entries.sort_unstable();
+        f.debug_struct("PrefetchedSecrets").field("values", &entries).finish()
+    }
+}
+
 /// A secret store, ready to answer lookups.
 #[derive(Debug)]
 pub(crate) enum Store {
-    Env,
-    File(FileStore),
-    Remote {
-        type_: String,
+    /// The process environment; `prefix` is put before every name.
+    Env {
+        prefix: String,
     },
+    File(FileStore),
+    /// `multi_valued`: Dapr's `multipleKeyValuesPerSecret`.
+    SecretsManager {
+        multi_valued: bool,
+    },
+    Parameters,
     /// The store's own configuration is broken (reported on the store itself).
     Broken,
 }
+
+/// The store used when a component names none: the environment, unprefixed.
+pub(crate) static DEFAULT_STORE: Store = Store::Env { prefix: String::new() };
 
 impl Store {
     /// Builds the store of `type_` from its resolved metadata. A file store
     /// reads its file now; the error names the store's field.
     pub(crate) fn open(type_: &str, metadata: &Metadata) -> Result<Store, FieldError> {
         match type_ {
-            ENV_STORE_TYPE => Ok(Store::Env),
+            ENV_STORE_TYPE => Ok(Store::Env { prefix: metadata.get("prefix").unwrap_or_default().to_owned() }),
             FILE_STORE_TYPE => FileStore::open(metadata).map(Store::File),
-            t if is_remote(t) => Ok(Store::Remote { type_: t.to_owned() }),
+            SECRETS_MANAGER_TYPE => {
+                Ok(Store::SecretsManager { multi_valued: metadata.bool("multipleKeyValuesPerSecret", false)? })
+            }
+            PARAMETER_STORE_TYPE => Ok(Store::Parameters),
             other => Err(FieldError::invalid("spec.type", format!("{other} is not a secret store bindery can read"))),
         }
     }
@@ -91,121 +125,87 @@ pub(crate) fn resolve(
     lookup: &SecretLookup<'_>,
 ) -> Result<String, FieldError> {
     let key = key.filter(|k| !k.is_empty());
-    match store {
-        Store::Env => secrets::resolve_secret(secrets::SecretStoreKind::Env, field, name, key, lookup.env),
-        Store::File(file) => file.get(field, name, key),
-        Store::Broken => {
-            Err(unresolved(field, format!("secret store {store_name:?} could not be opened (see its own error)")))
-        }
-        Store::Remote { type_ } => {
-            let Some(fetched) = lookup.prefetched.and_then(|p| p.get(store_name, name)) else {
-                return Err(unresolved(
-                    field,
-                    format!(
-                        "secret store {store_name:?} ({type_}) is read from AWS, which this build of bindery leaves out"
-                    ),
-                ));
-            };
-            let raw = fetched.as_ref().map_err(|why| unresolved(field, why.clone()))?;
-            match key.filter(|k| *k != name) {
-                None => Ok(raw.clone()),
-                Some(key) if type_ == SECRETS_MANAGER_TYPE => json_field(raw, key).ok_or_else(|| {
-                    unresolved(
-                        field,
-                        format!("secret {name:?} in store {store_name:?} is not a JSON object with key {key:?}"),
-                    )
-                }),
-                Some(key) => Err(unresolved(
-                    field,
-                    format!("a parameter holds one value: key {key:?} must be empty or equal to the name {name:?}"),
-                )),
-            }
-        }
+    let value = match store {
+        Store::Env { prefix } => secrets::env_secret(prefix, name, key, lookup.env),
+        Store::File(file) => file.get(name, key),
+        Store::Broken => Err(format!("secret store {store_name:?} could not be opened (see its own error)")),
+        Store::SecretsManager { multi_valued } => prefetched(store_name, SECRETS_MANAGER_TYPE, name, lookup.prefetched)
+            .and_then(|raw| json_value(store_name, name, key, raw, *multi_valued)),
+        Store::Parameters => prefetched(store_name, PARAMETER_STORE_TYPE, name, lookup.prefetched)
+            .and_then(|raw| one_value(store_name, name, key, raw)),
+    };
+    value.map_err(|message| FieldError { kind: ConfigErrorKind::SecretUnresolved, field: field.to_owned(), message })
+}
+
+/// The fetched value of a remote secret, or why there is none.
+fn prefetched<'p>(
+    store_name: &str,
+    type_: &str,
+    name: &str,
+    prefetched: Option<&'p PrefetchedSecrets>,
+) -> Result<&'p String, String> {
+    let Some(prefetched) = prefetched else {
+        return Err(format!(
+            "secret store {store_name:?} ({type_}) is read from AWS, which needs bindery's AWS support; \
+             this program loads components without it (the input functions do): read this secret from the \
+             environment or a secretstores.local.file store"
+        ));
+    };
+    match prefetched.get(store_name, name) {
+        Some(fetched) => fetched.as_ref().map_err(Clone::clone),
+        None => Err(format!("secret {name:?} of store {store_name:?} was not fetched before loading")),
     }
 }
 
-/// A field of a JSON-object secret (what AWS's own `{{resolve:secretsmanager:name:SecretString:key}}` does).
-fn json_field(raw: &str, key: &str) -> Option<String> {
-    match serde_json::from_str::<Value>(raw).ok()?.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+/// A store with one value per secret (SSM): `key` must be empty or the name.
+fn one_value(store_name: &str, name: &str, key: Option<&str>, raw: &str) -> Result<String, String> {
+    match key {
+        Some(key) if key != name => Err(format!(
+            "store {store_name:?} holds one value per secret: key {key:?} must be empty or equal to the name {name:?}"
+        )),
+        _ => Ok(raw.to_owned()),
     }
 }
 
-fn unresolved(field: &str, message: String) -> FieldError {
-    FieldError { kind: ConfigErrorKind::SecretUnresolved, field: field.to_owned(), message }
-}
-
-/// Dapr's `secretstores.local.file`: a JSON file, read once at load.
+/// Secrets Manager: the whole string, or a field of a JSON-object secret.
 ///
-/// With `multiValued: false` (the default) nested objects are flattened with
-/// `nestedSeparator` (default `:`), each flattened key is a secret, and
-/// `secretKeyRef.key` must be empty or the name. With `multiValued: true`
-/// each top-level key is a secret holding several values, and `key` picks one
-/// (flattened below that secret). A relative `secretsFile` is relative to the
-/// current directory, as in daprd.
-#[derive(Debug)]
-pub(crate) struct FileStore {
-    file: String,
+/// Without `multipleKeyValuesPerSecret`, an empty `key` (or the name) is the
+/// whole string and another `key` a field. With it, as in Dapr, a JSON object
+/// is the secret's map and the field is `key`, or `name` when `key` is empty;
+/// a string that is not a JSON object stays one value under the name.
+fn json_value(
+    store_name: &str,
+    name: &str,
+    key: Option<&str>,
+    raw: &str,
     multi_valued: bool,
-    separator: String,
-    /// Flattened: `db:password` -> `x`.
-    flat: HashMap<String, String>,
-}
-
-impl FileStore {
-    fn open(metadata: &Metadata) -> Result<FileStore, FieldError> {
-        let file = metadata.required("secretsFile")?.to_owned();
-        let separator = metadata.get("nestedSeparator").unwrap_or(":").to_owned();
-        let multi_valued = metadata.bool("multiValued", false)?;
-        let text = std::fs::read_to_string(Path::new(&file))
-            .map_err(|e| FieldError::invalid("secretsFile", format!("cannot read {file:?}: {e}")))?;
-        let json: Value = serde_json::from_str(&text)
-            .map_err(|e| FieldError::invalid("secretsFile", format!("{file:?} is not JSON: {e}")))?;
-        if !json.is_object() {
-            return Err(FieldError::invalid("secretsFile", format!("{file:?} must hold a JSON object")));
-        }
-        let mut flat = HashMap::new();
-        flatten("", &json, &separator, &mut flat);
-        Ok(FileStore { file, multi_valued, separator, flat })
+) -> Result<String, String> {
+    let whole = key.is_none_or(|k| k == name);
+    if whole && !multi_valued {
+        return Ok(raw.to_owned());
     }
-
-    fn get(&self, field: &str, name: &str, key: Option<&str>) -> Result<String, FieldError> {
-        let wanted = match (self.multi_valued, key) {
-            (false, Some(key)) if key != name => {
-                return Err(unresolved(
-                    field,
-                    format!(
-                        "{} holds one value per secret (multiValued is off): key {key:?} must be empty or {name:?}",
-                        self.file
-                    ),
-                ));
+    let wanted = key.unwrap_or(name);
+    match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(fields)) => match fields.get(wanted) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Null) | None => {
+                let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+                let why = if key.is_none() {
+                    " (multipleKeyValuesPerSecret is on, so an empty key means the secret's name)"
+                } else {
+                    ""
+                };
+                Err(format!(
+                    "secret {name:?} in store {store_name:?} has no key {wanted:?}{why}; its keys: {}",
+                    keys.join(", ")
+                ))
             }
-            (false, _) => name.to_owned(),
-            (true, Some(key)) => format!("{name}{}{key}", self.separator),
-            (true, None) => name.to_owned(),
-        };
-        self.flat
-            .get(&wanted)
-            .cloned()
-            .ok_or_else(|| unresolved(field, format!("secret {wanted:?} not found in {}", self.file)))
-    }
-}
-
-fn flatten(prefix: &str, value: &Value, separator: &str, out: &mut HashMap<String, String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}{separator}{k}") };
-                flatten(&key, v, separator, out);
-            }
-        }
-        Value::String(s) => {
-            out.insert(prefix.to_owned(), s.clone());
-        }
-        other => {
-            out.insert(prefix.to_owned(), other.to_string());
-        }
+            Some(other) => Ok(other.to_string()),
+        },
+        _ if whole => Ok(raw.to_owned()),
+        _ => Err(format!(
+            "secret {name:?} in store {store_name:?} is not a JSON object, so key {wanted:?} cannot be picked from it"
+        )),
     }
 }
 

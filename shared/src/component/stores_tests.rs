@@ -65,7 +65,7 @@ fn local_file_single_valued_flattens_with_the_separator() {
     assert_eq!(token(&(stores("") + &user("files", "db:port", None)), None).unwrap(), "5432");
     assert_eq!(token(&(stores(".") + &user("files", "db.password", None)), None).unwrap(), "nested");
 
-    let wrong_key = token(&(stores("") + &user("files", "db", Some("password"))), None).unwrap_err();
+    let wrong_key = token(&(stores("") + &user("files", "token", Some("password"))), None).unwrap_err();
     assert!(wrong_key[0].contains("multiValued is off"), "{wrong_key:?}");
     let missing = token(&(stores("") + &user("files", "nope", None)), None).unwrap_err();
     assert!(missing[0].contains("component \"api\"") && missing[0].contains("securityToken"), "{missing:?}");
@@ -92,7 +92,7 @@ fn broken_file_stores_are_reported_on_the_store_and_its_users() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{not json").unwrap();
     for (value, why) in
-        [(bad.display().to_string(), "is not JSON"), ("/no/such/secrets.json".to_owned(), "cannot read")]
+        [(bad.display().to_string(), "is not valid JSON"), ("/no/such/secrets.json".to_owned(), "cannot read")]
     {
         let yaml = store("files", FILE_STORE_TYPE, &format!("  - name: secretsFile\n    value: {value}\n"))
             + &user("files", "token", None);
@@ -128,7 +128,7 @@ fn env_store_unknown_stores_and_remote_stores() {
     let whole = store("aws", SECRETS_MANAGER_TYPE, "    []\n") + &user("aws", "api", None);
     assert_eq!(token(&whole, Some(&fetched)).unwrap(), r#"{"token":"from-json","n":1}"#);
     let missing_key = store("aws", SECRETS_MANAGER_TYPE, "    []\n") + &user("aws", "api", Some("nope"));
-    assert!(token(&missing_key, Some(&fetched)).unwrap_err()[0].contains("not a JSON object with key \"nope\""));
+    assert!(token(&missing_key, Some(&fetched)).unwrap_err()[0].contains("has no key \"nope\""));
 
     let mut failed = PrefetchedSecrets::default();
     failed.insert("aws", "api", Err("secret \"api\" not found in store \"aws\"".to_owned()));
@@ -149,4 +149,76 @@ fn references_list_each_remote_secret_once() {
     assert_eq!(references.len(), 1);
     assert_eq!((references[0].store.as_str(), references[0].name.as_str()), ("ssm", "token"));
     assert_eq!(references[0].store_metadata.get("prefix"), Some("/prod/"));
+}
+
+#[test]
+fn named_env_stores_take_a_prefix_and_refuse_runtime_tokens() {
+    let prefixed = store("env", ENV_STORE_TYPE, "  - name: prefix\n    value: API_\n");
+    assert_eq!(token(&(prefixed.clone() + &user("env", "TOKEN", None)), None).unwrap(), "from-env");
+    let unset = token(&(prefixed + &user("env", "OTHER", None)), None).unwrap_err();
+    assert!(unset[0].contains("secret \"OTHER\" (variable \"API_OTHER\") is not set"), "{unset:?}");
+    let runtime = token(&user("", "DAPR_API_TOKEN", None).replace("auth:\n  secretStore: \n", ""), None).unwrap_err();
+    assert!(runtime[0].contains("field \"securityToken\"") && runtime[0].contains("runtime's own"), "{runtime:?}");
+}
+
+fn fetched(value: &str) -> PrefetchedSecrets {
+    let mut fetched = PrefetchedSecrets::default();
+    fetched.insert("aws", "api", Ok(value.to_owned()));
+    fetched
+}
+
+#[test]
+fn secrets_manager_keys_with_and_without_multiple_key_values() {
+    let plain = store("aws", SECRETS_MANAGER_TYPE, "    []\n");
+    let multi = store("aws", SECRETS_MANAGER_TYPE, "  - name: multipleKeyValuesPerSecret\n    value: \"true\"\n");
+    let raw = r#"{"api":"self-value","token":"token-value"}"#;
+    let json = fetched(raw);
+    let text = fetched("not json");
+
+    assert_eq!(token(&(plain.clone() + &user("aws", "api", Some("api"))), Some(&json)).unwrap(), raw);
+    assert_eq!(token(&(multi.clone() + &user("aws", "api", Some("token"))), Some(&json)).unwrap(), "token-value");
+    // Dapr: with multipleKeyValuesPerSecret an empty key means the name, a field of the JSON.
+    assert_eq!(token(&(multi.clone() + &user("aws", "api", None)), Some(&json)).unwrap(), "self-value");
+    // ... and a secret that is not a JSON object stays one value.
+    assert_eq!(token(&(multi.clone() + &user("aws", "api", None)), Some(&text)).unwrap(), "not json");
+    let picked = token(&(plain + &user("aws", "api", Some("token"))), Some(&text)).unwrap_err();
+    assert!(picked[0].contains("is not a JSON object, so key \"token\" cannot be picked"), "{picked:?}");
+    let no_name =
+        token(&(multi + &user("aws", "api", None)), Some(&fetched(r#"{"token":"token-value"}"#))).unwrap_err();
+    assert!(no_name[0].contains("an empty key means the secret's name); its keys: token"), "{no_name:?}");
+}
+
+#[test]
+fn parameters_hold_one_value_and_unfetched_secrets_are_named() {
+    let ssm = store("aws", PARAMETER_STORE_TYPE, "    []\n");
+    let value = fetched("param-value");
+    assert_eq!(token(&(ssm.clone() + &user("aws", "api", None)), Some(&value)).unwrap(), "param-value");
+    assert_eq!(token(&(ssm.clone() + &user("aws", "api", Some("api"))), Some(&value)).unwrap(), "param-value");
+    let keyed = token(&(ssm.clone() + &user("aws", "api", Some("k"))), Some(&value)).unwrap_err();
+    assert!(keyed[0].contains("holds one value per secret: key \"k\" must be empty"), "{keyed:?}");
+    let other = token(&(ssm + &user("aws", "other", None)), Some(&value)).unwrap_err();
+    assert!(other[0].contains("secret \"other\" of store \"aws\" was not fetched"), "{other:?}");
+    let shown = format!("{value:?}");
+    assert!(shown.contains("\"api\"") && shown.contains("fetched") && !shown.contains("param-value"), "{shown}");
+}
+
+#[test]
+fn references_skip_local_stores_and_filtered_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = store("sm", SECRETS_MANAGER_TYPE, "    []\n")
+        + &store("ssm", PARAMETER_STORE_TYPE, "    []\n")
+        + &store("env", ENV_STORE_TYPE, "    []\n")
+        + &user("sm", "a", Some("field")).replace("name: api", "name: one")
+        + "---\n"
+        + &user("ssm", "b", None).replace("name: api", "name: two")
+        + "---\n"
+        + &user("env", "API_TOKEN", None).replace("name: api", "name: three")
+        + "---\n"
+        + &user("sm", "hidden", None).replace("name: api", "name: four\n  namespace: other");
+    let file = write(dir.path(), &yaml);
+    let options = LoadOptions { namespace: Some("prod".into()), app_id: None, env: &env, prefetched: None };
+    let references = crate::component::secret_references(&file, &options).unwrap();
+    let listed: Vec<(&str, &str, &str)> =
+        references.iter().map(|r| (r.store.as_str(), r.store_type.as_str(), r.name.as_str())).collect();
+    assert_eq!(listed, [("sm", SECRETS_MANAGER_TYPE, "a"), ("ssm", PARAMETER_STORE_TYPE, "b")]);
 }

@@ -2,6 +2,9 @@
 //! (Secrets Manager, SSM Parameter Store): each referenced secret is fetched
 //! once, concurrently, before the loader resolves the references. Values are
 //! never logged.
+//!
+//! Without the `aws` feature this is [`crate::component::load`], and a
+//! reference to an AWS store is a configuration error that says so.
 
 use std::path::Path;
 
@@ -29,60 +32,137 @@ pub async fn load_components(path: &Path, options: &LoadOptions<'_>) -> Result<C
 
 #[cfg(feature = "aws")]
 mod aws_stores {
+    use std::time::Duration;
+
+    use aws_config::SdkConfig;
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
     use futures_util::future::join_all;
+    use tracing::debug;
 
     use crate::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
     use crate::component::{PrefetchedSecrets, SecretReference};
     use crate::output::aws::sdk_config;
 
+    /// Start-up reads are not behind the output retry layer, so the SDK's
+    /// standard retries apply (throttling, 5xx); the timeouts make a wrong
+    /// endpoint fail start-up within seconds instead of hanging it.
+    const ATTEMPTS: u32 = 3;
+    const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+    const TIMEOUT: Duration = Duration::from_secs(15);
+
+    /// Fetches every referenced secret; stores are configured once each and
+    /// all secrets are read concurrently.
     pub(super) async fn fetch(references: &[SecretReference]) -> PrefetchedSecrets {
-        let values = join_all(references.iter().map(fetch_one)).await;
+        let mut stores: Vec<(&SecretReference, Vec<&SecretReference>)> = Vec::new();
+        for reference in references {
+            match stores.iter_mut().find(|(first, _)| first.store == reference.store) {
+                Some((_, secrets)) => secrets.push(reference),
+                None => stores.push((reference, vec![reference])),
+            }
+        }
+        let fetched = join_all(stores.iter().map(|(store, secrets)| fetch_store(store, secrets))).await;
         let mut prefetched = PrefetchedSecrets::default();
-        for (reference, value) in references.iter().zip(values) {
+        for (reference, value) in fetched.into_iter().flatten() {
             prefetched.insert(&reference.store, &reference.name, value);
         }
         prefetched
     }
 
-    async fn fetch_one(reference: &SecretReference) -> Result<String, String> {
-        let store = &reference.store;
-        let config = sdk_config(&reference.store_metadata).await.map_err(|errors| {
-            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            format!("secret store {store:?} is misconfigured: {}", reasons.join("; "))
-        })?;
-        let name = &reference.name;
-        let failed = |e: &dyn std::fmt::Display, code: Option<&str>| match code {
-            Some("ResourceNotFoundException" | "ParameterNotFound") => {
-                format!("secret {name:?} not found in store {store:?}")
-            }
-            _ => format!("cannot read secret {name:?} from store {store:?}: {e}"),
+    async fn fetch_store<'r>(
+        store: &SecretReference,
+        secrets: &[&'r SecretReference],
+    ) -> Vec<(&'r SecretReference, Result<String, String>)> {
+        let config = match config(store).await {
+            Ok(config) => config,
+            Err(why) => return secrets.iter().map(|r| (*r, Err(why.clone()))).collect(),
         };
-        match reference.store_type.as_str() {
-            SECRETS_MANAGER_TYPE => {
-                use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-                let client = aws_sdk_secretsmanager::Client::new(&config);
-                let output = client.get_secret_value().secret_id(name).send().await.map_err(|e| {
-                    let code = e.code().map(str::to_owned);
-                    failed(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e), code.as_deref())
-                })?;
-                output.secret_string.ok_or_else(|| {
-                    format!("secret {name:?} in store {store:?} is binary; only string secrets are read")
-                })
+        let values = join_all(secrets.iter().map(|reference| async {
+            let value = match reference.store_type.as_str() {
+                SECRETS_MANAGER_TYPE => secrets_manager(&config, reference).await,
+                PARAMETER_STORE_TYPE => parameter(&config, reference).await,
+                other => Err(format!("{other} is not an AWS secret store")),
+            };
+            debug!(store = %reference.store, secret = %reference.name, ok = value.is_ok(), "secret fetched");
+            value
+        }))
+        .await;
+        secrets.iter().copied().zip(values).collect()
+    }
+
+    /// The store's SDK configuration, with start-up retries and timeouts.
+    async fn config(store: &SecretReference) -> Result<SdkConfig, String> {
+        let config = sdk_config(&store.store_metadata).await.map_err(|errors| {
+            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            format!("secret store {:?} is misconfigured: {}", store.store, reasons.join("; "))
+        })?;
+        let timeouts = TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).operation_timeout(TIMEOUT);
+        Ok(config
+            .into_builder()
+            .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+            .timeout_config(timeouts.build())
+            .build())
+    }
+
+    /// The message for a failed read: "not found" for the codes that mean it,
+    /// otherwise the service's code and message (or the transport error).
+    /// `aka` names what was actually asked for when it differs from the secret name.
+    fn failure(reference: &SecretReference, aka: &str, code: Option<&str>, detail: String) -> String {
+        let (name, store) = (&reference.name, &reference.store);
+        match code {
+            Some("ResourceNotFoundException" | "ParameterNotFound") => {
+                format!("secret {name:?}{aka} not found in store {store:?}")
             }
-            PARAMETER_STORE_TYPE => {
-                use aws_sdk_ssm::error::ProvideErrorMetadata;
-                let client = aws_sdk_ssm::Client::new(&config);
-                let full = format!("{}{name}", reference.store_metadata.get("prefix").unwrap_or(""));
-                let output = client.get_parameter().name(&full).with_decryption(true).send().await.map_err(|e| {
-                    let code = e.code().map(str::to_owned);
-                    failed(&aws_sdk_ssm::error::DisplayErrorContext(&e), code.as_deref())
-                })?;
-                output
-                    .parameter
-                    .and_then(|p| p.value)
-                    .ok_or_else(|| format!("parameter {full:?} in store {store:?} has no value"))
-            }
-            other => Err(format!("{other} is not an AWS secret store")),
+            _ => format!("cannot read secret {name:?} from store {store:?}: {detail}"),
         }
+    }
+
+    /// The error and its causes, one line ("dispatch failure: io error: ...:
+    /// Connection refused"), without the SDK's Debug dump.
+    fn chain(error: &dyn std::error::Error) -> String {
+        let mut parts = vec![error.to_string()];
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !parts.last().is_some_and(|last| last.contains(&text)) {
+                parts.push(text);
+            }
+            source = cause.source();
+        }
+        parts.join(": ")
+    }
+
+    async fn secrets_manager(config: &SdkConfig, reference: &SecretReference) -> Result<String, String> {
+        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+        let client = aws_sdk_secretsmanager::Client::new(config);
+        let name = &reference.name;
+        let output = client
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            .map_err(|e| failure(reference, "", e.code(), chain(&e)))?;
+        output.secret_string.ok_or_else(|| {
+            format!("secret {name:?} in store {:?} is binary; only string secrets are read", reference.store)
+        })
+    }
+
+    /// Dapr's parameter store: `prefix` + name, decrypted.
+    async fn parameter(config: &SdkConfig, reference: &SecretReference) -> Result<String, String> {
+        use aws_sdk_ssm::error::ProvideErrorMetadata;
+        let client = aws_sdk_ssm::Client::new(config);
+        let full = format!("{}{}", reference.store_metadata.get("prefix").unwrap_or_default(), reference.name);
+        let aka = if full == *reference.name { String::new() } else { format!(" (parameter {full:?})") };
+        let output = client
+            .get_parameter()
+            .name(&full)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| failure(reference, &aka, e.code(), chain(&e)))?;
+        output
+            .parameter
+            .and_then(|p| p.value)
+            .ok_or_else(|| format!("parameter {full:?} in store {:?} has no value", reference.store))
     }
 }

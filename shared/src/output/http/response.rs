@@ -6,6 +6,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt;
+use hyper::ext::ReasonPhrase;
 
 use crate::output::binding::InvokeResponse;
 use crate::output::error::{ErrorKind, InvokeError};
@@ -47,13 +48,27 @@ where
     Ok((first.unwrap_or_else(|| joined.freeze()), false))
 }
 
-/// Dapr's response metadata: `statusCode`, `status` (Go's `"200 OK"`) and the headers.
-pub(crate) fn response(status: StatusCode, headers: &HeaderMap, data: Bytes, truncated: bool) -> InvokeResponse {
+/// Dapr's response metadata: `statusCode`, `status` and the headers.
+///
+/// `status` is Go's `resp.Status`: the code and the reason phrase the server
+/// sent (hyper keeps it only when it is not the standard one, `reason`).
+pub(crate) fn response(
+    status: StatusCode,
+    reason: Option<&ReasonPhrase>,
+    headers: &HeaderMap,
+    data: Bytes,
+    truncated: bool,
+) -> InvokeResponse {
+    let reason = match reason {
+        Some(phrase) => String::from_utf8_lossy(phrase.as_bytes()),
+        None => status.canonical_reason().unwrap_or("").into(),
+    };
     let mut response = InvokeResponse::new(data)
         .with_metadata("statusCode", status.as_u16().to_string())
-        .with_metadata("status", format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end());
+        .with_metadata("status", format!("{} {reason}", status.as_u16()).trim_end());
     for name in headers.keys() {
-        let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+        // Go keeps any bytes; a header that is not UTF-8 is kept, lossily, rather than lost.
+        let values: Vec<_> = headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes())).collect();
         response.metadata.insert(canonical(name.as_str()), values.join(", "));
     }
     if truncated {
@@ -113,11 +128,19 @@ mod tests {
         headers.append("x-request-id", "1".parse().unwrap());
         headers.append("set-cookie", "a=1".parse().unwrap());
         headers.append("set-cookie", "b=2".parse().unwrap());
-        let r = response(StatusCode::NOT_FOUND, &headers, Bytes::new(), false);
+        headers.append("x-latin1", http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let r = response(StatusCode::NOT_FOUND, None, &headers, Bytes::new(), false);
         assert_eq!(r.metadata["statusCode"], "404");
         assert_eq!(r.metadata["status"], "404 Not Found");
         assert_eq!(r.metadata["X-Request-Id"], "1");
         assert_eq!(r.metadata["Set-Cookie"], "a=1, b=2");
+        assert_eq!(r.metadata["X-Latin1"], "caf\u{fffd}");
         assert!(!r.metadata.contains_key(TRUNCATED_KEY));
+
+        let custom = ReasonPhrase::from_static(b"Gone Fishing");
+        let r = response(StatusCode::from_u16(599).unwrap(), Some(&custom), &headers, Bytes::new(), true);
+        assert_eq!((r.metadata["status"].as_str(), r.metadata[TRUNCATED_KEY].as_str()), ("599 Gone Fishing", "true"));
+        let r = response(StatusCode::from_u16(599).unwrap(), None, &headers, Bytes::new(), false);
+        assert_eq!(r.metadata["status"], "599");
     }
 }

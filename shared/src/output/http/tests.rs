@@ -1,8 +1,7 @@
-//! The HTTP binding against real servers on loopback: a plain one that
-//! echoes what it gets, and a TLS one that demands a client certificate.
+//! The HTTP binding against real servers on loopback: one that echoes what
+//! it gets, and a raw TCP one for status lines axum would not write.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -10,7 +9,9 @@ use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::response::Response;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::request::JSON;
 use super::*;
 use crate::output::binding::InvokeResponse;
 use crate::output::layer::{self, LayerSettings};
@@ -24,6 +25,8 @@ async fn echo(request: Request) -> Response {
         return Response::builder()
             .status(code)
             .header("x-reason", "because")
+            .header("set-cookie", "a=1")
+            .header("set-cookie", "b=2")
             .body(Body::from(format!("body of {code}")))
             .unwrap();
     }
@@ -33,8 +36,11 @@ async fn echo(request: Request) -> Response {
     if path == "/slow" {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
-    let headers: BTreeMap<String, String> =
-        parts.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned())).collect();
+    let headers: BTreeMap<String, String> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
     let body = to_bytes(body, usize::MAX).await.unwrap();
     let echoed = json!({
         "method": parts.method.as_str(),
@@ -52,13 +58,13 @@ async fn server() -> String {
     url
 }
 
-fn binding(url: &str, extra: &[(&str, &str)]) -> HttpBinding {
+pub(super) fn binding(url: &str, extra: &[(&str, &str)]) -> HttpBinding {
     let mut pairs = vec![("url", url)];
     pairs.extend_from_slice(extra);
     HttpBinding::from_metadata(&Metadata::from_pairs(pairs)).unwrap()
 }
 
-fn request(operation: &str, data: &str, metadata: &[(&str, &str)]) -> InvokeRequest {
+pub(super) fn request(operation: &str, data: &str, metadata: &[(&str, &str)]) -> InvokeRequest {
     let mut request = InvokeRequest::new(operation, data.to_owned());
     for (k, v) in metadata {
         request = request.with_metadata(*k, *v);
@@ -90,26 +96,24 @@ async fn every_operation_with_dapr_method_and_body_rules() {
         assert_eq!(got["body"], if with_body { r#"{"a":1}"# } else { "" }, "{operation}");
         assert_eq!(got["headers"].get("content-type").is_some(), with_body, "{operation}");
     }
+    let idempotent: Vec<_> = OPERATIONS.iter().filter(|op| b.is_idempotent(&request(op, "", &[]))).collect();
+    assert_eq!(idempotent, [&"get", &"head", &"put", &"delete", &"options", &"trace"]);
+    let unknown = b.invoke(request("connect", "", &[])).await.unwrap_err();
+    assert_eq!(unknown.kind, ErrorKind::UnsupportedOperation);
 }
 
 #[tokio::test]
 async fn path_query_and_headers() {
     let url = server().await;
     let b = binding(&url, &[("securityToken", "s3cr3t"), ("securityTokenHeader", "X-Api-Key")]);
-    let got = echoed(
-        &b,
-        request(
-            "post",
-            "x",
-            &[
-                ("path", "/tasks/7?notify=true"),
-                ("X-Custom", "yes"),
-                ("lowercase", "not a header"),
-                ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
-            ],
-        ),
-    )
-    .await;
+    let metadata = [
+        ("path", "/tasks/7?notify=true"),
+        ("X-Custom", "yes"),
+        ("lowercase", "not a header"),
+        ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ("Host", "other.example.com"),
+    ];
+    let got = echoed(&b, request("post", "x", &metadata)).await;
     assert_eq!(got["uri"], "/tasks/7?notify=true");
     let headers = &got["headers"];
     assert_eq!(headers["x-custom"], "yes");
@@ -117,31 +121,47 @@ async fn path_query_and_headers() {
     assert_eq!(headers["accept"], JSON);
     assert_eq!(headers["content-type"], JSON);
     assert_eq!(headers["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    assert_eq!(headers["host"], url.trim_start_matches("http://"), "Host is the client's");
     assert!(headers.get("lowercase").is_none());
 
     // Metadata overrides the defaults and the security token.
-    let got = echoed(
-        &b,
-        request("post", "x", &[("Content-Type", "text/plain"), ("Accept", "text/html"), ("X-Api-Key", "mine")]),
-    )
-    .await;
+    let overrides = [("Content-Type", "text/plain"), ("Accept", "text/html"), ("X-Api-Key", "mine")];
+    let got = echoed(&b, request("post", "x", &overrides)).await;
     assert_eq!(got["headers"]["content-type"], "text/plain");
     assert_eq!(got["headers"]["accept"], "text/html");
     assert_eq!(got["headers"]["x-api-key"], "mine");
+
+    // A token without its header name is not sent, as in Dapr.
+    let half = binding(&url, &[("securityToken", "s3cr3t")]);
+    assert!(!echoed(&half, request("get", "", &[])).await["headers"].to_string().contains("s3cr3t"));
 
     let bad = b.invoke(request("get", "", &[("X-Bad", "line\nbreak")])).await.unwrap_err();
     assert_eq!(bad.kind, ErrorKind::BadRequest);
 }
 
 #[tokio::test]
+async fn the_url_query_and_user_information_are_kept() {
+    let url = server().await;
+    let with_auth = url.replace("http://", "http://alice:pa%3Ass@");
+    let b = binding(&format!("{with_auth}/fn?code=k"), &[]);
+    let got = echoed(&b, request("get", "", &[])).await;
+    assert_eq!(got["uri"], "/fn?code=k");
+    assert_eq!(got["headers"]["authorization"], "Basic YWxpY2U6cGE6c3M=");
+    let got = echoed(&b, request("get", "", &[("path", "run/alice@example.com?x=1 2")])).await;
+    assert_eq!(got["uri"], "/fn/run/alice@example.com?code=k&x=1%202");
+    let got = echoed(&b, request("get", "", &[("Authorization", "Bearer t")])).await;
+    assert_eq!(got["headers"]["authorization"], "Bearer t");
+}
+
+#[tokio::test]
 async fn escaping_paths_are_refused_before_anything_is_sent() {
     let url = server().await;
     let b = binding(&format!("{url}/base"), &[]);
-    for path in ["../admin", "%2e%2e/admin", "http://evil.example.com/", "//evil.example.com", "user@evil.example.com"]
-    {
+    for path in ["../admin", "%2e%2e/admin", "http://evil.example.com/", "//evil.example.com", "a\\b", "..;/x"] {
         let error = b.invoke(request("get", "", &[("path", path)])).await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::BadRequest, "{path}");
-        assert!(error.message.starts_with(&format!("path {path:?}")), "{error}");
+        assert!(error.message.starts_with("metadata \"path\" "), "{error}");
+        assert!(!error.message.contains(path), "the path is not repeated: {error}");
     }
 }
 
@@ -156,11 +176,15 @@ async fn non_2xx_keeps_the_response_or_passes_it_through() {
     assert_eq!(kept.metadata["statusCode"], "404");
     assert_eq!(kept.metadata["status"], "404 Not Found");
     assert_eq!(kept.metadata["X-Reason"], "because");
+    assert_eq!(kept.metadata["Set-Cookie"], "a=1, b=2");
+    assert_eq!(kept.metadata["Content-Length"], "11");
 
     let throttled = b.invoke(request("get", "", &[("path", "/status/429")])).await.unwrap_err();
     assert_eq!(throttled.kind, ErrorKind::Throttled);
-    let unavailable = b.invoke(request("get", "", &[("path", "/status/503")])).await.unwrap_err();
-    assert_eq!(unavailable.kind, ErrorKind::Transient);
+    for code in ["502", "503", "504"] {
+        let unavailable = b.invoke(request("get", "", &[("path", &format!("/status/{code}"))])).await.unwrap_err();
+        assert_eq!(unavailable.kind, ErrorKind::Transient, "{code}");
+    }
 
     // Per request, and per component.
     let passed = b.invoke(request("get", "", &[("path", "/status/500"), ("errorIfNot2XX", "false")])).await.unwrap();
@@ -168,6 +192,34 @@ async fn non_2xx_keeps_the_response_or_passes_it_through() {
     let lenient = binding(&url, &[("errorIfNot2XX", "false")]);
     let passed = lenient.invoke(request("get", "", &[("path", "/status/404")])).await.unwrap().unwrap();
     assert_eq!(passed.data, "body of 404");
+    let strict = lenient.invoke(request("get", "", &[("path", "/status/404"), ("errorIfNot2XX", "true")])).await;
+    assert_eq!(strict.unwrap_err().kind, ErrorKind::Remote);
+    let nonsense = b.invoke(request("get", "", &[("errorIfNot2XX", "perhaps")])).await.unwrap_err();
+    assert_eq!(nonsense.kind, ErrorKind::BadRequest);
+}
+
+/// A server that answers every connection with `answer`, byte for byte.
+async fn raw_server(answer: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let _ = tcp.read(&mut [0; 4096]).await;
+            let _ = tcp.write_all(answer.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn status_is_the_status_line_the_server_sent() {
+    let url =
+        raw_server("HTTP/1.1 299 All Fine Really\r\ncontent-length: 2\r\nx-a: 1\r\nconnection: close\r\n\r\nok").await;
+    let response = binding(&url, &[]).invoke(request("get", "", &[])).await.unwrap().unwrap();
+    assert_eq!(response.metadata["status"], "299 All Fine Really");
+    assert_eq!(response.metadata["statusCode"], "299");
+    assert_eq!(response.metadata["X-A"], "1");
+    assert_eq!(response.data, "ok");
 }
 
 #[tokio::test]
@@ -180,17 +232,24 @@ async fn large_bodies_are_truncated_and_flagged() {
     let whole = b.invoke(request("get", "", &[("path", "/big/1024")])).await.unwrap().unwrap();
     assert_eq!(whole.data.len(), 1024);
     assert!(!whole.metadata.contains_key(TRUNCATED_KEY));
-    let unlimited = binding(&url, &[("maxResponseBodySize", "0")]);
-    let all = unlimited.invoke(request("get", "", &[("path", "/big/300000")])).await.unwrap().unwrap();
-    assert_eq!(all.data.len(), 300_000);
+    for unlimited in ["0", "-1"] {
+        let b = binding(&url, &[("maxResponseBodySize", unlimited)]);
+        let all = b.invoke(request("get", "", &[("path", "/big/300000")])).await.unwrap().unwrap();
+        assert_eq!(all.data.len(), 300_000, "{unlimited}");
+    }
+    // After a cut, the next call still works (the half-read connection is not reused).
+    let again = b.invoke(request("get", "", &[("path", "/big/10")])).await.unwrap().unwrap();
+    assert_eq!(again.data.len(), 10);
 }
 
 #[tokio::test]
 async fn unreachable_servers_and_timeouts() {
-    let b = binding("http://127.0.0.1:9", &[]);
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let b = binding(&format!("http://{closed}/x"), &[]);
     let error = b.invoke(request("get", "", &[])).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Transient);
-    assert!(error.message.starts_with("cannot reach http://127.0.0.1:9"), "{error}");
+    assert!(error.message.starts_with(&format!("cannot reach http://{closed}: ")), "{error}");
+    assert!(error.message.to_lowercase().contains("refused"), "{error}");
 
     let url = server().await;
     let metadata = Metadata::from_pairs([("url", url.as_str()), ("responseTimeout", "200ms"), ("maxRetries", "0")]);
@@ -211,114 +270,25 @@ fn bad_component_settings_name_their_field() {
             .map(|e| e.field)
             .collect::<Vec<_>>()
     };
+    assert_eq!(errors(&[]), ["url"]);
+    assert_eq!(errors(&[("url", "ftp://x")]), ["url"]);
     assert_eq!(errors(&[("url", "http://x"), ("errorIfNot2XX", "maybe")]), ["errorIfNot2XX"]);
     assert_eq!(errors(&[("url", "http://x"), ("maxResponseBodySize", "lots")]), ["maxResponseBodySize"]);
     assert_eq!(errors(&[("url", "http://x"), ("MTLSClientCert", "/nope")]), ["MTLSClientKey"]);
+    assert_eq!(errors(&[("url", "http://x"), ("MTLSClientKey", "/nope")]), ["MTLSClientCert"]);
     assert_eq!(errors(&[("url", "http://x"), ("MTLSRootCA", "/no/such/file")]), ["MTLSRootCA"]);
-    assert_eq!(
-        errors(&[("url", "http://x"), ("MTLSRenegotiation", "RenegotiateFreelyAsClient")]),
-        ["MTLSRenegotiation"]
+    let renegotiate = [("url", "http://x"), ("MTLSRenegotiation", "RenegotiateFreelyAsClient")];
+    assert_eq!(errors(&renegotiate), ["MTLSRenegotiation"]);
+    assert!(
+        HttpBinding::from_metadata(&Metadata::from_pairs([
+            ("url", "https://x"),
+            ("MTLSRenegotiation", "RenegotiateNever")
+        ]))
+        .is_ok()
     );
-}
-
-mod mtls {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    use rustls::server::WebPkiClientVerifier;
-
-    use super::*;
-
-    struct Pki {
-        ca: String,
-        server_cert: String,
-        server_key: String,
-        client_cert: String,
-        client_key: String,
-    }
-
-    fn pki() -> Pki {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let leaf = |name: &str| {
-            let key = KeyPair::generate().unwrap();
-            let cert = CertificateParams::new(vec![name.to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
-            (cert.pem(), key.serialize_pem())
-        };
-        let (server_cert, server_key) = leaf("localhost");
-        let (client_cert, client_key) = leaf("bindery-client");
-        Pki { ca: ca.pem(), server_cert, server_key, client_cert, client_key }
-    }
-
-    /// A TLS server on loopback that requires a client certificate signed by the CA.
-    async fn tls_server(pki: &Pki) -> String {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from_pem_slice(pki.ca.as_bytes()).unwrap()).unwrap();
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(
-                vec![CertificateDer::from_pem_slice(pki.server_cert.as_bytes()).unwrap()],
-                PrivateKeyDer::from_pem_slice(pki.server_key.as_bytes()).unwrap(),
-            )
-            .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            loop {
-                let (tcp, _) = listener.accept().await.unwrap();
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
-                    let service = hyper::service::service_fn(|_request| async {
-                        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from("secure"))))
-                    });
-                    let io = hyper_util::rt::TokioIo::new(tls);
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
-                });
-            }
-        });
-        format!("https://localhost:{port}")
-    }
-
-    #[tokio::test]
-    async fn client_certificates_as_pem_text_or_files() {
-        let pki = pki();
-        let url = tls_server(&pki).await;
-
-        let pem = binding(
-            &url,
-            &[("MTLSRootCA", &pki.ca), ("MTLSClientCert", &pki.client_cert), ("MTLSClientKey", &pki.client_key)],
-        );
-        assert_eq!(pem.invoke(request("get", "", &[])).await.unwrap().unwrap().data, "secure");
-
-        let dir = tempfile::tempdir().unwrap();
-        let file = |name: &str, text: &str| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, text).unwrap();
-            path.display().to_string()
-        };
-        let (ca, cert, key) =
-            (file("ca.pem", &pki.ca), file("c.pem", &pki.client_cert), file("k.pem", &pki.client_key));
-        let files = binding(&url, &[("MTLSRootCA", &ca), ("MTLSClientCert", &cert), ("MTLSClientKey", &key)]);
-        assert_eq!(files.invoke(request("get", "", &[])).await.unwrap().unwrap().data, "secure");
-    }
-
-    #[tokio::test]
-    async fn without_a_client_certificate_or_the_ca_the_call_fails() {
-        let pki = pki();
-        let url = tls_server(&pki).await;
-        let no_cert = binding(&url, &[("MTLSRootCA", &pki.ca)]);
-        assert_eq!(no_cert.invoke(request("get", "", &[])).await.unwrap_err().kind, ErrorKind::Transient);
-        let unknown_ca = binding(&url, &[("MTLSClientCert", &pki.client_cert), ("MTLSClientKey", &pki.client_key)]);
-        let error = unknown_ca.invoke(request("get", "", &[])).await.unwrap_err();
-        assert!(error.message.contains("cannot reach https://localhost"), "{error}");
-    }
+    let token = [("url", "http://x"), ("securityTokenHeader", "Bad Name"), ("securityToken", "t")];
+    assert_eq!(errors(&token), ["securityTokenHeader"]);
+    // All the problems at once.
+    let all = [("url", "gopher://x"), ("errorIfNot2XX", "maybe"), ("maxResponseBodySize", "lots")];
+    assert_eq!(errors(&all), ["url", "errorIfNot2XX", "maxResponseBodySize"]);
 }

@@ -73,12 +73,18 @@ fn with(mut errors: Vec<FieldError>, error: FieldError) -> Vec<FieldError> {
 }
 
 /// The value itself when it is PEM text, else the contents of the file it names.
+///
+/// The value is repeated in the error only when it may be a path: never for
+/// the private key, which may be key material that lost its PEM armour.
 fn pem_bytes(field: &str, value: &str) -> Result<Vec<u8>, FieldError> {
     if value.contains("-----BEGIN") {
         return Ok(value.as_bytes().to_vec());
     }
-    std::fs::read(value.trim())
-        .map_err(|e| FieldError::invalid(field, format!("neither PEM text nor a readable file ({value:?}: {e})")))
+    std::fs::read(value.trim()).map_err(|e| {
+        let shown = field != "MTLSClientKey" && value.len() < 256 && !value.contains('\n');
+        let which = if shown { format!(" {:?}", value.trim()) } else { String::new() };
+        FieldError::invalid(field, format!("neither PEM text nor a readable file{which}: {e}"))
+    })
 }
 
 fn certificates(field: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, FieldError> {
