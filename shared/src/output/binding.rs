@@ -103,18 +103,6 @@ pub trait OutputBinding: Send + Sync + 'static {
     fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult>;
 }
 
-impl<T: OutputBinding + ?Sized> OutputBinding for std::sync::Arc<T> {
-    fn operations(&self) -> &'static [&'static str] {
-        (**self).operations()
-    }
-    fn is_idempotent(&self, request: &InvokeRequest) -> bool {
-        (**self).is_idempotent(request)
-    }
-    fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
-        (**self).invoke(request)
-    }
-}
-
 impl<T: OutputBinding + ?Sized> OutputBinding for Box<T> {
     fn operations(&self) -> &'static [&'static str] {
         (**self).operations()

@@ -98,7 +98,7 @@ impl S3Binding {
                             };
                             let body = if options.decode_base64 { base64_body(&bytes) } else { Ok(bytes) };
                             match body {
-                                Ok(body) => self.put(&key, body, content_type, tags, options).await,
+                                Ok(body) => self.put(&key, ByteStream::from(body), content_type, tags, options).await,
                                 Err(e) => Err(e),
                             }
                         }

@@ -25,7 +25,7 @@ impl S3Binding {
             Some(path) => self.upload_file(&key, path.as_ref(), content_type, tagging.as_deref(), &options).await?,
             None => {
                 let body = object_body(&request.data, options.decode_base64)?;
-                self.put(&key, body, content_type, tagging.as_deref(), &options).await?
+                self.put(&key, ByteStream::from(body), content_type, tagging.as_deref(), &options).await?
             }
         };
         let mut answer = json!({ "location": self.location(&key, stored.location), "versionID": stored.version });
@@ -35,11 +35,11 @@ impl S3Binding {
         Ok(Some(InvokeResponse::json(&answer).with_metadata("key", key)))
     }
 
-    /// One PutObject of a body already in memory.
+    /// One PutObject, of a body in memory or streamed from a file.
     pub(super) async fn put(
         &self,
         key: &str,
-        body: Bytes,
+        body: ByteStream,
         content_type: Option<&str>,
         tagging: Option<&str>,
         options: &Options,
@@ -49,7 +49,7 @@ impl S3Binding {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .body(ByteStream::from(body))
+            .body(body)
             .set_content_type(content_type.map(str::to_owned))
             .set_tagging(tagging.map(str::to_owned))
             .set_storage_class(options.storage_class.as_deref().map(StorageClass::from))

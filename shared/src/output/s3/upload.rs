@@ -41,19 +41,7 @@ impl S3Binding {
         if size <= PART_SIZE as u64 {
             let body =
                 ByteStream::from_path(path).await.map_err(|e| bad(format!("filePath {}: {e}", path.display())))?;
-            let output = self
-                .client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .body(body)
-                .set_content_type(content_type.map(str::to_owned))
-                .set_tagging(tagging.map(str::to_owned))
-                .set_storage_class(options.storage_class.as_deref().map(StorageClass::from))
-                .send()
-                .await
-                .map_err(s3_error)?;
-            return Ok(Stored { version: output.version_id, location: None });
+            return self.put(key, body, content_type, tagging, options).await;
         }
         let upload = self
             .client
