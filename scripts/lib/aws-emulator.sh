@@ -9,6 +9,13 @@ EMULATOR_PID=""
 stop_emulator() {
     if [[ -n "$EMULATOR_PID" ]] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
         kill "$EMULATOR_PID" 2>/dev/null || true
+        # LocalStack's shutdown can hang on its own metrics calls: give it 10 s.
+        local waited=0
+        while kill -0 "$EMULATOR_PID" 2>/dev/null && ((waited < 50)); do
+            sleep 0.2
+            waited=$((waited + 1))
+        done
+        kill -9 "$EMULATOR_PID" 2>/dev/null || true
         wait "$EMULATOR_PID" 2>/dev/null || true
     fi
 }
