@@ -11,10 +11,12 @@
 //! - [`deliver`]: a [`input::BindingEvent`] becomes `POST /<route>` on the app.
 //! - [`function`]: the Lambda handlers, wired from the environment.
 //! - [`output`]: the output bindings behind one `invoke`, and the typed API.
+//! - [`process`]: the user's app as a supervised child process.
 
 pub mod component;
 pub mod deliver;
 pub mod function;
 pub mod input;
 pub mod output;
+pub mod process;
 pub mod schedule;
