@@ -14,7 +14,7 @@ mod server;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use function::{FunctionProcess, example_bin, release_bin};
-pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi};
+pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
 
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full
 /// URLs (`http://127.0.0.1:8080/x`) and bare authorities (`127.0.0.1:8080`).

@@ -66,6 +66,15 @@ impl Outcome {
     }
 }
 
+/// An invocation that got neither `/response` nor `/error` in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered {
+    /// Its request id.
+    pub id: String,
+    /// Whether the function took it from `/next`.
+    pub taken: bool,
+}
+
 /// An `/error` or `/init/error` report.
 #[derive(Debug, Clone)]
 pub struct InvocationError {
@@ -155,6 +164,24 @@ impl RuntimeApi {
     /// Queues one invocation and waits for the function's `/response` or `/error`.
     /// Panics if neither arrives within `opts.wait`.
     pub async fn invoke(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> Outcome {
+        let wait = opts.wait;
+        match self.try_invoke(event, opts).await {
+            Ok(outcome) => outcome,
+            Err(Unanswered { id, taken }) => {
+                let state = if taken {
+                    "the function took it from /next but posted neither /response nor /error \
+                     (did it crash? release builds abort on panic)"
+                } else {
+                    "the function never took it from /next"
+                };
+                panic!("invocation {id}: no outcome within {wait:?}: {state}");
+            }
+        }
+    }
+
+    /// [`RuntimeApi::invoke`] for a test that expects no answer: `Err` when
+    /// neither `/response` nor `/error` arrives within `opts.wait`.
+    pub async fn try_invoke(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> Result<Outcome, Unanswered> {
         let n = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("00000000-0000-4000-8000-{n:012x}");
         let (tx, rx) = oneshot::channel();
@@ -165,16 +192,11 @@ impl RuntimeApi {
         // Forget the waiter however this ends (outcome, timeout, or the caller dropping us).
         let _forget = Forget { shared: &self.shared, id: &id };
         match tokio::time::timeout(opts.wait, rx).await {
-            Ok(Ok(outcome)) => outcome,
+            Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => unreachable!("the sender lives in the emulator state until it is used"),
             Err(_) => {
-                let state = if self.shared.records().delivered.contains(&id) {
-                    "the function took it from /next but posted neither /response nor /error \
-                     (did it crash? release builds abort on panic)"
-                } else {
-                    "the function never took it from /next"
-                };
-                panic!("invocation {id}: no outcome within {:?}: {state}", opts.wait);
+                let taken = self.shared.records().delivered.contains(&id);
+                Err(Unanswered { id: id.clone(), taken })
             }
         }
     }
