@@ -6,6 +6,8 @@ pub mod batch;
 mod error;
 mod request;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{HeaderValue, Uri};
 use http_body_util::BodyExt;
@@ -16,6 +18,7 @@ pub use error::{DeliveryError, DeliveryErrorKind};
 pub use request::build_request;
 
 use crate::input::BindingEvent;
+use crate::process::AppExit;
 
 /// How much of a 2xx response is read to keep the connection reusable;
 /// past this the connection is given up instead.
@@ -29,6 +32,8 @@ pub struct Deliverer {
     /// The app's URI for the route, computed once.
     uri: Uri,
     api_token: Option<HeaderValue>,
+    /// The exit of the app process behind `app`, when bindery started it.
+    app_exit: Option<AppExit>,
 }
 
 impl Deliverer {
@@ -48,7 +53,7 @@ impl Deliverer {
         let uri = app.uri_for(&route).map_err(|_| {
             DeliveryError::new(DeliveryErrorKind::InvalidEvent, format!("route {route:?} is not a URL path"))
         })?;
-        Ok(Self { app, route, uri, api_token })
+        Ok(Self { app, route, uri, api_token, app_exit: None })
     }
 
     pub fn route(&self) -> &str {
@@ -57,6 +62,13 @@ impl Deliverer {
 
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// Ties deliveries to the app process bindery started: a delivery that
+    /// fails because that process died never completes (see
+    /// [`hold_if_exited`]), since its owner is about to end the function.
+    pub fn watch_app_exit(&mut self, exit: AppExit) {
+        self.app_exit = Some(exit);
     }
 
     /// Sends the event and returns the app's response, whatever its status.
@@ -91,7 +103,30 @@ impl Deliverer {
 
     async fn send_now(&self, event: BindingEvent) -> Result<AppResponse, DeliveryError> {
         let request = build_request(&self.uri, event, self.api_token.as_ref())?;
-        self.app.call(request).await.map_err(|e| classify(&*e))
+        match self.app.call(request).await {
+            Ok(response) => Ok(response),
+            Err(e) => {
+                if let Some(exit) = &self.app_exit {
+                    hold_if_exited(exit.clone()).await;
+                }
+                Err(classify(&*e))
+            }
+        }
+    }
+}
+
+/// How long after a failed call the app's exit is awaited. An app's
+/// connections break as it dies, a moment before its exit is reaped.
+const EXIT_NOTICE: Duration = Duration::from_millis(200);
+
+/// Returns if the app is still running; never returns if it has exited or
+/// exits within [`EXIT_NOTICE`]. Its owner ends the function then, and the
+/// invocation gets no answer: Lambda counts it failed and the source
+/// delivers all its events again, rather than trust a verdict reached while
+/// the app was dying.
+async fn hold_if_exited(mut exit: AppExit) {
+    if tokio::time::timeout(EXIT_NOTICE, exit.wait()).await.is_ok() {
+        std::future::pending::<()>().await;
     }
 }
 

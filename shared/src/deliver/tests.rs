@@ -111,3 +111,53 @@ fn api_token_must_be_a_header_value() {
     let (tx, _rx) = mpsc::unbounded_channel();
     assert!(Deliverer::new(App::in_process(app(tx)), "/orders", Some("bad\ntoken")).is_err());
 }
+
+/// A Python app on `$PORT` that dies (exit 7) on the first POST, unanswered.
+const DYING_APP: &str = r"
+import os, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        os._exit(7)
+http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()
+";
+
+async fn dying_app() -> (crate::process::AppProcess, String) {
+    use crate::process::{AppCommand, AppProcess, Readiness};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut app =
+        AppProcess::spawn(AppCommand::argv(["python3", "-c", DYING_APP]), &[("PORT".into(), port.to_string())])
+            .unwrap();
+    app.wait_ready(&Readiness::Tcp(([127, 0, 0, 1], port).into()), Duration::from_secs(10)).await.unwrap();
+    (app, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test]
+async fn a_delivery_that_the_watched_app_dies_during_never_completes() {
+    let (app, url) = dying_app().await;
+    let mut d = Deliverer::new(App::http(&url).unwrap(), "/orders", None).unwrap();
+    d.watch_app_exit(app.exit_watch());
+    let outcome = tokio::time::timeout(Duration::from_secs(2), d.deliver(event("ok"), soon())).await;
+    assert!(outcome.is_err(), "answered although the app died: {outcome:?}");
+    assert_eq!(app.status().and_then(|s| s.code()), Some(7));
+}
+
+#[tokio::test]
+async fn without_a_watched_app_its_death_is_a_failed_delivery() {
+    let (_app, url) = dying_app().await;
+    let d = Deliverer::new(App::http(&url).unwrap(), "/orders", None).unwrap();
+    let err = d.deliver(event("ok"), soon()).await.unwrap_err();
+    assert_eq!(err.kind, DeliveryErrorKind::AppFailed, "{err}");
+}
+
+#[tokio::test]
+async fn a_watched_app_that_lives_on_fails_the_delivery_after_a_moment() {
+    let (app, _) = dying_app().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut d = Deliverer::new(App::http(&format!("http://127.0.0.1:{port}")).unwrap(), "/orders", None).unwrap();
+    d.watch_app_exit(app.exit_watch());
+    let started = Instant::now();
+    let err = d.deliver(event("ok"), soon()).await.unwrap_err();
+    assert_eq!(err.kind, DeliveryErrorKind::AppUnreachable, "{err}");
+    assert!(started.elapsed() >= EXIT_NOTICE, "it did not wait for a possible exit");
+    assert_eq!(app.status(), None);
+}

@@ -10,7 +10,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{FunctionSetup, StartupError, deadline, diagnostic, setup, startup, telemetry};
+use super::{FunctionSetup, StartupError, colocated, deadline, diagnostic, setup, startup, telemetry};
 use crate::component::kinds::CRON_TYPE;
 use crate::deliver::App;
 use crate::input::schedule::schedule_event;
@@ -71,9 +71,10 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    let function = match CronFunction::from_env(app) {
+    let mut function = match CronFunction::from_env(app) {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    lambda_runtime::run(service_fn(|event| function.handle(event))).await
+    let app = colocated::start(FUNCTION, &mut function.setup).await?;
+    colocated::serve(FUNCTION, app, lambda_runtime::run(service_fn(|event| function.handle(event)))).await
 }

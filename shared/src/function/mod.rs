@@ -10,7 +10,18 @@
 //! | `APP_API_TOKEN` | none | sent as `dapr-api-token` |
 //! | `BINDERY_DEADLINE_MARGIN_MS` | 250 | answer this long before the invocation deadline |
 //! | `BINDERY_SQS_CONCURRENCY` | 16 | SQS deliveries in flight at once |
+//! | `BINDERY_APP_CMD` | none | a shell command (`sh -c`) that starts the app at init, given `PORT` = the port of `BINDERY_APP_URL` |
+//! | `BINDERY_APP_READY_PATH` | none: a TCP connect | the app is ready when a `GET` of this path on its host and port answers below 500 |
+//! | `BINDERY_APP_READY_TIMEOUT_MS` | 9000 | how long the app may take to be ready (Lambda's init phase is limited to 10 s) |
+//!
+//! With `BINDERY_APP_CMD`, an app that cannot start, exits, or is not ready
+//! in time is an init error (`Bindery.AppStartError`) naming the command. An
+//! app that exits later ends the function with status 1: the invocation in
+//! flight, if any, gets no answer, so Lambda counts it failed and its events
+//! are delivered again, and the next one starts a new execution environment.
+//! The app runs in its own process group, stopped with the function.
 
+mod colocated;
 pub mod cron;
 mod raw_event;
 mod setup;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::colocated::{self, Colocated};
 use crate::component::{Component, EnvLookup, LoadOptions, load};
 use crate::deliver::{App, Deliverer};
 
@@ -19,6 +20,8 @@ pub struct FunctionSetup {
     pub deliverer: Deliverer,
     /// How long before the invocation deadline the function answers.
     pub margin: Duration,
+    /// The app to start at init (`BINDERY_APP_CMD`), if any.
+    pub(crate) colocated: Option<Colocated>,
 }
 
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
@@ -65,16 +68,19 @@ pub fn setup(
             component.file.display()
         )));
     }
-    let app = match app {
-        Some(app) => app,
-        None => App::http(&env("BINDERY_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.to_owned()))
-            .map_err(|e| StartupError(format!("BINDERY_APP_URL: {e}")))?,
+    let (app, colocated) = match app {
+        Some(app) => (app, colocated::config(env, None)?),
+        None => {
+            let url = env("BINDERY_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.to_owned());
+            let app = App::http(&url).map_err(|e| StartupError(format!("BINDERY_APP_URL: {e}")))?;
+            (app, colocated::config(env, Some(&url))?)
+        }
     };
     let token = env("APP_API_TOKEN");
     let deliverer =
         Deliverer::new(app, component.route.clone(), token.as_deref()).map_err(|e| StartupError(e.message))?;
     let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
-    Ok(FunctionSetup { component, deliverer, margin })
+    Ok(FunctionSetup { component, deliverer, margin, colocated })
 }
 
 /// A whole number from the environment, within `range`, or `default`.

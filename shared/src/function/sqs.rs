@@ -9,7 +9,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent, Runtime, service_fn};
 use tracing::{info, warn};
 
 use super::setup::number;
-use super::{FunctionSetup, StartupError, setup, startup, telemetry};
+use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch};
@@ -94,10 +94,11 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    let function = match SqsFunction::from_env(app) {
+    let mut function = match SqsFunction::from_env(app) {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
+    let app = colocated::start(FUNCTION, &mut function.setup).await?;
     let raw_events = RawEvents::default();
     let handler = service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (function, raw_events) = (&function, &raw_events);
@@ -109,5 +110,6 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
             function.handle(&payload, &event.context).await
         }
     });
-    Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new()).run().await
+    let runtime = Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new()).run();
+    colocated::serve(FUNCTION, app, runtime).await
 }

@@ -8,17 +8,25 @@ use tracing::error;
 
 use super::StartupError;
 
-const ERROR_TYPE: &str = "Bindery.ConfigError";
+/// The configuration is wrong.
+const CONFIG_ERROR: &str = "Bindery.ConfigError";
+/// The co-located app (`BINDERY_APP_CMD`) did not start or did not become ready.
+pub(crate) const APP_START_ERROR: &str = "Bindery.AppStartError";
 
 /// Logs `error`, reports it to Lambda, and returns it for `main` to exit with.
 pub(crate) async fn fail(function: &str, error: StartupError) -> lambda_runtime::Error {
+    fail_as(function, CONFIG_ERROR, error).await
+}
+
+/// [`fail`] with another `errorType`.
+pub(crate) async fn fail_as(function: &str, error_type: &str, error: StartupError) -> lambda_runtime::Error {
     error!(function, error = %error.0, "cannot start");
     if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
-        let body = serde_json::json!({ "errorType": ERROR_TYPE, "errorMessage": error.0 }).to_string();
+        let body = serde_json::json!({ "errorType": error_type, "errorMessage": error.0 }).to_string();
         let uri = format!("http://{api}/2018-06-01/runtime/init/error");
         let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let request = http::Request::post(uri)
-            .header("Lambda-Runtime-Function-Error-Type", ERROR_TYPE)
+            .header("Lambda-Runtime-Function-Error-Type", error_type)
             .header("content-type", "application/json")
             .body(Full::from(body));
         if let Ok(request) = request

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use tracing::{info, warn};
 
-use super::{FunctionSetup, StartupError, setup, startup, telemetry};
+use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
 use crate::component::kinds::HTTP_TYPE;
 use crate::deliver::{App, AppBody, DeliveryErrorKind};
 use crate::input::webhook::{WebhookAuth, webhook_event};
@@ -132,15 +132,16 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    let function = match WebhookFunction::from_env(app) {
+    let mut function = match WebhookFunction::from_env(app) {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
+    let app = colocated::start(FUNCTION, &mut function.setup).await?;
     // lambda_http needs a handler future that borrows nothing.
     let function = std::sync::Arc::new(function);
-    lambda_http::run(service_fn(move |request| {
+    let runtime = lambda_http::run(service_fn(move |request| {
         let function = function.clone();
         async move { function.handle(request).await }
-    }))
-    .await
+    }));
+    colocated::serve(FUNCTION, app, runtime).await
 }
