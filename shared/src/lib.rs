@@ -11,7 +11,10 @@
 //! - [`deliver`]: a [`input::BindingEvent`] becomes `POST /<route>` on the app.
 //! - [`function`]: the Lambda handlers, wired from the environment.
 //! - [`output`]: the output bindings behind one `invoke`, and the typed API.
+//! - `api` (feature `api`): daprd's HTTP and gRPC output API over [`output`].
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod component;
 pub mod deliver;
 pub mod function;
