@@ -1,0 +1,221 @@
+//! `bindery run`: the app with every binding live, like `dapr run`.
+//!
+//! Order of start-up, so every mistake is found before anything runs: load
+//! and check the components, bind every port, start the app command and
+//! wait until it listens, probe the app's subscriptions, then start the
+//! output API, cron schedules, webhook server and SQS pollers. Ctrl-C (or
+//! the app exiting) stops it all, the app included.
+
+mod console;
+mod cron;
+mod sqs;
+mod webhook;
+
+use std::time::Duration;
+
+use bindery::api::{ApiSettings, OutputApi};
+use bindery::component::Component;
+use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use bindery::deliver::webhook::WebhookRelay;
+use bindery::deliver::{App, Deliverer, DeliveryError, DeliveryErrorKind};
+use bindery::input::webhook::WebhookAuth;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::args::RunArgs;
+use crate::load::{Loaded, load};
+use crate::{Failure, ports};
+use console::{Console, Outcome};
+
+/// daprd's default `--app-binding-options-timeout`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The largest webhook answer relayed.
+const MAX_WEBHOOK_RESPONSE: usize = 16 << 20;
+/// How long input sources get to finish what they started, at shutdown.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
+    let console = Console::new();
+    let loaded = load(&args.components.components, Some(&args.app_id)).await?;
+    let inputs: Vec<&Component> = loaded.components.iter().filter(|c| c.directions.input).collect();
+    let app_url = args.app_url.clone().or_else(|| args.app_port.map(|port| format!("http://127.0.0.1:{port}")));
+
+    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
+    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
+    let has_webhooks = inputs.iter().any(|c| c.type_ == HTTP_TYPE);
+    let webhook_listener = match (has_webhooks, &app_url) {
+        (true, Some(_)) => Some(ports::bind(args.webhook_port, "the webhook port", "--webhook-port").await?),
+        _ => None,
+    };
+
+    let stop = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let api = output_api(&args, &loaded);
+    serve_api(&mut tasks, api, http, grpc, stop.clone());
+    console.status(&format!(
+        "output API on http://127.0.0.1:{} and grpc://127.0.0.1:{} ({} output binding(s))",
+        args.api.http_port,
+        args.api.grpc_port,
+        loaded.bindings.list().count()
+    ));
+
+    match &app_url {
+        Some(url) => {
+            let app = App::http(url).map_err(|e| Failure::new(format!("--app-url: {e}")))?;
+            start_inputs(&args, &inputs, app, webhook_listener, console, &stop, &mut tasks).await?;
+        }
+        None if !inputs.is_empty() => console.warn(&format!(
+            "{} input binding(s) not started: give --app-port or --app-url so events have somewhere to go",
+            inputs.len()
+        )),
+        None => {}
+    }
+
+    tokio::select! {
+        () = ports::stop_signal() => console.status("stopping"),
+        Some(joined) = tasks.join_next() => {
+            stop.cancel();
+            if let Ok(Err(failure)) = joined {
+                return Err(failure);
+            }
+        }
+    }
+    stop.cancel();
+    shut_down(tasks).await;
+    Ok(())
+}
+
+fn output_api(args: &RunArgs, loaded: &Loaded) -> OutputApi {
+    let settings =
+        ApiSettings { max_body_size: args.api.max_body_size, app_id: args.app_id.clone(), ..ApiSettings::from_env() };
+    OutputApi::new(loaded.bindings.clone(), settings).with_components(&loaded.components)
+}
+
+type Tasks = JoinSet<Result<(), Failure>>;
+
+fn serve_api(
+    tasks: &mut Tasks,
+    api: OutputApi,
+    http: tokio::net::TcpListener,
+    grpc: tokio::net::TcpListener,
+    stop: CancellationToken,
+) {
+    let http_api = api.clone();
+    let http_stop = stop.clone();
+    tasks.spawn(async move {
+        http_api
+            .serve_http(http, async move { http_stop.cancelled().await })
+            .await
+            .map_err(|e| Failure::new(format!("the output API (HTTP) stopped: {e}")))
+    });
+    tasks.spawn(async move {
+        api.serve_grpc(grpc, async move { stop.cancelled().await })
+            .await
+            .map_err(|e| Failure::new(format!("the output API (gRPC) stopped: {e}")))
+    });
+}
+
+/// Probes and starts every input binding the app subscribes to.
+async fn start_inputs(
+    args: &RunArgs,
+    inputs: &[&Component],
+    app: App,
+    webhook_listener: Option<tokio::net::TcpListener>,
+    console: Console,
+    stop: &CancellationToken,
+    tasks: &mut Tasks,
+) -> Result<(), Failure> {
+    let token = std::env::var("APP_API_TOKEN").ok();
+    let mut relays = Vec::new();
+    for component in inputs {
+        let deliverer = Deliverer::new(app.clone(), component.route.clone(), token.as_deref())
+            .map_err(|e| Failure::new(format!("{}: {}", component.name, e.message)))?;
+        if !subscribed(component, &deliverer, console).await? {
+            continue;
+        }
+        let stop = stop.clone();
+        match component.type_.as_str() {
+            CRON_TYPE => {
+                let schedule = component.metadata.get("schedule").unwrap_or_default();
+                console.status(&format!("{}: cron {schedule:?} -> POST {}", component.name, component.route));
+                let component = (*component).clone();
+                tasks.spawn(async move {
+                    cron::fire(component, deliverer, console, stop).await;
+                    Ok(())
+                });
+            }
+            SQS_TYPE => {
+                let poller = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console)
+                    .await
+                    .map_err(|e| Failure::new(format!("{}: {e}", component.name)))?;
+                console.status(&format!("{}: polling SQS -> POST {}", component.name, component.route));
+                tasks.spawn_local(async move {
+                    poller.poll(stop).await;
+                    Ok(())
+                });
+            }
+            HTTP_TYPE => {
+                let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
+                    let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                    Failure::new(format!("{}: {}", component.name, why.join("; ")))
+                })?;
+                console.status(&format!(
+                    "{}: webhook http://127.0.0.1:{}/{} -> POST {}",
+                    component.name, args.webhook_port, component.name, component.route
+                ));
+                relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
+            }
+            other => console.warn(&format!("{}: {other} has no local input; it is not started", component.name)),
+        }
+    }
+    if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            webhook::serve(listener, relays, console, stop)
+                .await
+                .map_err(|e| Failure::new(format!("the webhook server stopped: {e}")))
+        });
+    }
+    Ok(())
+}
+
+/// Dapr's rule: a binding whose `direction` names input is read without
+/// asking; otherwise the app is asked with `OPTIONS /<route>`.
+async fn subscribed(component: &Component, deliverer: &Deliverer, console: Console) -> Result<bool, Failure> {
+    if component.directions.explicit {
+        return Ok(true);
+    }
+    match deliverer.probe(PROBE_TIMEOUT).await {
+        Ok(true) => Ok(true),
+        Ok(false) => {
+            console.warn(&format!(
+                "{}: the app has not subscribed (OPTIONS {} answered neither 2xx nor 405); it is not started",
+                component.name, component.route
+            ));
+            Ok(false)
+        }
+        Err(e) => Err(Failure::new(format!(
+            "{}: could not probe the app's subscription (OPTIONS {}): {e}",
+            component.name, component.route
+        ))),
+    }
+}
+
+/// Waits for every task to finish what it started, for a while.
+async fn shut_down(mut tasks: Tasks) {
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
+        tasks.abort_all();
+    }
+}
+
+/// A delivery's result as the console shows it.
+pub(crate) fn delivery_outcome(result: &Result<(), DeliveryError>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Acked,
+        Err(e) => match e.kind {
+            DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16()),
+            _ => Outcome::Failed(e.message.clone()),
+        },
+    }
+}
