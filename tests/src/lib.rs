@@ -9,11 +9,12 @@
 mod app;
 pub mod aws;
 mod function;
+pub mod python;
 mod runtime_api;
 mod server;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
-pub use function::{FunctionProcess, example_bin, release_bin};
+pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi};
 
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full
