@@ -12,6 +12,8 @@
 //! | `BINDERY_SQS_CONCURRENCY` | 16 | SQS deliveries in flight at once |
 
 pub mod cron;
+#[cfg(feature = "extension")]
+pub mod extension;
 mod raw_event;
 mod setup;
 pub mod sqs;
