@@ -10,7 +10,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use bindery::api::{ApiSettings, OutputApi};
-use bindery::output::{BoxFuture, Bindings, InvokeRequest, InvokeResult, OutputBinding};
+use bindery::output::{Bindings, BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 
 /// Accepts `create` and does nothing.
 struct Noop;

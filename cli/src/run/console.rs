@@ -64,12 +64,12 @@ impl Console {
 
     /// A line about bindery itself.
     pub(crate) fn status(&self, line: &str) {
-        println!("{} {line}", self.paint(DIM, "bindery:"));
+        println!("{} {line}", self.paint(DIM, "[bindery]"));
     }
 
     /// A line about something that needs the user's attention.
     pub(crate) fn warn(&self, line: &str) {
-        println!("{} {}", self.paint(YELLOW, "bindery:"), self.paint(YELLOW, line));
+        println!("{} {}", self.paint(YELLOW, "[bindery]"), self.paint(YELLOW, line));
     }
 
     fn paint(&self, style: Style, text: &str) -> String {

@@ -6,6 +6,7 @@
 //! output API, cron schedules, webhook server and SQS pollers. Ctrl-C (or
 //! the app exiting) stops it all, the app included.
 
+mod app;
 mod console;
 mod cron;
 mod sqs;
@@ -33,6 +34,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_WEBHOOK_RESPONSE: usize = 16 << 20;
 /// How long input sources get to finish what they started, at shutdown.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
+/// How long the app gets between SIGTERM and SIGKILL.
+const APP_GRACE: Duration = Duration::from_secs(5);
 
 pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     let console = Console::new();
@@ -48,10 +51,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         _ => None,
     };
 
-    let stop = CancellationToken::new();
-    let mut tasks = JoinSet::new();
-    let api = output_api(&args, &loaded);
-    serve_api(&mut tasks, api, http, grpc, stop.clone());
+    let api_stop = CancellationToken::new();
+    let mut api_tasks = JoinSet::new();
+    serve_api(&mut api_tasks, output_api(&args, &loaded), http, grpc, api_stop.clone());
     console.status(&format!(
         "output API on http://127.0.0.1:{} and grpc://127.0.0.1:{} ({} output binding(s))",
         args.api.http_port,
@@ -59,30 +61,91 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         loaded.bindings.list().count()
     ));
 
-    match &app_url {
-        Some(url) => {
-            let app = App::http(url).map_err(|e| Failure::new(format!("--app-url: {e}")))?;
-            start_inputs(&args, &inputs, app, webhook_listener, console, &stop, &mut tasks).await?;
-        }
-        None if !inputs.is_empty() => console.warn(&format!(
-            "{} input binding(s) not started: give --app-port or --app-url so events have somewhere to go",
-            inputs.len()
-        )),
-        None => {}
-    }
+    let mut app = match args.command.is_empty() {
+        true => None,
+        false => Some(start_app(&args, app_url.as_deref(), console).await?),
+    };
 
-    tokio::select! {
-        () = ports::stop_signal() => console.status("stopping"),
-        Some(joined) = tasks.join_next() => {
-            stop.cancel();
-            if let Ok(Err(failure)) = joined {
-                return Err(failure);
-            }
+    let input_stop = CancellationToken::new();
+    let mut input_tasks = JoinSet::new();
+    let started = match &app_url {
+        Some(url) => {
+            let target = App::http(url).map_err(|e| Failure::new(format!("--app-url: {e}")))?;
+            start_inputs(&args, &inputs, target, webhook_listener, console, &input_stop, &mut input_tasks).await
         }
+        None if !inputs.is_empty() => {
+            console.warn(&format!(
+                "{} input binding(s) not started: give --app-port or --app-url so events have somewhere to go",
+                inputs.len()
+            ));
+            Ok(())
+        }
+        None => Ok(()),
+    };
+
+    let outcome = match started {
+        Err(failure) => Err(failure),
+        Ok(()) => tokio::select! {
+            () = ports::stop_signal() => {
+                console.status("stopping");
+                Ok(())
+            }
+            status = async { match app.as_mut() { Some(app) => app.exited().await, None => std::future::pending().await } } => {
+                let command = app.take().map(|a| a.command().to_owned()).unwrap_or_default();
+                match status.as_str() {
+                    "status 0" => { console.status(&format!("the app ({command}) exited")); Ok(()) }
+                    _ => Err(Failure::new(format!("the app ({command}) exited ({status})"))),
+                }
+            }
+            Some(joined) = api_tasks.join_next() => Err(task_failure(joined)),
+            Some(joined) = input_tasks.join_next() => Err(task_failure(joined)),
+        },
+    };
+    // Inputs first, so no new events reach an app that is stopping; the
+    // output API last, as the app may call it while it stops.
+    input_stop.cancel();
+    drain(input_tasks).await;
+    if let Some(app) = app {
+        app.stop(APP_GRACE).await;
     }
-    stop.cancel();
-    shut_down(tasks).await;
-    Ok(())
+    api_stop.cancel();
+    drain(api_tasks).await;
+    outcome
+}
+
+/// Starts the app command with daprd's variables and waits until it listens.
+async fn start_app(args: &RunArgs, app_url: Option<&str>, console: Console) -> Result<app::AppProcess, Failure> {
+    let mut env = vec![
+        ("APP_ID", args.app_id.clone()),
+        ("DAPR_HTTP_PORT", args.api.http_port.to_string()),
+        ("DAPR_GRPC_PORT", args.api.grpc_port.to_string()),
+    ];
+    if let Some(port) = args.app_port {
+        env.push(("APP_PORT", port.to_string()));
+    }
+    let mut app = app::AppProcess::spawn(&args.command, &env)?;
+    console.status(&format!("started the app: {}", app.command()));
+    if let Some(address) = app_url.and_then(socket_address) {
+        app.wait_ready(address, Duration::from_secs(args.app_ready_timeout)).await?;
+        console.status(&format!("the app listens on {address}"));
+    }
+    Ok(app)
+}
+
+/// `host:port` of an `http://` URL, when the host is an IP address.
+fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
+    let uri: http::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    Some(std::net::SocketAddr::new(host.parse().ok()?, uri.port_u16().unwrap_or(80)))
+}
+
+fn task_failure(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Failure {
+    match joined {
+        Ok(Err(failure)) => failure,
+        Ok(Ok(())) => Failure::new("a bindery task stopped unexpectedly"),
+        Err(e) => Failure::new(format!("a bindery task failed: {e}")),
+    }
 }
 
 fn output_api(args: &RunArgs, loaded: &Loaded) -> OutputApi {
@@ -202,7 +265,7 @@ async fn subscribed(component: &Component, deliverer: &Deliverer, console: Conso
 }
 
 /// Waits for every task to finish what it started, for a while.
-async fn shut_down(mut tasks: Tasks) {
+async fn drain(mut tasks: Tasks) {
     let drained = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
         tasks.abort_all();
