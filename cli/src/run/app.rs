@@ -52,7 +52,7 @@ impl AppProcess {
             }
             tokio::select! {
                 status = self.child.wait() => {
-                    let status = status.map_or_else(|e| e.to_string(), |s| describe(s));
+                    let status = status.map_or_else(|e| e.to_string(), describe);
                     return Err(Failure::new(format!(
                         "the app ({}) exited ({status}) before it listened on {address}",
                         self.command
