@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "bindery", version, about = "Dapr-style bindings for AWS Lambda, run locally and in the cloud")]
 pub(crate) struct Cli {
-    /// bindery's own log level on stderr (error, warn, info, debug); `RUST_LOG` wins.
+    /// bindery's own log level on stderr (error, warn, info, debug; default warn, error for `run`); `RUST_LOG` wins.
     #[arg(long, global = true)]
     pub(crate) log_level: Option<String>,
     #[command(subcommand)]

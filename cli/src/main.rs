@@ -40,7 +40,9 @@ impl Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_level.as_deref());
+    // `run` shows every event on its console, so its logs default to errors only.
+    let default_level = if matches!(cli.command, Command::Run(_)) { "error" } else { "warn" };
+    init_logging(cli.log_level.as_deref().unwrap_or(default_level));
     let result = match cli.command {
         // The SQS batch delivery is single-threaded (as in the function), so
         // `run` drives its pollers on a LocalSet.
@@ -59,11 +61,10 @@ async fn main() -> ExitCode {
     }
 }
 
-/// bindery's own diagnostics go to stderr, `warn` and above unless
-/// `--log-level` or `RUST_LOG` asks for more.
-fn init_logging(level: Option<&str>) {
+/// bindery's own diagnostics go to stderr, at `level` unless `RUST_LOG` says otherwise.
+fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level.unwrap_or("warn")))
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }

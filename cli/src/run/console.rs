@@ -14,8 +14,9 @@ pub(crate) enum Outcome {
     Acked,
     /// The app answered a webhook with this 2xx status.
     Answered(u16),
-    /// The app answered non-2xx, or bindery refused the request (webhook 401/413).
-    Rejected(u16),
+    /// The app answered non-2xx, or bindery refused the request (webhook
+    /// 401/413), with the reason when the answer gave one.
+    Rejected(u16, Option<String>),
     /// No answer: the reason.
     Failed(String),
     /// Not delivered: the reason (a FIFO group stopped, the deadline passed).
@@ -45,7 +46,8 @@ impl Console {
         let (style, mark, what) = match outcome {
             Outcome::Acked => (GREEN, "✓", "acked".to_owned()),
             Outcome::Answered(status) => (GREEN, "✓", status.to_string()),
-            Outcome::Rejected(status) => (RED, "✗", status.to_string()),
+            Outcome::Rejected(status, None) => (RED, "✗", status.to_string()),
+            Outcome::Rejected(status, Some(reason)) => (RED, "✗", format!("{status} {reason}")),
             Outcome::Failed(reason) => (RED, "✗", reason.clone()),
             Outcome::NotDelivered(reason) => (YELLOW, "-", reason.clone()),
         };

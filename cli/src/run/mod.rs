@@ -277,7 +277,7 @@ pub(crate) fn delivery_outcome(result: &Result<(), DeliveryError>) -> Outcome {
     match result {
         Ok(()) => Outcome::Acked,
         Err(e) => match e.kind {
-            DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16()),
+            DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16(), None),
             _ => Outcome::Failed(e.message.clone()),
         },
     }

@@ -52,7 +52,15 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
     };
     let response = relay.relay(&parts, body, None, tokio::time::Instant::now() + RELAY_TIMEOUT).await;
     let status = response.status().as_u16();
-    let outcome = if response.status().is_success() { Outcome::Answered(status) } else { Outcome::Rejected(status) };
+    let outcome = if response.status().is_success() {
+        Outcome::Answered(status)
+    } else {
+        // bindery's own refusals say why in `{"error": ...}`; so may the app's.
+        let reason = serde_json::from_slice::<serde_json::Value>(response.body())
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+        Outcome::Rejected(status, reason)
+    };
     webhooks.console.event(&binding, "webhook", &outcome, started.elapsed());
     response.map(Body::from)
 }
