@@ -12,7 +12,10 @@
 //! - [`function`]: the Lambda handlers, wired from the environment.
 //! - [`output`]: the output bindings behind one `invoke`, and the typed API.
 //! - [`process`]: the user's app as a supervised child process.
+//! - `api` (feature `api`): daprd's HTTP and gRPC output API over [`output`].
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod component;
 pub mod deliver;
 pub mod function;

@@ -30,6 +30,19 @@ impl FunctionProcess {
     pub fn spawn(bin: &Path, api: &RuntimeApi, env: &[(&str, &str)]) -> FunctionProcess {
         let address = api.address();
         crate::loopback_only(&format!("http://{address}"));
+        let lambda = [
+            ("AWS_LAMBDA_RUNTIME_API", address.as_str()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "test"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ];
+        let env: Vec<(&str, &str)> = lambda.into_iter().chain(env.iter().copied()).collect();
+        Self::command(bin, &[], &env)
+    }
+
+    /// Spawns `bin args...` (the `bindery` CLI, say) in the same clean
+    /// environment plus `env`, its output captured.
+    pub fn command(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> FunctionProcess {
         let mut command = Command::new(bin);
         command.env_clear();
         for name in INHERITED {
@@ -37,15 +50,7 @@ impl FunctionProcess {
                 command.env(name, value);
             }
         }
-        command
-            .env("AWS_LAMBDA_RUNTIME_API", &address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "test")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot spawn {}: {e}", bin.display()));
         let output = Arc::new(Mutex::new(Vec::new()));
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -53,6 +58,25 @@ impl FunctionProcess {
         let readers = vec![capture(stdout, output.clone()), capture(stderr, output.clone())];
         let name = bin.file_name().map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into_owned());
         FunctionProcess { name, child, output, readers }
+    }
+
+    /// Waits up to `timeout` until the output contains `needle`.
+    pub async fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
+        let give_up = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < give_up {
+            if self.logs().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.logs().contains(needle)
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does (through `kill`, as the
+    /// workspace forbids `unsafe`).
+    pub fn interrupt(&self) {
+        let status = Command::new("kill").args(["-INT", &self.pid().to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -INT {} failed", self.pid());
     }
 
     /// Everything the process printed so far (stdout and stderr, interleaved by chunk).
@@ -128,6 +152,12 @@ pub fn release_bin(name: &str) -> PathBuf {
 /// link the AWS SDK, whose release build takes minutes, and the tests measure
 /// nothing about them. Panics if it does not exist.
 pub fn example_bin(name: &str) -> PathBuf {
+    workspace_bin("debug", name)
+}
+
+/// The path of a workspace binary built in the debug profile by `cargo test
+/// --workspace` (the `bindery` CLI). Panics if it does not exist.
+pub fn debug_bin(name: &str) -> PathBuf {
     workspace_bin("debug", name)
 }
 

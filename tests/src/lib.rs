@@ -8,12 +8,15 @@
 
 mod app;
 pub mod aws;
+mod extensions_api;
 mod function;
+pub mod python;
 mod runtime_api;
 mod server;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
-pub use function::{FunctionProcess, example_bin, release_bin};
+pub use extensions_api::{ExtensionCall, ExtensionsApi};
+pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
 
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full

@@ -1,5 +1,6 @@
 //! The Task API as an HTTP server, for bindery's functions to call over HTTP
-//! (`BINDERY_APP_URL`). Listens on 127.0.0.1:`PORT` (default 8080); its
+//! (`BINDERY_APP_URL`) or `bindery run` to start. Listens on 127.0.0.1:
+//! `APP_PORT` (set by `bindery run --app-port`), else `PORT`, else 8080; its
 //! output bindings come from `BINDERY_COMPONENTS` (default: the example's
 //! `components/local`, which needs no cloud).
 
@@ -21,7 +22,10 @@ async fn main() -> ExitCode {
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    let port = std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()).unwrap_or(8080);
+    let port = ["APP_PORT", "PORT"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().and_then(|p| p.parse::<u16>().ok()))
+        .unwrap_or(8080);
     let components = std::env::var_os("BINDERY_COMPONENTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("components/local"));

@@ -5,6 +5,7 @@ mod app;
 pub mod batch;
 mod error;
 mod request;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -99,6 +100,27 @@ impl Deliverer {
                 format!("the app answered {status} but its response broke off: {e}"),
             )
         })
+    }
+
+    /// Dapr's subscription probe (`isAppSubscribedToBinding`): `OPTIONS
+    /// /<route>` with `Content-Type: application/json` and no body. A 2xx or
+    /// 405 means the app subscribes; any other status that it does not. No
+    /// answer within `within` is an error, as in daprd.
+    pub async fn probe(&self, within: std::time::Duration) -> Result<bool, DeliveryError> {
+        let mut request = http::Request::new(http_body_util::Full::new(Bytes::new()));
+        *request.method_mut() = http::Method::OPTIONS;
+        *request.uri_mut() = self.uri.clone();
+        request.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(token) = &self.api_token {
+            request.headers_mut().insert("dapr-api-token", token.clone());
+        }
+        let response = match tokio::time::timeout(within, self.app.call(request)).await {
+            Ok(response) => response.map_err(|e| classify(&*e))?,
+            Err(_) => return Err(timed_out()),
+        };
+        let status = response.status();
+        let _ = drain(response.into_body()).await;
+        Ok(status.is_success() || status == http::StatusCode::METHOD_NOT_ALLOWED)
     }
 
     async fn send_now(&self, event: BindingEvent) -> Result<AppResponse, DeliveryError> {

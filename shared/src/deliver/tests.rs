@@ -161,3 +161,32 @@ async fn a_watched_app_that_lives_on_fails_the_delivery_after_a_moment() {
     assert!(started.elapsed() >= EXIT_NOTICE, "it did not wait for a possible exit");
     assert_eq!(app.status(), None);
 }
+
+#[tokio::test]
+async fn the_subscription_probe_follows_daprs_rule() {
+    use axum::routing::options;
+    let app = Router::new()
+        .route("/ok", options(|| async { StatusCode::OK }))
+        .route("/no-content", options(|| async { StatusCode::NO_CONTENT }))
+        .route("/post-only", post(|| async { StatusCode::OK }))
+        .route("/broken", options(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .route(
+            "/slow",
+            options(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                StatusCode::OK
+            }),
+        );
+    let app = App::in_process(app);
+    let probe = |route: &str| {
+        let deliverer = Deliverer::new(app.clone(), route, Some("t")).unwrap();
+        async move { deliverer.probe(Duration::from_millis(200)).await }
+    };
+    assert!(probe("/ok").await.unwrap());
+    assert!(probe("/no-content").await.unwrap());
+    // axum answers 405 for a route without OPTIONS: subscribed, as in daprd.
+    assert!(probe("/post-only").await.unwrap());
+    assert!(!probe("/missing").await.unwrap());
+    assert!(!probe("/broken").await.unwrap());
+    assert_eq!(probe("/slow").await.unwrap_err().kind, DeliveryErrorKind::Timeout);
+}

@@ -23,6 +23,8 @@
 
 mod colocated;
 pub mod cron;
+#[cfg(feature = "extension")]
+pub mod extension;
 mod raw_event;
 mod setup;
 pub mod sqs;

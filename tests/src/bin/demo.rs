@@ -36,6 +36,8 @@ async fn main() {
         Command::new(release_bin("task-api"))
             .env("PORT", port.to_string())
             .env("BINDERY_COMPONENTS", &components)
+            // The webhook component's secretKeyRef (unused by the demo's events).
+            .env("GITHUB_WEBHOOK_SECRET", "demo-secret")
             .stdout(Stdio::null())
             .spawn()
             .expect("start the task-api example"),

@@ -1,0 +1,152 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "bindery", version, about = "Dapr-style bindings for AWS Lambda, run locally and in the cloud")]
+pub(crate) struct Cli {
+    /// bindery's own log level on stderr (error, warn, info, debug; default warn, error for `run`); `RUST_LOG` wins.
+    #[arg(long, global = true)]
+    pub(crate) log_level: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run an app with every binding live: cron schedules fire, webhooks are
+    /// served, SQS queues are polled, and the output API is up, like `dapr run`.
+    Run(RunArgs),
+    /// Serve only the output API (HTTP and gRPC), for an app running elsewhere.
+    Sidecar(SidecarArgs),
+    /// Call an output binding from the shell and print its answer.
+    Invoke(InvokeArgs),
+    /// Load, resolve and check every component; list every problem.
+    Validate(ValidateArgs),
+    /// Print a realistic sample event, for `cargo lambda invoke` or the functions.
+    Events(EventsArgs),
+}
+
+/// Where the components are.
+#[derive(Debug, Args)]
+pub(crate) struct ComponentsArg {
+    /// A components directory or file (Dapr Component YAML).
+    #[arg(long, short = 'c', env = "BINDERY_COMPONENTS", default_value = "./components")]
+    pub(crate) components: PathBuf,
+}
+
+/// The output API's ports and token.
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// The HTTP port of the output API.
+    #[arg(long, env = "DAPR_HTTP_PORT", default_value_t = 3500)]
+    pub(crate) http_port: u16,
+    /// The gRPC port of the output API.
+    #[arg(long, env = "DAPR_GRPC_PORT", default_value_t = 50001)]
+    pub(crate) grpc_port: u16,
+    /// The largest request body accepted, in bytes (daprd's default, 4 MiB).
+    #[arg(long, default_value_t = bindery::api::DEFAULT_MAX_BODY_SIZE)]
+    pub(crate) max_body_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) components: ComponentsArg,
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    /// The port the app listens on (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with = "app_url")]
+    pub(crate) app_port: Option<u16>,
+    /// The app's base URL, for an app that is not on 127.0.0.1.
+    #[arg(long)]
+    pub(crate) app_url: Option<String>,
+    /// The app id, given to the app as APP_ID and reported by /v1.0/metadata.
+    #[arg(long, default_value = "app")]
+    pub(crate) app_id: String,
+    /// The port webhook bindings are served on, at /<binding>.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) webhook_port: u16,
+    /// How long to wait for the app to listen, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) app_ready_timeout: u64,
+    /// SQS deliveries in flight at once, per queue.
+    #[arg(long, env = "BINDERY_SQS_CONCURRENCY", default_value_t = 16)]
+    pub(crate) sqs_concurrency: usize,
+    /// The app command, after `--`.
+    #[arg(last = true)]
+    pub(crate) command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SidecarArgs {
+    #[command(flatten)]
+    pub(crate) components: ComponentsArg,
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    /// The app id reported by /v1.0/metadata.
+    #[arg(long, env = "APP_ID", default_value = "")]
+    pub(crate) app_id: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InvokeArgs {
+    #[command(flatten)]
+    pub(crate) components: ComponentsArg,
+    /// The output binding (component name).
+    pub(crate) binding: String,
+    /// The operation, e.g. create, get, list, post.
+    #[arg(long, short = 'o')]
+    pub(crate) operation: String,
+    /// The data, as text, passed as is (as gRPC's InvokeBinding does).
+    #[arg(long, short = 'd', conflicts_with = "data_file")]
+    pub(crate) data: Option<String>,
+    /// A file whose bytes are the data.
+    #[arg(long)]
+    pub(crate) data_file: Option<PathBuf>,
+    /// A request metadata item, KEY=VALUE; repeatable.
+    #[arg(long = "metadata", short = 'm', value_name = "KEY=VALUE")]
+    pub(crate) metadata: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub(crate) components: ComponentsArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    /// Which event.
+    pub(crate) source: EventSource,
+    /// The body (SQS message body, or webhook request body).
+    #[arg(long)]
+    pub(crate) body: Option<String>,
+    /// The binding the schedule invokes (Scheduler input `binding`).
+    #[arg(long, default_value = "cron-binding")]
+    pub(crate) binding: String,
+    /// SQS: the queue name; a name ending in `.fifo` gives a FIFO event.
+    #[arg(long, default_value = "task-events")]
+    pub(crate) queue: String,
+    /// SQS: how many records.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) count: usize,
+    /// Schedule: a legacy EventBridge scheduled-rule event instead of a Scheduler input.
+    #[arg(long)]
+    pub(crate) legacy: bool,
+    /// Webhook: the request path.
+    #[arg(long, default_value = "/github-webhook")]
+    pub(crate) path: String,
+    /// Webhook: a request header, NAME=VALUE; repeatable.
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub(crate) headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EventSource {
+    Schedule,
+    Sqs,
+    Webhook,
+}

@@ -1,0 +1,188 @@
+//! `bindery events schedule|sqs|webhook`: a realistic sample event on
+//! stdout, to feed `cargo lambda invoke --data-file` or a function under test.
+//! Each is checked against its `aws_lambda_events` type before it is printed.
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::Failure;
+use crate::args::{EventSource, EventsArgs};
+
+const REGION: &str = "us-east-1";
+const ACCOUNT: &str = "123456789012";
+
+pub(crate) fn events(args: EventsArgs) -> Result<(), Failure> {
+    let event = match args.source {
+        EventSource::Schedule if args.legacy => checked::<EventBridgeEvent<Value>>(scheduled_rule(&args.binding))?,
+        EventSource::Schedule => scheduler_input(&args.binding),
+        EventSource::Sqs => sqs_event(&args)?,
+        EventSource::Webhook => checked::<ApiGatewayV2httpRequest>(webhook_request(&args)?)?,
+    };
+    let text = serde_json::to_string_pretty(&event).map_err(|e| Failure::new(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `value`, once it has round-tripped through the official type `T`.
+fn checked<T: serde::de::DeserializeOwned + serde::Serialize>(value: Value) -> Result<Value, Failure> {
+    serde_json::from_value::<T>(value.clone())
+        .map_err(|e| Failure::new(format!("internal error: the sample does not parse as its AWS type: {e}")))?;
+    Ok(value)
+}
+
+/// The input bindery's generated Scheduler targets send, with the
+/// `<aws.scheduler.*>` context values as Scheduler substitutes them.
+fn scheduler_input(binding: &str) -> Value {
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    json!({
+        "binding": binding,
+        "scheduledTime": now,
+        "attempt": "1",
+        "scheduleArn": format!("arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{binding}"),
+        "executionId": uuid(),
+    })
+}
+
+/// A legacy EventBridge scheduled-rule event.
+fn scheduled_rule(binding: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": uuid(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{binding}")],
+        "detail": {},
+    })
+}
+
+fn sqs_event(args: &EventsArgs) -> Result<Value, Failure> {
+    let fifo = args.queue.ends_with(".fifo");
+    let mut event = SqsEvent::default();
+    for n in 0..args.count.max(1) {
+        let body = args
+            .body
+            .clone()
+            .unwrap_or_else(|| json!({"id": format!("task-{}", n + 1), "title": "Write the report"}).to_string());
+        let mut message = SqsMessage::default();
+        message.message_id = Some(uuid());
+        message.receipt_handle = Some(format!("AQEB{}", uuid().replace('-', "")));
+        message.body = Some(body);
+        let now = Utc::now().timestamp_millis().to_string();
+        message.attributes = [
+            ("ApproximateReceiveCount", "1".to_owned()),
+            ("SentTimestamp", now.clone()),
+            ("SenderId", "AIDAIENQZJOLO23YVJ4VO".to_owned()),
+            ("ApproximateFirstReceiveTimestamp", now),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        if fifo {
+            message.attributes.insert("MessageGroupId".into(), "group-1".into());
+            message.attributes.insert("MessageDeduplicationId".into(), uuid());
+            message
+                .attributes
+                .insert("SequenceNumber".into(), format!("{:020}", 18_000_000_000_000_000_000u128 + n as u128));
+        }
+        message.event_source = Some("aws:sqs".into());
+        message.event_source_arn = Some(format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{}", args.queue));
+        message.aws_region = Some(REGION.into());
+        event.records.push(message);
+    }
+    serde_json::to_value(&event).map_err(|e| Failure::new(e.to_string()))
+}
+
+/// An API Gateway HTTP API (payload 2.0) request, as `bindery-webhook` receives it.
+fn webhook_request(args: &EventsArgs) -> Result<Value, Failure> {
+    let body = args.body.clone().unwrap_or_else(|| json!({"action": "opened", "number": 1}).to_string());
+    let mut headers = serde_json::Map::new();
+    headers.insert("content-type".into(), "application/json".into());
+    headers.insert("user-agent".into(), "GitHub-Hookshot/1".into());
+    for item in &args.headers {
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| Failure::new(format!("--header {item:?} is not NAME=VALUE")).with_code(2))?;
+        headers.insert(name.to_ascii_lowercase(), value.into());
+    }
+    let path = if args.path.starts_with('/') { args.path.clone() } else { format!("/{}", args.path) };
+    let now = Utc::now();
+    Ok(json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abcdef1234",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "GitHub-Hookshot/1"},
+            "requestId": uuid(),
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    }))
+}
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(line: &[&str]) -> EventsArgs {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            events: EventsArgs,
+        }
+        Wrapper::parse_from(std::iter::once("events").chain(line.iter().copied())).events
+    }
+
+    #[test]
+    fn sqs_samples_parse_as_the_function_reads_them() {
+        let event = sqs_event(&args(&["sqs", "--queue", "orders.fifo", "--count", "3", "--body", "hi"])).unwrap();
+        let text = serde_json::to_vec(&event).unwrap();
+        let records = bindery::input::sqs::parse_batch(&text).unwrap();
+        assert_eq!(records.len(), 3);
+        assert!(records.iter().all(|r| r.fifo));
+        let delivered = records[0].event().unwrap();
+        assert_eq!(delivered.data.as_ref(), b"hi");
+        assert_eq!(delivered.metadata("messageGroupId"), Some("group-1"));
+    }
+
+    #[test]
+    fn schedule_samples_become_cron_events() {
+        let input = scheduler_input("nightly");
+        let event = bindery::input::schedule::schedule_event(&input, "nightly", "UTC", Utc::now()).unwrap();
+        assert_eq!(event.metadata("attempt"), Some("1"));
+        let legacy = checked::<EventBridgeEvent<Value>>(scheduled_rule("nightly")).unwrap();
+        let event = bindery::input::schedule::schedule_event(&legacy, "nightly", "UTC", Utc::now()).unwrap();
+        assert!(event.metadata("scheduleArn").unwrap().ends_with("rule/nightly"));
+    }
+
+    #[test]
+    fn webhook_samples_are_http_api_requests() {
+        let value =
+            webhook_request(&args(&["webhook", "--path", "hooks", "--header", "X-Hub-Signature-256=sha256=00"]))
+                .unwrap();
+        let request: ApiGatewayV2httpRequest = serde_json::from_value(value).unwrap();
+        assert_eq!(request.raw_path.as_deref(), Some("/hooks"));
+        assert_eq!(request.headers["x-hub-signature-256"], "sha256=00");
+        assert!(webhook_request(&args(&["webhook", "--header", "nope"])).is_err());
+    }
+}

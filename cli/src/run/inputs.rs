@@ -1,0 +1,112 @@
+//! The input bindings of `bindery run`: each is probed (unless its
+//! `direction` names input), then started as a cron schedule, an SQS poller
+//! or a route of the webhook server.
+
+use bindery::component::Component;
+use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use bindery::deliver::webhook::WebhookRelay;
+use bindery::deliver::{App, Deliverer, DeliveryError, DeliveryErrorKind};
+use bindery::input::webhook::WebhookAuth;
+use tokio_util::sync::CancellationToken;
+
+use super::console::{Console, Outcome};
+use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, cron, sqs, webhook};
+use crate::Failure;
+use crate::args::RunArgs;
+
+/// Probes and starts every input binding the app subscribes to.
+pub(super) async fn start_inputs(
+    args: &RunArgs,
+    inputs: &[&Component],
+    app: App,
+    webhook_listener: Option<tokio::net::TcpListener>,
+    console: Console,
+    stop: &CancellationToken,
+    tasks: &mut Tasks,
+) -> Result<(), Failure> {
+    let token = std::env::var("APP_API_TOKEN").ok();
+    let mut relays = Vec::new();
+    for component in inputs {
+        let deliverer = Deliverer::new(app.clone(), component.route.clone(), token.as_deref())
+            .map_err(|e| Failure::new(format!("{}: {}", component.name, e.message)))?;
+        if !subscribed(component, &deliverer, console).await? {
+            continue;
+        }
+        let stop = stop.clone();
+        match component.type_.as_str() {
+            CRON_TYPE => {
+                let schedule = component.metadata.get("schedule").unwrap_or_default();
+                console.status(&format!("{}: cron {schedule:?} -> POST {}", component.name, component.route));
+                let component = (*component).clone();
+                tasks.spawn(async move {
+                    cron::fire(component, deliverer, console, stop).await;
+                    Ok(())
+                });
+            }
+            SQS_TYPE => {
+                let poller = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console)
+                    .await
+                    .map_err(|e| Failure::new(format!("{}: {e}", component.name)))?;
+                console.status(&format!("{}: polling SQS -> POST {}", component.name, component.route));
+                tasks.spawn_local(async move {
+                    poller.poll(stop).await;
+                    Ok(())
+                });
+            }
+            HTTP_TYPE => {
+                let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
+                    let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                    Failure::new(format!("{}: {}", component.name, why.join("; ")))
+                })?;
+                console.status(&format!(
+                    "{}: webhook http://127.0.0.1:{}/{} -> POST {}",
+                    component.name, args.webhook_port, component.name, component.route
+                ));
+                relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
+            }
+            other => console.warn(&format!("{}: {other} has no local input; it is not started", component.name)),
+        }
+    }
+    if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            webhook::serve(listener, relays, console, stop)
+                .await
+                .map_err(|e| Failure::new(format!("the webhook server stopped: {e}")))
+        });
+    }
+    Ok(())
+}
+
+/// Dapr's rule: a binding whose `direction` names input is read without
+/// asking; otherwise the app is asked with `OPTIONS /<route>`.
+async fn subscribed(component: &Component, deliverer: &Deliverer, console: Console) -> Result<bool, Failure> {
+    if component.directions.explicit {
+        return Ok(true);
+    }
+    match deliverer.probe(PROBE_TIMEOUT).await {
+        Ok(true) => Ok(true),
+        Ok(false) => {
+            console.warn(&format!(
+                "{}: the app has not subscribed (OPTIONS {} answered neither 2xx nor 405); it is not started",
+                component.name, component.route
+            ));
+            Ok(false)
+        }
+        Err(e) => Err(Failure::new(format!(
+            "{}: could not probe the app's subscription (OPTIONS {}): {e}",
+            component.name, component.route
+        ))),
+    }
+}
+
+/// A delivery's result as the console shows it.
+pub(crate) fn delivery_outcome(result: &Result<(), DeliveryError>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Acked,
+        Err(e) => match e.kind {
+            DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16(), None),
+            _ => Outcome::Failed(e.message.clone()),
+        },
+    }
+}

@@ -1,0 +1,188 @@
+//! `bindery run`: the app with every binding live, like `dapr run`.
+//!
+//! Order of start-up, so every mistake is found before anything runs: load
+//! and check the components, bind every port, start the app command and
+//! wait until it listens, probe the app's subscriptions, then start the
+//! output API, cron schedules, webhook server and SQS pollers. Ctrl-C (or
+//! the app exiting) stops it all, the app included.
+
+mod app;
+mod console;
+mod cron;
+mod inputs;
+mod sqs;
+mod webhook;
+
+use std::time::Duration;
+
+use bindery::api::{ApiSettings, OutputApi};
+use bindery::component::Component;
+use bindery::component::kinds::HTTP_TYPE;
+use bindery::deliver::App;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::args::RunArgs;
+use crate::load::{Loaded, load};
+use crate::{Failure, ports};
+use console::Console;
+pub(crate) use inputs::delivery_outcome;
+use inputs::start_inputs;
+
+/// daprd's default `--app-binding-options-timeout`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The largest webhook answer relayed.
+const MAX_WEBHOOK_RESPONSE: usize = 16 << 20;
+/// How long input sources get to finish what they started, at shutdown.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+/// How long the app gets between SIGTERM and SIGKILL.
+const APP_GRACE: Duration = Duration::from_secs(5);
+
+pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
+    let console = Console::new();
+    let loaded = load(&args.components.components, Some(&args.app_id)).await?;
+    let inputs: Vec<&Component> = loaded.components.iter().filter(|c| c.directions.input).collect();
+    let app_url = args.app_url.clone().or_else(|| args.app_port.map(|port| format!("http://127.0.0.1:{port}")));
+
+    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
+    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
+    let has_webhooks = inputs.iter().any(|c| c.type_ == HTTP_TYPE);
+    let webhook_listener = match (has_webhooks, &app_url) {
+        (true, Some(_)) => Some(ports::bind(args.webhook_port, "the webhook port", "--webhook-port").await?),
+        _ => None,
+    };
+
+    let api_stop = CancellationToken::new();
+    let mut api_tasks = JoinSet::new();
+    serve_api(&mut api_tasks, output_api(&args, &loaded), http, grpc, api_stop.clone());
+    console.status(&format!(
+        "output API on http://127.0.0.1:{} and grpc://127.0.0.1:{} ({} output binding(s))",
+        args.api.http_port,
+        args.api.grpc_port,
+        loaded.bindings.list().count()
+    ));
+
+    let mut app = match args.command.is_empty() {
+        true => None,
+        false => Some(start_app(&args, app_url.as_deref(), console).await?),
+    };
+
+    let input_stop = CancellationToken::new();
+    let mut input_tasks = JoinSet::new();
+    let started = match &app_url {
+        Some(url) => {
+            let target = App::http(url).map_err(|e| Failure::new(format!("--app-url: {e}")))?;
+            start_inputs(&args, &inputs, target, webhook_listener, console, &input_stop, &mut input_tasks).await
+        }
+        None if !inputs.is_empty() => {
+            console.warn(&format!(
+                "{} input binding(s) not started: give --app-port or --app-url so events have somewhere to go",
+                inputs.len()
+            ));
+            Ok(())
+        }
+        None => Ok(()),
+    };
+
+    let outcome = match started {
+        Err(failure) => Err(failure),
+        Ok(()) => tokio::select! {
+            () = ports::stop_signal() => {
+                console.status("stopping");
+                Ok(())
+            }
+            status = async { match app.as_mut() { Some(app) => app.exited().await, None => std::future::pending().await } } => {
+                let command = app.take().map(|a| a.command().to_owned()).unwrap_or_default();
+                match status.as_str() {
+                    "status 0" => { console.status(&format!("the app ({command}) exited")); Ok(()) }
+                    _ => Err(Failure::new(format!("the app ({command}) exited ({status})"))),
+                }
+            }
+            Some(joined) = api_tasks.join_next() => Err(task_failure(joined)),
+            Some(joined) = input_tasks.join_next() => Err(task_failure(joined)),
+        },
+    };
+    // Inputs first, so no new events reach an app that is stopping; the
+    // output API last, as the app may call it while it stops.
+    input_stop.cancel();
+    drain(input_tasks).await;
+    if let Some(app) = app {
+        app.stop(APP_GRACE).await;
+    }
+    api_stop.cancel();
+    drain(api_tasks).await;
+    outcome
+}
+
+/// Starts the app command with daprd's variables and waits until it listens.
+async fn start_app(args: &RunArgs, app_url: Option<&str>, console: Console) -> Result<app::AppProcess, Failure> {
+    let mut env = vec![
+        ("APP_ID", args.app_id.clone()),
+        ("DAPR_HTTP_PORT", args.api.http_port.to_string()),
+        ("DAPR_GRPC_PORT", args.api.grpc_port.to_string()),
+    ];
+    if let Some(port) = args.app_port {
+        env.push(("APP_PORT", port.to_string()));
+    }
+    let mut app = app::AppProcess::spawn(&args.command, &env)?;
+    console.status(&format!("started the app: {}", app.command()));
+    if let Some(address) = app_url.and_then(socket_address) {
+        app.wait_ready(address, Duration::from_secs(args.app_ready_timeout)).await?;
+        console.status(&format!("the app listens on {address}"));
+    }
+    Ok(app)
+}
+
+/// `host:port` of an `http://` URL, when the host is an IP address.
+fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
+    let uri: http::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    Some(std::net::SocketAddr::new(host.parse().ok()?, uri.port_u16().unwrap_or(80)))
+}
+
+fn task_failure(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Failure {
+    match joined {
+        Ok(Err(failure)) => failure,
+        Ok(Ok(())) => Failure::new("a bindery task stopped unexpectedly"),
+        Err(e) => Failure::new(format!("a bindery task failed: {e}")),
+    }
+}
+
+fn output_api(args: &RunArgs, loaded: &Loaded) -> OutputApi {
+    let settings =
+        ApiSettings { max_body_size: args.api.max_body_size, app_id: args.app_id.clone(), ..ApiSettings::from_env() };
+    OutputApi::new(loaded.bindings.clone(), settings).with_components(&loaded.components)
+}
+
+type Tasks = JoinSet<Result<(), Failure>>;
+
+fn serve_api(
+    tasks: &mut Tasks,
+    api: OutputApi,
+    http: tokio::net::TcpListener,
+    grpc: tokio::net::TcpListener,
+    stop: CancellationToken,
+) {
+    let http_api = api.clone();
+    let http_stop = stop.clone();
+    tasks.spawn(async move {
+        http_api
+            .serve_http(http, async move { http_stop.cancelled().await })
+            .await
+            .map_err(|e| Failure::new(format!("the output API (HTTP) stopped: {e}")))
+    });
+    tasks.spawn(async move {
+        api.serve_grpc(grpc, async move { stop.cancelled().await })
+            .await
+            .map_err(|e| Failure::new(format!("the output API (gRPC) stopped: {e}")))
+    });
+}
+
+/// Waits for every task to finish what it started, for a while.
+async fn drain(mut tasks: Tasks) {
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
+        tasks.abort_all();
+    }
+}

@@ -1,0 +1,49 @@
+//! `bindery sidecar`: the output API alone, for an app running elsewhere
+//! (a container beside it, another terminal).
+
+use bindery::api::{ApiSettings, OutputApi};
+use tokio::sync::watch;
+
+use crate::args::SidecarArgs;
+use crate::load::load;
+use crate::{Failure, ports};
+
+pub(crate) async fn sidecar(args: SidecarArgs) -> Result<(), Failure> {
+    let loaded = load(&args.components.components, Some(&args.app_id)).await?;
+    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
+    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
+    let settings =
+        ApiSettings { max_body_size: args.api.max_body_size, app_id: args.app_id, ..ApiSettings::from_env() };
+    let api = OutputApi::new(loaded.bindings.clone(), settings).with_components(&loaded.components);
+    let names: Vec<String> = loaded.bindings.list().map(|(name, type_)| format!("{name} ({type_})")).collect();
+    println!(
+        "bindery sidecar: output API on http://127.0.0.1:{} and grpc://127.0.0.1:{}; bindings: {}",
+        args.api.http_port,
+        args.api.grpc_port,
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    );
+    serve_until_stopped(&api, http, grpc, ports::stop_signal()).await
+}
+
+/// Serves both APIs until `stop` resolves or a server fails.
+pub(crate) async fn serve_until_stopped(
+    api: &OutputApi,
+    http: tokio::net::TcpListener,
+    grpc: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), Failure> {
+    let (stopping, stopped) = watch::channel(false);
+    let wait = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let http = api.serve_http(http, wait(stopped.clone()));
+    let grpc = api.serve_grpc(grpc, wait(stopped));
+    let servers = async { tokio::try_join!(http, grpc) };
+    tokio::pin!(servers);
+    tokio::select! {
+        result = &mut servers => return result.map(|_| ()).map_err(|e| Failure::new(format!("the output API stopped: {e}"))),
+        () = stop => {}
+    }
+    let _ = stopping.send(true);
+    servers.await.map(|_| ()).map_err(|e| Failure::new(format!("the output API stopped: {e}")))
+}

@@ -1,0 +1,116 @@
+//! The `bindery` binary from the shell: `validate`, `invoke`, `events`, and
+//! the one-line, non-zero failures of every command.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bindery(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bindery"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts a failure: exit code 1 and exactly one line on stderr, containing `needle`.
+fn assert_one_line_failure(output: &Output, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "expected one line, got: {err}");
+    assert!(err.starts_with("bindery: ") && err.contains(needle), "{err}");
+}
+
+fn local_components(dir: &Path) {
+    std::fs::write(
+        dir.join("files.yaml"),
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: files\nspec:\n  type: bindings.localstorage\n  \
+         version: v1\n  metadata:\n  - name: rootPath\n    value: ./data\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn validate_lists_every_component_or_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    local_components(dir.path());
+    let ok = bindery(&["validate", "--components", "."], dir.path());
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("files (bindings.localstorage/v1) [output]"), "{}", stdout(&ok));
+
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: nightly\nspec:\n  type: bindings.cron\n  \
+         version: v1\n  metadata:\n  - name: schedule\n    value: \"61 * * * *\"\n---\n\
+         apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: store\nspec:\n  type: bindings.aws.s3\n  \
+         version: v1\n  metadata: []\n",
+    )
+    .unwrap();
+    let bad = bindery(&["validate", "--components", "."], dir.path());
+    let err = stderr(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{err}");
+    assert!(err.contains("2 configuration errors"), "{err}");
+    assert!(err.contains("component \"nightly\"") && err.contains("field \"schedule\""), "{err}");
+    assert!(err.contains("component \"store\"") && err.contains("field \"bucket\""), "{err}");
+}
+
+#[test]
+fn invoke_calls_a_binding_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    local_components(dir.path());
+    let created =
+        bindery(&["invoke", "-c", ".", "files", "-o", "create", "-d", "hello", "-m", "fileName=a.txt"], dir.path());
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert_eq!(std::fs::read(dir.path().join("data/a.txt")).unwrap(), b"hello");
+    let got =
+        bindery(&["invoke", "-c", ".", "files", "--operation", "get", "--metadata", "fileName=a.txt"], dir.path());
+    assert_eq!(stdout(&got), "hello\n");
+
+    let missing = bindery(&["invoke", "-c", ".", "nope", "-o", "create"], dir.path());
+    assert_one_line_failure(&missing, "error invoking output binding nope: couldn't find output binding nope");
+    let bad_metadata = bindery(&["invoke", "-c", ".", "files", "-o", "create", "-m", "novalue"], dir.path());
+    assert_eq!(bad_metadata.status.code(), Some(2), "{}", stderr(&bad_metadata));
+}
+
+#[test]
+fn events_prints_samples_the_functions_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, check) in [
+        (&["events", "schedule", "--binding", "nightly"][..], "/binding"),
+        (&["events", "schedule", "--legacy"][..], "/detail-type"),
+        (&["events", "sqs", "--count", "2"][..], "/Records/1/messageId"),
+        (&["events", "webhook", "--body", "{}"][..], "/requestContext/http/method"),
+    ] {
+        let output = bindery(args, dir.path());
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let event: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(event.pointer(check).is_some(), "{args:?}: {event}");
+    }
+}
+
+#[test]
+fn every_command_fails_on_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["run", "sidecar", "validate"] {
+        let output = bindery(&[command, "--components", "missing"], dir.path());
+        assert_one_line_failure(&output, "no components at missing: pass --components DIR");
+    }
+
+    local_components(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = bindery(&["sidecar", "-c", ".", "--http-port", &port, "--grpc-port", "0"], dir.path());
+    assert_one_line_failure(&output, &format!("port {port} (the output API's HTTP port) is already in use"));
+    let output = bindery(&["run", "-c", ".", "--http-port", "0", "--grpc-port", &port], dir.path());
+    assert_one_line_failure(&output, &format!("port {port} (the output API's gRPC port) is already in use"));
+}

@@ -1,0 +1,147 @@
+//! daprd's HTTP API for output bindings, health and metadata.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::error::{ERR_INVOKE_OUTPUT_BINDING, ERR_MALFORMED_REQUEST, ErrorBody, response_body};
+use super::{OutputApi, go_json, invoke_error_message};
+use crate::output::{InvokeRequest, MetadataMap};
+
+/// The request header carrying the API token.
+pub(crate) const API_TOKEN_HEADER: &str = "dapr-api-token";
+/// Trace context passed on to the binding as request metadata, as daprd does.
+pub(crate) const TRACE_KEYS: &[&str] = &["traceparent", "tracestate", "baggage"];
+
+/// daprd's `OutputBindingRequest`. Unknown fields are ignored, as by Go.
+#[derive(Debug, Deserialize)]
+struct OutputBindingRequest {
+    #[serde(default)]
+    metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    data: serde_json::Value,
+    #[serde(default)]
+    operation: String,
+}
+
+impl OutputApi {
+    /// The HTTP API as an axum router.
+    pub fn http_router(&self) -> Router {
+        let guarded = Router::new()
+            .route("/v1.0/bindings/{name}", post(invoke_binding).put(invoke_binding))
+            .route("/v1.0/metadata", get(metadata))
+            .route_layer(middleware::from_fn_with_state(self.clone(), require_token));
+        Router::new()
+            .route("/v1.0/healthz", get(healthy))
+            .route("/v1.0/healthz/outbound", get(healthy))
+            .merge(guarded)
+            .layer(DefaultBodyLimit::max(self.inner.settings.max_body_size))
+            .with_state(self.clone())
+    }
+}
+
+async fn invoke_binding(
+    State(api): State<OutputApi>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request: OutputBindingRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return malformed(&format!("failed deserializing HTTP body: {e}")),
+    };
+    let mut metadata: MetadataMap = request.metadata.unwrap_or_default();
+    for key in TRACE_KEYS {
+        if let Some(value) = headers.get(*key).and_then(|v| v.to_str().ok()) {
+            metadata.entry((*key).to_owned()).or_insert_with(|| value.to_owned());
+        }
+    }
+    let data = go_json::marshal(&request.data);
+    let invoke = InvokeRequest { operation: request.operation, data: data.into(), metadata };
+    match api.invoke(&name, invoke).await {
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Some(response)) => {
+            let mut answer =
+                (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], response.data).into_response();
+            add_metadata_headers(answer.headers_mut(), &response.metadata);
+            answer
+        }
+        Err(error) => {
+            let message = invoke_error_message(&name, &error);
+            let body = ErrorBody {
+                error_code: ERR_INVOKE_OUTPUT_BINDING,
+                message: &message,
+                response_body: response_body(&error),
+            };
+            let mut answer = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+            if let Some(response) = &error.response {
+                add_metadata_headers(answer.headers_mut(), &response.metadata);
+            }
+            answer
+        }
+    }
+}
+
+/// `metadata.<key>` for each response-metadata entry; keys or values that
+/// cannot be HTTP headers are left out rather than failing the answer.
+fn add_metadata_headers(headers: &mut HeaderMap, metadata: &MetadataMap) {
+    for (key, value) in metadata {
+        let name = HeaderName::from_bytes(format!("metadata.{key}").as_bytes());
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
+            headers.append(name, value);
+        }
+    }
+}
+
+fn malformed(message: &str) -> Response {
+    let body = ErrorBody { error_code: ERR_MALFORMED_REQUEST, message, response_body: None };
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+async fn healthy() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// daprd's metadata answer, with the parts that concern bindings.
+async fn metadata(State(api): State<OutputApi>) -> Response {
+    let components: Vec<_> = api
+        .inner
+        .components
+        .iter()
+        .map(|c| json!({"name": c.name, "type": c.type_, "version": c.version, "capabilities": []}))
+        .collect();
+    axum::Json(json!({
+        "id": api.inner.settings.app_id,
+        "runtimeVersion": concat!("bindery-", env!("CARGO_PKG_VERSION")),
+        "enabledFeatures": [],
+        "components": components,
+    }))
+    .into_response()
+}
+
+/// daprd's token rule: with `DAPR_API_TOKEN` set, a missing or wrong
+/// `dapr-api-token` is answered 401 `invalid api token`, compared in
+/// constant time.
+async fn require_token(State(api): State<OutputApi>, request: Request, next: Next) -> Response {
+    if let Some(expected) = &api.inner.settings.api_token {
+        let given = request.headers().get(API_TOKEN_HEADER).map(HeaderValue::as_bytes).unwrap_or_default();
+        if !bool::from(given.ct_eq(expected.as_bytes())) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "invalid api token\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}

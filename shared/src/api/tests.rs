@@ -1,0 +1,256 @@
+//! The HTTP API in process (tower `oneshot`), the gRPC API over a real
+//! loopback socket with the generated client, both against a recording binding.
+
+use std::sync::{Arc, Mutex};
+
+use ::http::{Request, StatusCode};
+use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::proto::InvokeBindingRequest;
+use super::proto::dapr_client::DaprClient;
+use super::*;
+use crate::output::{BoxFuture, ErrorKind, InvokeResponse, OutputBinding};
+
+/// Records what it was asked; answers by operation.
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<InvokeRequest>>>);
+
+impl OutputBinding for Recorder {
+    fn operations(&self) -> &'static [&'static str] {
+        &["create", "none", "fail", "remote"]
+    }
+    fn is_idempotent(&self, _: &InvokeRequest) -> bool {
+        true
+    }
+    fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
+        self.0.lock().unwrap().push(request.clone());
+        Box::pin(async move {
+            match request.operation.as_str() {
+                "none" => Ok(None),
+                "fail" => Err(InvokeError::bad_request("the data is wrong")),
+                "remote" => {
+                    let mut error = InvokeError::new(ErrorKind::Remote, "received status code 404");
+                    error.response = Some(Box::new(
+                        InvokeResponse::new(r#"{"error":"no such task"}"#).with_metadata("statusCode", "404"),
+                    ));
+                    Err(error)
+                }
+                _ => Ok(Some(InvokeResponse::new(request.data).with_metadata("key", "k1").with_metadata("Mixed", "v"))),
+            }
+        })
+    }
+}
+
+fn api(token: Option<&str>) -> (OutputApi, Recorder) {
+    let recorder = Recorder::default();
+    let mut bindings = Bindings::default();
+    bindings.insert("store", "test.recorder", Box::new(recorder.clone()));
+    let settings = ApiSettings { api_token: token.map(str::to_owned), max_body_size: 1024, app_id: "app".into() };
+    (OutputApi::new(Arc::new(bindings), settings), recorder)
+}
+
+async fn call(
+    api: &OutputApi,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> ::http::Response<Bytes> {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = api.http_router().oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let (parts, body) = response.into_parts();
+    ::http::Response::from_parts(parts, body.collect().await.unwrap().to_bytes())
+}
+
+fn json(response: &::http::Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+#[tokio::test]
+async fn http_invoke_re_encodes_data_and_answers_200_with_metadata_headers() {
+    let (api, recorder) = api(None);
+    let body = r#"{"data": {"b": "<x>", "a": 1.0}, "metadata": {"key": "k1"}, "operation": "create"}"#;
+    let response = call(&api, "POST", "/v1.0/bindings/store", &[("traceparent", "00-abc-def-01")], body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["metadata.key"], "k1");
+    assert_eq!(response.headers()["metadata.mixed"], "v");
+    assert_eq!(response.body().as_ref(), br#"{"a":1,"b":"\u003cx\u003e"}"#);
+    let seen = recorder.0.lock().unwrap()[0].clone();
+    assert_eq!(seen.metadata.get("key").map(String::as_str), Some("k1"));
+    assert_eq!(seen.metadata.get("traceparent").map(String::as_str), Some("00-abc-def-01"));
+
+    let put = call(&api, "PUT", "/v1.0/bindings/store", &[], r#"{"data": "hello", "operation": "create"}"#).await;
+    assert_eq!((put.status(), put.body().as_ref()), (StatusCode::OK, &br#""hello""#[..]));
+    let absent = call(&api, "POST", "/v1.0/bindings/store", &[], r#"{"operation": "create"}"#).await;
+    assert_eq!(absent.body().as_ref(), b"null");
+}
+
+#[tokio::test]
+async fn http_invoke_answers_204_when_the_binding_has_no_response() {
+    let (api, _) = api(None);
+    let response = call(&api, "POST", "/v1.0/bindings/store", &[], r#"{"operation": "none"}"#).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(response.body().is_empty());
+}
+
+#[tokio::test]
+async fn http_errors_are_daprds() {
+    let (api, _) = api(None);
+    let cases = [
+        ("store", r#"{"operation": "fail"}"#, "error invoking output binding store: the data is wrong"),
+        ("store", r#"{"data": 1}"#, "error invoking output binding store: operation field is missing from request"),
+        ("nope", r#"{"operation": "create"}"#, "error invoking output binding nope: couldn't find output binding nope"),
+        (
+            "store",
+            r#"{"operation": "get"}"#,
+            "error invoking output binding store: binding store does not support operation get. \
+             supported operations:create none fail remote",
+        ),
+    ];
+    for (name, body, message) in cases {
+        let response = call(&api, "POST", &format!("/v1.0/bindings/{name}"), &[], body).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert_eq!(json(&response), serde_json::json!({"errorCode": "ERR_INVOKE_OUTPUT_BINDING", "message": message}));
+    }
+    for body in ["", "{", r#"{"metadata": {"n": 1}}"#] {
+        let response = call(&api, "POST", "/v1.0/bindings/store", &[], body).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        let error = json(&response);
+        assert_eq!(error["errorCode"], "ERR_MALFORMED_REQUEST");
+        assert!(error["message"].as_str().unwrap().starts_with("failed deserializing HTTP body: "), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn http_remote_errors_keep_the_metadata_headers_and_the_body() {
+    let (api, _) = api(None);
+    let response = call(&api, "POST", "/v1.0/bindings/store", &[], r#"{"operation": "remote"}"#).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.headers()["metadata.statuscode"], "404");
+    assert_eq!(
+        json(&response),
+        serde_json::json!({
+            "errorCode": "ERR_INVOKE_OUTPUT_BINDING",
+            "message": "error invoking output binding store: received status code 404",
+            "responseBody": r#"{"error":"no such task"}"#,
+        })
+    );
+}
+
+#[tokio::test]
+async fn http_token_guards_everything_but_health() {
+    let (api, recorder) = api(Some("s3cret"));
+    let body = r#"{"operation": "create", "data": 1}"#;
+    for headers in [&[][..], &[("dapr-api-token", "wrong")][..]] {
+        let response = call(&api, "POST", "/v1.0/bindings/store", headers, body).await;
+        assert_eq!(
+            (response.status(), response.body().as_ref()),
+            (StatusCode::UNAUTHORIZED, &b"invalid api token\n"[..])
+        );
+        assert_eq!(call(&api, "GET", "/v1.0/metadata", headers, "").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert!(recorder.0.lock().unwrap().is_empty());
+    let ok = call(&api, "POST", "/v1.0/bindings/store", &[("dapr-api-token", "s3cret")], body).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    for path in ["/v1.0/healthz", "/v1.0/healthz/outbound"] {
+        assert_eq!(call(&api, "GET", path, &[], "").await.status(), StatusCode::NO_CONTENT);
+    }
+}
+
+#[tokio::test]
+async fn http_body_limit_and_metadata_listing() {
+    let (api, recorder) = api(None);
+    let big = format!(r#"{{"operation": "create", "data": "{}"}}"#, "x".repeat(2000));
+    assert_eq!(call(&api, "POST", "/v1.0/bindings/store", &[], &big).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(recorder.0.lock().unwrap().is_empty());
+    let metadata = json(&call(&api, "GET", "/v1.0/metadata", &[], "").await);
+    assert_eq!(metadata["id"], "app");
+    assert_eq!(
+        metadata["components"],
+        serde_json::json!([{"name": "store", "type": "test.recorder", "version": "v1", "capabilities": []}])
+    );
+    assert_eq!(call(&api, "GET", "/v1.0/bindings/store", &[], "").await.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn grpc_client(api: &OutputApi) -> (DaprClient<tonic::transport::Channel>, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = api.clone();
+    tokio::spawn(async move { server.serve_grpc(listener, async { stopped.await.unwrap_or(()) }).await });
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let client = DaprClient::new(channel);
+    (client, stop)
+}
+
+fn grpc_request(name: &str, operation: &str, data: &[u8], token: Option<&str>) -> tonic::Request<InvokeBindingRequest> {
+    let mut request = tonic::Request::new(InvokeBindingRequest {
+        name: name.into(),
+        data: Bytes::copy_from_slice(data),
+        metadata: [("key".to_owned(), "k1".to_owned())].into(),
+        operation: operation.into(),
+    });
+    if let Some(token) = token {
+        request.metadata_mut().insert("dapr-api-token", token.parse().unwrap());
+    }
+    request
+}
+
+#[tokio::test]
+async fn grpc_invoke_passes_raw_bytes_and_answers_metadata_twice() {
+    let (api, recorder) = api(None);
+    let (mut client, _stop) = grpc_client(&api).await;
+    let response = client.invoke_binding(grpc_request("store", "create", b"hello", None)).await.unwrap();
+    assert_eq!(response.metadata().get("metadata.key").unwrap(), "k1");
+    assert_eq!(response.metadata().get("metadata.mixed").unwrap(), "v");
+    let message = response.into_inner();
+    assert_eq!(message.data.as_ref(), b"hello");
+    assert_eq!(message.metadata.get("Mixed").map(String::as_str), Some("v"));
+    let seen = recorder.0.lock().unwrap()[0].clone();
+    assert_eq!((seen.data.as_ref(), seen.metadata.get("key").map(String::as_str)), (&b"hello"[..], Some("k1")));
+    assert!(!seen.metadata.contains_key("user-agent"));
+
+    let none = client.invoke_binding(grpc_request("store", "none", b"", None)).await.unwrap().into_inner();
+    assert!(none.data.is_empty() && none.metadata.is_empty());
+}
+
+#[tokio::test]
+async fn grpc_errors_are_daprds_with_error_info() {
+    use tonic_types::StatusExt;
+    let (api, _) = api(None);
+    let (mut client, _stop) = grpc_client(&api).await;
+    let status = client.invoke_binding(grpc_request("nope", "create", b"", None)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Internal);
+    assert_eq!(status.message(), "error invoking output binding nope: couldn't find output binding nope");
+    let info = status.get_details_error_info().unwrap();
+    assert_eq!((info.reason.as_str(), info.domain.as_str()), ("ERR_INVOKE_OUTPUT_BINDING", "dapr.io"));
+
+    let remote = client.invoke_binding(grpc_request("store", "remote", b"", None)).await.unwrap_err();
+    assert_eq!(remote.metadata().get("metadata.statuscode").unwrap(), "404");
+    let info = remote.get_details_error_info().unwrap();
+    assert_eq!(info.metadata.get("responseBody").map(String::as_str), Some(r#"{"error":"no such task"}"#));
+}
+
+#[tokio::test]
+async fn grpc_token_and_message_limit() {
+    let (api, recorder) = api(Some("s3cret"));
+    let (mut client, _stop) = grpc_client(&api).await;
+    let missing = client.invoke_binding(grpc_request("store", "create", b"x", None)).await.unwrap_err();
+    assert_eq!(
+        (missing.code(), missing.message()),
+        (tonic::Code::Unauthenticated, "missing api token in request metadata")
+    );
+    let wrong = client.invoke_binding(grpc_request("store", "create", b"x", Some("nope"))).await.unwrap_err();
+    assert_eq!(wrong.message(), "authentication error: api token mismatch");
+    let big = client.invoke_binding(grpc_request("store", "create", &[b'x'; 2000], Some("s3cret"))).await.unwrap_err();
+    assert_eq!(big.code(), tonic::Code::OutOfRange);
+    assert!(recorder.0.lock().unwrap().is_empty());
+    client.invoke_binding(grpc_request("store", "create", b"x", Some("s3cret"))).await.unwrap();
+}

@@ -1,0 +1,82 @@
+//! `bindery-extension` as Lambda runs it: registered through a real
+//! Extensions API on loopback, serving daprd's output API to a function's
+//! Dapr SDK (the real Python SDK here), stopping on SHUTDOWN, and failing the
+//! init with the file, component and field when a component is wrong.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, python, unused_port};
+use common::{ComponentsDir, component, value};
+use serde_json::json;
+
+fn start(api: &ExtensionsApi, dir: &ComponentsDir, http_port: u16, grpc_port: u16) -> FunctionProcess {
+    let address = api.address();
+    let (http, grpc, components) = (http_port.to_string(), grpc_port.to_string(), dir.path_str());
+    let env = [
+        ("AWS_LAMBDA_RUNTIME_API", address.as_str()),
+        ("BINDERY_COMPONENTS", components.as_str()),
+        ("DAPR_HTTP_PORT", http.as_str()),
+        ("DAPR_GRPC_PORT", grpc.as_str()),
+    ];
+    FunctionProcess::command(&debug_bin("bindery-extension"), &[], &env)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
+    let api = ExtensionsApi::start().await;
+    let dir = ComponentsDir::new();
+    let files = dir.path().join("files");
+    dir.write(
+        "files.yaml",
+        &component("files", "bindings.localstorage", &[value("rootPath", &files.display().to_string())]),
+    );
+    let (http_port, grpc_port) = (unused_port(), unused_port());
+    let mut extension = start(&api, &dir, http_port, grpc_port);
+    assert!(api.wait_for_next(Duration::from_secs(20)).await, "{}", extension.logs());
+    assert_eq!(
+        api.calls()[0],
+        ExtensionCall::Register { name: "bindery-extension".into(), events: vec!["SHUTDOWN".into()] }
+    );
+
+    // The function's code: DaprClient() waits for the health check, then invokes.
+    let calls = json!([
+        {"via": "grpc", "binding": "files", "operation": "create", "data": "from lambda", "metadata": {"fileName": "l.txt"}},
+        {"via": "http", "binding": "files", "operation": "get", "data": null, "metadata": {"fileName": "l.txt"}},
+    ]);
+    let env = vec![
+        ("DAPR_HTTP_PORT".to_owned(), http_port.to_string()),
+        ("DAPR_GRPC_PORT".to_owned(), grpc_port.to_string()),
+    ];
+    let output = python::run(python::script("dapr_client_calls.py"), env, calls.to_string().into_bytes()).await;
+    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), extension.logs());
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(std::fs::read(files.join("l.txt")).unwrap(), b"from lambda");
+    assert_eq!(results[1]["data"], "from lambda");
+
+    api.shutdown();
+    let status = extension.wait_exit(Duration::from_secs(10)).await.expect("the extension exits on SHUTDOWN");
+    assert!(status.success(), "{status:?}\n{}", extension.logs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_component_fails_the_init_with_its_file_component_and_field() {
+    let api = ExtensionsApi::start().await;
+    let dir =
+        ComponentsDir::with("store.yaml", &component("store", "bindings.aws.s3", &[value("region", "us-east-1")]));
+    let mut extension = start(&api, &dir, unused_port(), unused_port());
+    let Some(ExtensionCall::Error { kind, error_type, body }) = api.wait_for_error(Duration::from_secs(20)).await
+    else {
+        panic!("no init error reported: {:?}\n{}", api.calls(), extension.logs());
+    };
+    assert_eq!((kind.as_str(), error_type.as_str()), ("init", "Bindery.ConfigError"));
+    assert!(
+        body.contains("store.yaml") && body.contains("component \\\"store\\\"") && body.contains("bucket"),
+        "{body}"
+    );
+    let status = extension.wait_exit(Duration::from_secs(10)).await.expect("the extension exits");
+    assert!(!status.success());
+    assert!(!api.calls().contains(&ExtensionCall::Next), "{:?}", api.calls());
+}

@@ -1,0 +1,239 @@
+//! `bindery run` end to end, driving the FastAPI example (`examples/fastapi`,
+//! the Dapr Python SDK unchanged): cron fires and the app's cleanup writes
+//! through the output API; SQS messages (on moto) are consumed and deleted
+//! only when the app acknowledges them; the webhook is verified and
+//! forwarded; Dapr's OPTIONS probe decides which bindings start; Ctrl-C stops
+//! everything, the app included. And `run`'s own failures: an app that exits
+//! before it listens.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use bindery_e2e::aws::Emulator;
+use bindery_e2e::{FunctionProcess, debug_bin, python, unused_port};
+use common::webhook::{SECRET, github_signature};
+use common::{ComponentsDir, component, cron_component, secret, value};
+
+fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/fastapi").join(path)
+}
+
+struct Ports {
+    app: u16,
+    http: u16,
+    grpc: u16,
+    webhook: u16,
+}
+
+fn run(dir: &ComponentsDir, ports: &Ports, command: &[&str]) -> FunctionProcess {
+    let (app, http, grpc, webhook) =
+        (ports.app.to_string(), ports.http.to_string(), ports.grpc.to_string(), ports.webhook.to_string());
+    let components = dir.path_str();
+    let mut args = vec![
+        "run",
+        "--components",
+        &components,
+        "--app-port",
+        &app,
+        "--http-port",
+        &http,
+        "--grpc-port",
+        &grpc,
+        "--webhook-port",
+        &webhook,
+        "--app-ready-timeout",
+        "30",
+        "--",
+    ];
+    args.extend_from_slice(command);
+    let env = [("GITHUB_WEBHOOK_SECRET", SECRET), ("DAPR_HEALTH_TIMEOUT", "20")];
+    FunctionProcess::command(&debug_bin("bindery"), &args, &env)
+}
+
+fn ports() -> Ports {
+    Ports { app: unused_port(), http: unused_port(), grpc: unused_port(), webhook: unused_port() }
+}
+
+async fn get(url: &str) -> (u16, String) {
+    curl(vec![url.to_owned()]).await
+}
+
+async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut args = vec!["-X".to_owned(), "POST".to_owned(), "--data-binary".to_owned(), body.to_owned()];
+    for (k, v) in headers {
+        args.extend(["-H".to_owned(), format!("{k}: {v}")]);
+    }
+    args.push(url.to_owned());
+    curl(args).await
+}
+
+/// `curl` (off the async runtime): the status and the body.
+async fn curl(mut args: Vec<String>) -> (u16, String) {
+    args.extend(["-s".to_owned(), "-w".to_owned(), "\n%{http_code}".to_owned()]);
+    let output = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap_or(0), body.to_owned())
+}
+
+async fn queue_counts(emulator: &Emulator, url: &str) -> (u64, u64) {
+    let attributes = emulator
+        .sqs()
+        .await
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    let count = |name| attributes.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bindery_run_drives_the_fastapi_example_with_every_binding_live() {
+    let emulator = Emulator::from_env();
+    let sqs = emulator.sqs().await;
+    let queue = emulator.unique("run-tasks");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&queue)
+        .attributes(QueueAttributeName::VisibilityTimeout, "60")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+
+    let dir = ComponentsDir::new();
+    let data = dir.path().join("data");
+    // No `direction`: started because the app answers the OPTIONS probe.
+    dir.write("cron.yaml", &component("cron-binding", "bindings.cron", &[value("schedule", "@every 1s")]));
+    // A binding the app has no route for: the probe says 404, so it never fires.
+    dir.write("unsubscribed.yaml", &component("nightly-export", "bindings.cron", &[value("schedule", "@every 1s")]));
+    dir.write("sqs.yaml", &emulator.component("task-events", "bindings.aws.sqs", &[("queueName", &queue)]));
+    dir.write(
+        "webhook.yaml",
+        &component(
+            "github-webhook",
+            "bindings.http",
+            &[
+                value("direction", "input"),
+                value("signatureScheme", "github"),
+                secret("signatureSecret", "GITHUB_WEBHOOK_SECRET"),
+            ],
+        ),
+    );
+    let reports = data.join("reports").display().to_string();
+    let mail = data.join("mail").display().to_string();
+    dir.write("reports.yaml", &component("reports", "bindings.localstorage", &[value("rootPath", &reports)]));
+    dir.write(
+        "mail.yaml",
+        &component(
+            "notifications",
+            "bindings.local.mailbox",
+            &[value("rootPath", &mail), value("emailFrom", "app@example.com"), value("emailTo", "ops@example.com")],
+        ),
+    );
+
+    let ports = ports();
+    let python = python::python();
+    let app_py = example("app.py");
+    let mut bindery = run(&dir, &ports, &[python.to_str().unwrap(), app_py.to_str().unwrap()]);
+    assert!(
+        bindery.wait_for_output("the app listens on", Duration::from_secs(40)).await,
+        "the app did not start:\n{}",
+        bindery.logs()
+    );
+
+    // Cron fires, and the app's cleanup reaches the output API through the SDK.
+    assert!(bindery.wait_for_output("cron-binding", Duration::from_secs(20)).await, "{}", bindery.logs());
+    let report_written = async {
+        for _ in 0..200 {
+            let written = std::fs::read_dir(data.join("reports/cleanup")).map(|d| d.count()).unwrap_or(0);
+            let mailed = std::fs::read_dir(data.join("mail")).map(|d| d.count()).unwrap_or(0);
+            if written > 0 && mailed > 0 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(report_written.await, "no report or mail written:\n{}", bindery.logs());
+    assert!(bindery.logs().contains("nightly-export: the app has not subscribed"), "{}", bindery.logs());
+
+    // SQS: two tasks and one message that is not a task.
+    for body in [r#"{"title":"from sqs 1"}"#, "not a task", r#"{"title":"from sqs 2"}"#] {
+        sqs.send_message().queue_url(&queue_url).message_body(body).send().await.unwrap();
+    }
+    let app = format!("http://127.0.0.1:{}", ports.app);
+    let mut titles = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = get(&format!("{app}/tasks")).await;
+        let tasks: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        titles =
+            tasks.as_array().into_iter().flatten().filter_map(|t| t["title"].as_str().map(str::to_owned)).collect();
+        if titles.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    titles.sort();
+    assert_eq!(titles, ["from sqs 1", "from sqs 2"], "{}", bindery.logs());
+    // The acked two are deleted; the rejected one waits out its visibility timeout.
+    let mut counts = (0, 0);
+    for _ in 0..50 {
+        counts = queue_counts(&emulator, &queue_url).await;
+        if counts == (0, 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts, (0, 1), "(visible, in flight) on the queue\n{}", bindery.logs());
+
+    // The webhook: verified, forwarded, the app's answer relayed.
+    let body = r#"{"ref":"refs/heads/main"}"#;
+    let signature = github_signature(body.as_bytes());
+    let hook = format!("http://127.0.0.1:{}/github-webhook", ports.webhook);
+    let headers = [("X-Hub-Signature-256", signature.as_str()), ("X-GitHub-Event", "push")];
+    let (status, answer) = post(&hook, &headers, body).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"received":"push","bytes":25}"#));
+    let (forged, _) = post(&hook, &[("X-Hub-Signature-256", "sha256=00"), ("X-GitHub-Event", "push")], body).await;
+    assert_eq!(forged, 401);
+    let (_, received) = get(&format!("{app}/webhooks")).await;
+    assert_eq!(received, r#"[{"event":"push","bytes":25}]"#);
+
+    // Ctrl-C: bindery stops, and the app with it.
+    bindery.interrupt();
+    let status = bindery.wait_exit(Duration::from_secs(20)).await.expect("bindery stops on Ctrl-C");
+    assert!(status.success(), "{status:?}\n{}", bindery.logs());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", ports.app)).is_err(), "the app still listens");
+    assert!(!bindery.logs().contains("nightly-export  "), "the unsubscribed binding fired:\n{}", bindery.logs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_exits_before_it_listens_is_one_clear_line() {
+    let dir = ComponentsDir::with("cron.yaml", &cron_component("cron-binding", "@every 1s", &[]));
+    let mut bindery = run(&dir, &ports(), &["sh", "-c", "echo starting; exit 3"]);
+    let status = bindery.wait_exit(Duration::from_secs(20)).await.expect("bindery exits");
+    assert_eq!(status.code(), Some(1), "{}", bindery.logs());
+    let logs = bindery.logs();
+    let failure: Vec<&str> = logs.lines().filter(|l| l.starts_with("bindery: ")).collect();
+    assert_eq!(failure.len(), 1, "{logs}");
+    assert!(
+        failure[0].contains("the app (sh -c echo starting; exit 3) exited (status 3) before it listened"),
+        "{logs}"
+    );
+}
