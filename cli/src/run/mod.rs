@@ -6,7 +6,6 @@
 //! output API, cron schedules, webhook server and SQS pollers. Ctrl-C (or
 //! the app exiting) stops it all, the app included.
 
-mod app;
 mod console;
 mod cron;
 mod inputs;
@@ -19,6 +18,7 @@ use bindery::api::{ApiSettings, OutputApi};
 use bindery::component::Component;
 use bindery::component::kinds::HTTP_TYPE;
 use bindery::deliver::App;
+use bindery::process::{AppCommand, AppProcess, Readiness, describe_exit};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -92,10 +92,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
                 Ok(())
             }
             status = async { match app.as_mut() { Some(app) => app.exited().await, None => std::future::pending().await } } => {
-                let command = app.take().map(|a| a.command().to_owned()).unwrap_or_default();
-                match status.as_str() {
-                    "status 0" => { console.status(&format!("the app ({command}) exited")); Ok(()) }
-                    _ => Err(Failure::new(format!("the app ({command}) exited ({status})"))),
+                let command = app.as_ref().map(|a| a.command().to_string()).unwrap_or_default();
+                if status.success() {
+                    console.status(&format!("the app ({command}) exited"));
+                    Ok(())
+                } else {
+                    Err(Failure::new(format!("the app ({command}) {}", describe_exit(status))))
                 }
             }
             Some(joined) = api_tasks.join_next() => Err(task_failure(joined)),
@@ -107,7 +109,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     input_stop.cancel();
     drain(input_tasks).await;
     if let Some(app) = app {
-        app.stop(APP_GRACE).await;
+        app.shutdown(APP_GRACE).await;
     }
     api_stop.cancel();
     drain(api_tasks).await;
@@ -115,19 +117,21 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 /// Starts the app command with daprd's variables and waits until it listens.
-async fn start_app(args: &RunArgs, app_url: Option<&str>, console: Console) -> Result<app::AppProcess, Failure> {
+async fn start_app(args: &RunArgs, app_url: Option<&str>, console: Console) -> Result<AppProcess, Failure> {
     let mut env = vec![
-        ("APP_ID", args.app_id.clone()),
-        ("DAPR_HTTP_PORT", args.api.http_port.to_string()),
-        ("DAPR_GRPC_PORT", args.api.grpc_port.to_string()),
+        ("APP_ID".to_owned(), args.app_id.clone()),
+        ("DAPR_HTTP_PORT".to_owned(), args.api.http_port.to_string()),
+        ("DAPR_GRPC_PORT".to_owned(), args.api.grpc_port.to_string()),
     ];
     if let Some(port) = args.app_port {
-        env.push(("APP_PORT", port.to_string()));
+        env.push(("APP_PORT".to_owned(), port.to_string()));
     }
-    let mut app = app::AppProcess::spawn(&args.command, &env)?;
+    let mut app =
+        AppProcess::spawn(AppCommand::argv(args.command.iter().cloned()), &env).map_err(|e| Failure::new(e.message))?;
     console.status(&format!("started the app: {}", app.command()));
     if let Some(address) = app_url.and_then(socket_address) {
-        app.wait_ready(address, Duration::from_secs(args.app_ready_timeout)).await?;
+        let timeout = Duration::from_secs(args.app_ready_timeout);
+        app.wait_ready(&Readiness::Tcp(address), timeout).await.map_err(|e| Failure::new(e.message))?;
         console.status(&format!("the app listens on {address}"));
     }
     Ok(app)
