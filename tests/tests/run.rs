@@ -232,8 +232,6 @@ async fn an_app_that_exits_before_it_listens_is_one_clear_line() {
     let logs = bindery.logs();
     let failure: Vec<&str> = logs.lines().filter(|l| l.starts_with("bindery: ")).collect();
     assert_eq!(failure.len(), 1, "{logs}");
-    assert!(
-        failure[0].contains("the app (sh -c echo starting; exit 3) exited (status 3) before it listened"),
-        "{logs}"
-    );
+    let expected = "the app (sh -c 'echo starting; exit 3') exited with status 3 before it was ready";
+    assert!(failure[0].contains(expected), "{logs}");
 }
