@@ -26,24 +26,21 @@ pub(crate) async fn sidecar(args: SidecarArgs) -> Result<(), Failure> {
 }
 
 /// Serves both APIs until `stop` resolves or a server fails.
-pub(crate) async fn serve_until_stopped(
+async fn serve_until_stopped(
     api: &OutputApi,
     http: tokio::net::TcpListener,
     grpc: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Failure> {
     let (stopping, stopped) = watch::channel(false);
-    let wait = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let http = api.serve_http(http, wait(stopped.clone()));
-    let grpc = api.serve_grpc(grpc, wait(stopped));
-    let servers = async { tokio::try_join!(http, grpc) };
+    let servers = api.serve(http, grpc, stopped);
     tokio::pin!(servers);
-    tokio::select! {
-        result = &mut servers => return result.map(|_| ()).map_err(|e| Failure::new(format!("the output API stopped: {e}"))),
-        () = stop => {}
-    }
-    let _ = stopping.send(true);
-    servers.await.map(|_| ()).map_err(|e| Failure::new(format!("the output API stopped: {e}")))
+    let result = tokio::select! {
+        result = &mut servers => result,
+        () = stop => {
+            let _ = stopping.send(true);
+            servers.await
+        }
+    };
+    result.map_err(|e| Failure::new(format!("the output API stopped: {e}")))
 }

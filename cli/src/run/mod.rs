@@ -19,6 +19,7 @@ use bindery::component::Component;
 use bindery::component::kinds::HTTP_TYPE;
 use bindery::deliver::App;
 use bindery::process::{AppCommand, AppProcess, Readiness, describe_exit};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -52,9 +53,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         _ => None,
     };
 
-    let api_stop = CancellationToken::new();
+    let (api_stopping, api_stopped) = watch::channel(false);
     let mut api_tasks = JoinSet::new();
-    serve_api(&mut api_tasks, output_api(&args, &loaded), http, grpc, api_stop.clone());
+    let api = output_api(&args, &loaded);
+    api_tasks.spawn(async move {
+        api.serve(http, grpc, api_stopped).await.map_err(|e| Failure::new(format!("the output API stopped: {e}")))
+    });
     console.status(&format!(
         "output API on http://127.0.0.1:{} and grpc://127.0.0.1:{} ({} output binding(s))",
         args.api.http_port,
@@ -111,7 +115,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(app) = app {
         app.shutdown(APP_GRACE).await;
     }
-    api_stop.cancel();
+    let _ = api_stopping.send(true);
     drain(api_tasks).await;
     outcome
 }
@@ -160,28 +164,6 @@ fn output_api(args: &RunArgs, loaded: &Loaded) -> OutputApi {
 }
 
 type Tasks = JoinSet<Result<(), Failure>>;
-
-fn serve_api(
-    tasks: &mut Tasks,
-    api: OutputApi,
-    http: tokio::net::TcpListener,
-    grpc: tokio::net::TcpListener,
-    stop: CancellationToken,
-) {
-    let http_api = api.clone();
-    let http_stop = stop.clone();
-    tasks.spawn(async move {
-        http_api
-            .serve_http(http, async move { http_stop.cancelled().await })
-            .await
-            .map_err(|e| Failure::new(format!("the output API (HTTP) stopped: {e}")))
-    });
-    tasks.spawn(async move {
-        api.serve_grpc(grpc, async move { stop.cancelled().await })
-            .await
-            .map_err(|e| Failure::new(format!("the output API (gRPC) stopped: {e}")))
-    });
-}
 
 /// Waits for every task to finish what it started, for a while.
 async fn drain(mut tasks: Tasks) {

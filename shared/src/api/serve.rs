@@ -4,6 +4,7 @@ use std::future::Future;
 use std::io;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use super::OutputApi;
 
@@ -31,5 +32,17 @@ impl OutputApi {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .map_err(io::Error::other)
+    }
+
+    /// Serves both APIs (HTTP on `http`, gRPC on `grpc`) until `stopped`
+    /// turns true, then lets calls in flight finish; ends early if either
+    /// server fails.
+    pub async fn serve(&self, http: TcpListener, grpc: TcpListener, stopped: watch::Receiver<bool>) -> io::Result<()> {
+        let until = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let http = self.serve_http(http, until(stopped.clone()));
+        let grpc = self.serve_grpc(grpc, until(stopped));
+        tokio::try_join!(http, grpc).map(|_| ())
     }
 }

@@ -48,7 +48,7 @@ pub async fn run() -> Result<(), lambda_extension::Error> {
             return Err(Box::new(e));
         }
     };
-    let servers = serve(api, http, grpc, stopped);
+    let servers = api.serve(http, grpc, stopped);
     tokio::select! {
         result = registered.run() => result,
         result = servers => result.map_err(Into::into),
@@ -73,21 +73,6 @@ async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError
     let api = OutputApi::new(std::sync::Arc::new(bindings), ApiSettings::from_env());
     info!(http_port, grpc_port, bindings = api.bindings().list().count(), "output API ready");
     Ok((api, http, grpc))
-}
-
-/// Serves both APIs until `stopped` turns true, then lets calls in flight finish.
-async fn serve(
-    api: OutputApi,
-    http: TcpListener,
-    grpc: TcpListener,
-    stopped: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    let until = |mut stopped: watch::Receiver<bool>| async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-    let http = api.serve_http(http, until(stopped.clone()));
-    let grpc = api.serve_grpc(grpc, until(stopped));
-    tokio::try_join!(http, grpc).map(|_| ())
 }
 
 /// Posts `/extension/init/error`, so Lambda fails the init with the reason.
