@@ -18,7 +18,7 @@ use bindery::api::{ApiSettings, OutputApi};
 use bindery::component::Component;
 use bindery::component::kinds::HTTP_TYPE;
 use bindery::deliver::App;
-use bindery::process::{AppCommand, AppProcess, Readiness, describe_exit};
+use bindery::process::{AppCommand, AppProcess, Readiness, app_address, describe_exit};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -133,20 +133,16 @@ async fn start_app(args: &RunArgs, app_url: Option<&str>, console: Console) -> R
     let mut app =
         AppProcess::spawn(AppCommand::argv(args.command.iter().cloned()), &env).map_err(|e| Failure::new(e.message))?;
     console.status(&format!("started the app: {}", app.command()));
-    if let Some(address) = app_url.and_then(socket_address) {
+    if let Some(url) = app_url {
+        let uri: http::Uri = url.parse().map_err(|_| Failure::new(format!("--app-url {url:?} is not a URL")))?;
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let address =
+            app_address(host, uri.port_u16().unwrap_or(80)).map_err(|e| Failure::new(format!("--app-url: {e}")))?;
         let timeout = Duration::from_secs(args.app_ready_timeout);
         app.wait_ready(&Readiness::Tcp(address), timeout).await.map_err(|e| Failure::new(e.message))?;
         console.status(&format!("the app listens on {address}"));
     }
     Ok(app)
-}
-
-/// `host:port` of an `http://` URL, when the host is an IP address.
-fn socket_address(url: &str) -> Option<std::net::SocketAddr> {
-    let uri: http::Uri = url.parse().ok()?;
-    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
-    Some(std::net::SocketAddr::new(host.parse().ok()?, uri.port_u16().unwrap_or(80)))
 }
 
 fn task_failure(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> Failure {

@@ -14,7 +14,6 @@
 //! - SIGTERM or SIGINT to the function stops the app's whole process group
 //!   (SIGTERM, then SIGKILL after a short grace) before the function exits.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use http::Uri;
@@ -23,7 +22,7 @@ use tracing::{error, info};
 use super::setup::number;
 use super::{FunctionSetup, StartupError, startup};
 use crate::component::EnvLookup;
-use crate::process::{AppCommand, AppProcess, ProcessErrorKind, Readiness, describe_exit};
+use crate::process::{AppCommand, AppProcess, ProcessErrorKind, Readiness, app_address, describe_exit};
 
 /// Lambda's init phase is limited to 10 s; this leaves time to report.
 const DEFAULT_READY_TIMEOUT_MS: u64 = 9_000;
@@ -81,7 +80,7 @@ pub(crate) fn config(env: EnvLookup<'_>, app_url: Option<&str>) -> Result<Option
                 .map_err(|_| StartupError(format!("BINDERY_APP_READY_PATH {path:?} is not a URL path")))?;
             Readiness::Http { url }
         }
-        None => Readiness::Tcp(socket_address(&host, port)?),
+        None => Readiness::Tcp(app_address(&host, port).map_err(|e| StartupError(format!("BINDERY_APP_URL: {e}")))?),
     };
     let timeout_ms = number(env, "BINDERY_APP_READY_TIMEOUT_MS", DEFAULT_READY_TIMEOUT_MS, 1..=MAX_READY_TIMEOUT_MS)?;
     Ok(Some(Colocated {
@@ -90,21 +89,6 @@ pub(crate) fn config(env: EnvLookup<'_>, app_url: Option<&str>) -> Result<Option
         readiness,
         timeout: Duration::from_millis(timeout_ms),
     }))
-}
-
-/// The app's host and port as an address, IPv4 first (`localhost` may list
-/// `::1` first while apps commonly listen on 127.0.0.1 only).
-fn socket_address(host: &str, port: u16) -> Result<SocketAddr, StartupError> {
-    let addresses: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| StartupError(format!("BINDERY_APP_URL: cannot resolve {host:?}: {e}")))?
-        .collect();
-    addresses
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or_else(|| addresses.first())
-        .copied()
-        .ok_or_else(|| StartupError(format!("BINDERY_APP_URL: {host:?} has no address")))
 }
 
 impl Colocated {

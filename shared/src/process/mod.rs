@@ -34,7 +34,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep};
 use tracing::{debug, warn};
 
-pub use readiness::Readiness;
+pub use readiness::{Readiness, app_address};
 
 /// How often the group is checked while it is given time to stop.
 const STOP_POLL: Duration = Duration::from_millis(20);

@@ -3,7 +3,7 @@
 //! a 404 still proves a server is listening).
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -32,6 +32,20 @@ pub enum Readiness {
     Tcp(SocketAddr),
     /// A `GET` of this `http://` URL is answered with a status below 500.
     Http { url: Uri },
+}
+
+/// The address of an app at `host:port`, resolved now, IPv4 first
+/// (`localhost` may list `::1` first while apps commonly listen on 127.0.0.1
+/// only). The error says which host could not be resolved.
+pub fn app_address(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let addresses: Vec<SocketAddr> =
+        (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve {host:?}: {e}"))?.collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{host:?} has no address"))
 }
 
 impl fmt::Display for Readiness {
