@@ -116,6 +116,25 @@ impl Schedule {
         &self.text
     }
 
+    /// The month and day-of-week bit sets (bit n = month n, weekday n with
+    /// 0 = Sunday); `None` for `@every`.
+    pub(crate) fn month_and_weekday_bits(&self) -> Option<(u64, u64)> {
+        self.bits.as_ref().map(|b| (b.month, b.dow))
+    }
+
+    /// Whether the fields select this wall-clock time, whether or not the
+    /// time exists in the zone: what a DST gap or fold would have fired.
+    pub(crate) fn matches_wall_time(&self, wall: NaiveDateTime) -> bool {
+        let Some(bits) = &self.bits else { return false };
+        let dom = has(bits.dom, wall.day());
+        let dow = has(bits.dow, wall.weekday().num_days_from_sunday());
+        let day = if bits.dom_star || bits.dow_star { dom && dow } else { dom || dow };
+        day && has(bits.month, wall.month())
+            && has(bits.hour, wall.hour())
+            && has(bits.minute, wall.minute())
+            && has(bits.second, wall.second())
+    }
+
     /// Next fire strictly after `after`. For Every: after + d. For Cron:
     /// evaluated in the schedule's time zone (UTC when none given), with
     /// Dapr's search: whole seconds, at most five years ahead (`None` past
