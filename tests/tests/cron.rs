@@ -248,7 +248,7 @@ async fn task_api_example_serves_the_cron_binding_in_process() {
     let addresses = [value("emailFrom", "task-api@example.com"), value("emailTo", "ops@example.com")];
     components.write("notifications.yaml", &folder("notifications", "bindings.local.mailbox", &mail, &addresses));
     let vars = [("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", url.as_str())];
-    let f = Running::start("task-api-cron", components, &vars).await;
+    let f = Running::start("task-api-lambda", components, &vars).await;
 
     let outcome = f.invoke(&scheduler_input(), InvokeOptions::default()).await;
 

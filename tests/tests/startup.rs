@@ -163,9 +163,19 @@ async fn an_in_process_app_with_a_broken_output_component() {
     // component without a bucket stops it there, not at the nightly run.
     let components = ComponentsDir::with("cron-binding.yaml", &cron_component("cron-binding", "@daily", &[]));
     components.write("reports.yaml", &component("reports", "bindings.aws.s3", &[value("region", "us-east-1")]));
-    let message = init_error("task-api-cron", components, &[("BINDERY_BINDING", "cron-binding")]).await;
+    let message = init_error("task-api-lambda", components, &[("BINDERY_BINDING", "cron-binding")]).await;
     assert!(
         message.contains("reports.yaml") && message.contains("\"reports\"") && message.contains("bucket"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn an_in_process_app_serving_an_output_binding() {
+    // task-api-lambda serves whatever input binding BINDERY_BINDING names;
+    // an output-only component is refused at init.
+    let components = ComponentsDir::with("cron-binding.yaml", &cron_component("cron-binding", "@daily", &[]));
+    components.write("reports.yaml", &component("reports", "bindings.localstorage", &[value("rootPath", "/tmp")]));
+    let message = init_error("task-api-lambda", components, &[("BINDERY_BINDING", "reports")]).await;
+    assert!(message.contains("bindings.localstorage") && message.contains("not an input binding"), "{message}");
 }

@@ -1,5 +1,5 @@
-//! The example Task API on its AWS components: `task-api-cron`, the app's
-//! router inside the cron function, runs the nightly cleanup, which writes its
+//! The example Task API on its AWS components: `task-api-lambda`, the app's
+//! router inside bindery's functions, runs the nightly cleanup, which writes its
 //! report to S3 and emails it through SES, both on the emulator. The same app
 //! code writes to a folder locally (tests/tests/cron.rs): only the YAML differs.
 #![allow(clippy::unwrap_used)]
@@ -8,8 +8,8 @@ mod common;
 
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{InvokeOptions, unused_port};
-use common::{ComponentsDir, Running, cron_component};
-use serde_json::Value;
+use common::{ComponentsDir, Running, cron_component, sqs_component};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_nightly_cleanup_reports_to_s3_and_emails_through_ses() {
@@ -33,7 +33,7 @@ async fn the_nightly_cleanup_reports_to_s3_and_emails_through_ses() {
     );
     let url = format!("http://127.0.0.1:{}", unused_port());
     let vars = [("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", url.as_str())];
-    let f = Running::start("task-api-cron", components, &vars).await;
+    let f = Running::start("task-api-lambda", components, &vars).await;
 
     let outcome = f.invoke(&serde_json::json!({}), InvokeOptions::default()).await;
     assert_eq!(outcome.response(), Value::Null, "{}", f.function.logs());
@@ -51,4 +51,37 @@ async fn the_nightly_cleanup_reports_to_s3_and_emails_through_ses() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["subject"], "Nightly cleanup: 0 tasks removed");
     assert!(sent[0]["body"].as_str().unwrap().contains(keys[0]), "the email names the report");
+}
+
+/// A record of the task queue, as Lambda delivers it.
+fn task_record(id: &str, body: &str) -> Value {
+    json!({
+        "messageId": id,
+        "receiptHandle": format!("AQEB-{id}"),
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:task-events",
+        "awsRegion": "us-east-1"
+    })
+}
+
+/// The same binary serves the queue: `BINDERY_BINDING` names an SQS
+/// component, so it runs as bindery-sqs, with the router in-process.
+#[tokio::test]
+async fn the_same_binary_serves_the_task_queue() {
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let url = format!("http://127.0.0.1:{}", unused_port());
+    let vars = [("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", url.as_str())];
+    let f = Running::start("task-api-lambda", components, &vars).await;
+
+    let batch = json!({"Records": [
+        task_record("m-1", r#"{"title":"from the queue"}"#),
+        task_record("m-2", "not a task"),
+    ]});
+    let outcome = f.invoke(&batch, InvokeOptions::default()).await;
+
+    // The Task API answers 400 to what is not a task: that record alone is retried.
+    assert_eq!(outcome.response(), json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]}), "{}", f.function.logs());
 }

@@ -10,7 +10,7 @@
 //! - the nightly cleanup writes a report (`reports`: S3 on AWS, a folder
 //!   locally) and emails it (`notifications`: SES on AWS, `.eml` files locally).
 //!
-//! bindery's functions call it either in-process (`task-api-cron`) or over
+//! bindery's functions call it either in-process (`task-api-lambda`) or over
 //! HTTP (`task-api`).
 
 use std::sync::{Arc, Mutex};

@@ -113,26 +113,68 @@ pub struct SecretReference {
 
 /// Every secret of a remote store the components under `path` refer to, once each.
 pub fn secret_references(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<SecretReference>, ConfigErrors> {
-    let (parsed, _) = parse_all(path, options)?;
     let mut references: Vec<SecretReference> = Vec::new();
-    for store in parsed.iter().filter(|p| stores::is_remote(&p.reference.type_)) {
-        let mut ignored = Vec::new();
-        let metadata = store_metadata(store, options, &mut ignored);
-        for p in parsed.iter().filter(|p| p.manifest.auth.secret_store.as_deref() == Some(store.name.as_str())) {
-            for item in &p.manifest.spec.metadata {
-                let Some(name) = item.secret_key_ref.as_ref().and_then(|r| r.name.clone()) else { continue };
-                if !references.iter().any(|r| r.store == store.name && r.name == name) {
-                    references.push(SecretReference {
-                        store: store.name.clone(),
-                        store_type: store.reference.type_.clone(),
-                        store_metadata: metadata.clone(),
-                        name,
-                    });
-                }
-            }
+    for used in secret_key_refs(path, options)? {
+        let Some(store) = used.store.filter(|_| stores::is_remote(&used.store_type)) else { continue };
+        if !references.iter().any(|r| r.store == store && r.name == used.name) {
+            references.push(SecretReference {
+                store,
+                store_type: used.store_type,
+                store_metadata: used.store_metadata,
+                name: used.name,
+            });
         }
     }
     Ok(references)
+}
+
+/// One `secretKeyRef` as written: which field of which component reads
+/// which secret, from which store.
+#[derive(Debug, Clone)]
+pub struct SecretKeyRef {
+    pub component: String,
+    /// The metadata item's name.
+    pub field: String,
+    /// `auth.secretStore`; `None` for the default store, the environment.
+    pub store: Option<String>,
+    /// The store's type: `secretstores.local.env` for the default, empty
+    /// when no component has the store's name ([`load`] reports that).
+    pub store_type: String,
+    /// The store's own settings (region, prefix, ...).
+    pub store_metadata: Metadata,
+    pub name: String,
+    pub key: Option<String>,
+}
+
+/// Every `secretKeyRef` of the components under `path`, unresolved: for
+/// tools that must say where a secret comes from without reading it.
+pub fn secret_key_refs(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<SecretKeyRef>, ConfigErrors> {
+    let (parsed, _) = parse_all(path, options)?;
+    let mut refs = Vec::new();
+    for p in &parsed {
+        let store = p.manifest.auth.secret_store.clone().filter(|s| !s.is_empty());
+        let store_component = store.as_ref().and_then(|name| parsed.iter().find(|q| &q.name == name));
+        let store_type = match (&store, store_component) {
+            (None, _) => stores::ENV_STORE_TYPE.to_owned(),
+            (Some(_), Some(q)) => q.reference.type_.clone(),
+            (Some(_), None) => String::new(),
+        };
+        let store_metadata = store_component.map(|q| store_metadata(q, options, &mut Vec::new())).unwrap_or_default();
+        for item in &p.manifest.spec.metadata {
+            let (Some(field), Some(reference)) = (&item.name, &item.secret_key_ref) else { continue };
+            let Some(name) = reference.name.clone() else { continue };
+            refs.push(SecretKeyRef {
+                component: p.name.clone(),
+                field: field.clone(),
+                store: store.clone(),
+                store_type: store_type.clone(),
+                store_metadata: store_metadata.clone(),
+                name,
+                key: reference.key.clone().filter(|k| !k.is_empty()),
+            });
+        }
+    }
+    Ok(refs)
 }
 
 /// Reads every file and keeps the Components that pass the namespace and

@@ -14,7 +14,7 @@ pub mod stores;
 
 pub use direction::{Directions, parse_direction};
 pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
-pub use loader::{Components, LoadOptions, SecretReference, load, secret_references};
+pub use loader::{Components, LoadOptions, SecretKeyRef, SecretReference, load, secret_key_refs, secret_references};
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;
 pub use secrets::EnvLookup;

@@ -40,7 +40,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{Context, Diagnostic};
 use tokio::time::Instant;
 
-use crate::deliver::DeliveryError;
+use crate::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use crate::deliver::{App, DeliveryError};
 use crate::output::Bindings;
 
 /// For a function whose app runs in-process and calls output bindings: the
@@ -56,6 +57,27 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
     match loaded {
         Ok(bindings) => Ok(Arc::new(bindings)),
         Err(e) => Err(startup::fail(function, e).await),
+    }
+}
+
+/// One binary for every input binding of a Rust app: serves `BINDERY_BINDING`
+/// as its component's type says (cron, SQS or webhook), delivering to `app`
+/// in-process. `function` names the binary in init errors.
+pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let type_ = match setup::binding_type(&env) {
+        Ok(type_) => type_,
+        Err(e) => return Err(startup::fail(function, e).await),
+    };
+    match type_.as_str() {
+        CRON_TYPE => cron::run_with(Some(app)).await,
+        SQS_TYPE => sqs::run_with(Some(app)).await,
+        HTTP_TYPE => webhook::run_with(Some(app)).await,
+        other => {
+            let why =
+                format!("BINDERY_BINDING names a {other} component, which is not an input binding bindery serves");
+            Err(startup::fail(function, StartupError(why)).await)
+        }
     }
 }
 

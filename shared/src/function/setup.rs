@@ -35,37 +35,21 @@ pub fn setup(
     env: EnvLookup<'_>,
     app: Option<App>,
 ) -> Result<FunctionSetup, StartupError> {
-    let binding = env("BINDERY_BINDING").filter(|b| !b.is_empty()).ok_or_else(|| {
-        StartupError(format!("BINDERY_BINDING is not set: name the {expected_type} component {function} serves"))
-    })?;
-    let path = components_path(env)?;
-    let options = LoadOptions {
-        namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
-        app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
-        env,
-        prefetched: None,
-    };
-    let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
-    let component = components.get(&binding).cloned().ok_or_else(|| {
-        let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
-        StartupError(format!(
-            "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
-            path.display(),
-            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
-        ))
-    })?;
+    let component = served_component(env, &format!("the {expected_type} component {function} serves"))?;
     if component.type_ != expected_type {
         return Err(StartupError(format!(
-            "{}: component {binding:?} is {}, but {function} serves {expected_type}",
+            "{}: component {:?} is {}, but {function} serves {expected_type}",
             component.file.display(),
+            component.name,
             component.type_
         )));
     }
     if !component.directions.input {
         return Err(StartupError(format!(
-            "{}: component {binding:?} is not an input binding (its direction is output only); \
+            "{}: component {:?} is not an input binding (its direction is output only); \
              add \"input\" to its direction",
-            component.file.display()
+            component.file.display(),
+            component.name
         )));
     }
     let (app, colocated) = match app {
@@ -81,6 +65,35 @@ pub fn setup(
         Deliverer::new(app, component.route.clone(), token.as_deref()).map_err(|e| StartupError(e.message))?;
     let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
     Ok(FunctionSetup { component, deliverer, margin, colocated })
+}
+
+/// The type of the component `BINDERY_BINDING` names.
+pub(crate) fn binding_type(env: EnvLookup<'_>) -> Result<String, StartupError> {
+    served_component(env, "the input binding this function serves").map(|c| c.type_)
+}
+
+/// Loads the components and finds the one `BINDERY_BINDING` names; `what`
+/// says what the variable should name.
+fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, StartupError> {
+    let binding = env("BINDERY_BINDING")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| StartupError(format!("BINDERY_BINDING is not set: name {what}")))?;
+    let path = components_path(env)?;
+    let options = LoadOptions {
+        namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
+        app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
+        env,
+        prefetched: None,
+    };
+    let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    components.get(&binding).cloned().ok_or_else(|| {
+        let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+        StartupError(format!(
+            "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
+            path.display(),
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        ))
+    })
 }
 
 /// A whole number from the environment, within `range`, or `default`.

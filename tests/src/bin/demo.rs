@@ -154,9 +154,12 @@ async fn webhook(components: &Path, app_url: &str) {
 }
 
 async fn in_process(components: &Path) {
-    let (api, _process) = function("task-api-cron", components, "cron-binding", "http://127.0.0.1:9").await;
+    let (api, _process) = function("task-api-lambda", components, "cron-binding", "http://127.0.0.1:9").await;
     let outcome = api.invoke("{}", InvokeOptions::default()).await;
-    println!("task-api-cron: the same schedule, the app's router inside the function (no socket): {}\n", show(outcome));
+    println!(
+        "task-api-lambda: the same schedule, the app's router inside the function (no socket): {}\n",
+        show(outcome)
+    );
 }
 
 fn show(outcome: Outcome) -> String {
