@@ -27,6 +27,9 @@ pub(crate) enum Command {
     Validate(ValidateArgs),
     /// Print a realistic sample event, for `cargo lambda invoke` or the functions.
     Events(EventsArgs),
+    /// Write the AWS SAM template that deploys every input binding as a
+    /// function with its trigger, and the output bindings' IAM statements.
+    Infra(InfraArgs),
 }
 
 /// Where the components are.
@@ -115,6 +118,43 @@ pub(crate) struct InvokeArgs {
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub(crate) components: ComponentsArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InfraArgs {
+    #[command(flatten)]
+    pub(crate) components: ComponentsArg,
+    /// Where to write the template (stdout when absent); the template's paths are relative to it.
+    #[arg(long, short = 'o')]
+    pub(crate) out: Option<PathBuf>,
+    /// The Cargo project that builds the functions (default: the nearest directory with a Cargo.toml, upwards from here).
+    #[arg(long)]
+    pub(crate) code_uri: Option<PathBuf>,
+    /// The functions' CPU.
+    #[arg(long, value_enum, default_value_t = Arch::Arm64)]
+    pub(crate) arch: Arch,
+    /// Every function's timeout, in seconds; SQS visibility timeouts are six times it.
+    #[arg(long, default_value_t = bindery_infra::Settings::DEFAULT_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub(crate) timeout: u64,
+    /// Every function's memory, in MB.
+    #[arg(long, default_value_t = bindery_infra::Settings::DEFAULT_MEMORY_MB, value_parser = clap::value_parser!(u64).range(128..=10240))]
+    pub(crate) memory: u64,
+    /// A binary of your own that runs your app in-process: BINARY for every function, BINDING=BINARY for one; repeatable.
+    #[arg(long = "binary", value_name = "[BINDING=]BINARY")]
+    pub(crate) binaries: Vec<String>,
+    /// The app id `scopes` are checked against (BINDERY_APP_ID in the functions).
+    #[arg(long, env = "BINDERY_APP_ID")]
+    pub(crate) app_id: Option<String>,
+    /// Only the components of this namespace (NAMESPACE in the functions).
+    #[arg(long, env = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Arch {
+    Arm64,
+    #[value(name = "x86_64", alias = "x86-64")]
+    X86_64,
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,13 @@
 //! `bindery`: runs an app locally with every binding live (`run`), serves
 //! daprd's output API alone (`sidecar`), and calls (`invoke`), checks
-//! (`validate`) or samples (`events`) bindings from the shell.
+//! (`validate`) or samples (`events`) bindings from the shell, and writes
+//! the SAM template that deploys them (`infra`).
 //!
 //! Every failure ends in one clear line on stderr and a non-zero exit.
 
 mod args;
 mod events;
+mod infra;
 mod invoke;
 mod load;
 mod ports;
@@ -51,6 +53,7 @@ async fn main() -> ExitCode {
         Command::Invoke(args) => invoke::invoke(args).await,
         Command::Validate(args) => validate::validate(args).await,
         Command::Events(args) => events::events(args),
+        Command::Infra(args) => infra::infra(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,87 @@
+//! The function of one input binding: the binary that serves it, its
+//! trigger, its IAM statements.
+
+use bindery::component::Component;
+use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use serde_json::{Value, json};
+
+use crate::names::logical_id;
+use crate::template::{Resource, ref_};
+use crate::{Settings, Stack, queue, schedule, webhook};
+
+/// What a binding type adds to its function.
+pub(crate) struct Trigger {
+    /// The bindery function that serves the type.
+    pub(crate) binary: &'static str,
+    /// The function's `Events`.
+    pub(crate) events: Value,
+    /// Other function properties (e.g. `EventInvokeConfig`).
+    pub(crate) properties: Vec<(&'static str, Value)>,
+}
+
+const APP_URL_PARAMETER: &str = "AppUrl";
+
+pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value], settings: &Settings) {
+    let id = logical_id(&component.name);
+    let function_id = format!("{id}Function");
+    if stack.resources.contains(&function_id) {
+        return stack.refuse(
+            component,
+            "metadata.name",
+            format!("its logical id {function_id} is already another component's: rename one of them"),
+        );
+    }
+    let trigger = match component.type_.as_str() {
+        CRON_TYPE => schedule::trigger(stack, component, &id, settings),
+        SQS_TYPE => queue::trigger(stack, component, &id, settings),
+        HTTP_TYPE => webhook::trigger(stack, component, &id, settings),
+        other => return stack.refuse(component, "spec.type", format!("{other} has no input function")),
+    };
+    let Some(trigger) = trigger else { return };
+    let custom = settings
+        .binaries
+        .iter()
+        .find(|(binding, _)| *binding == component.name)
+        .map(|(_, binary)| binary.as_str())
+        .or(settings.binary.as_deref());
+    let mut variables = json!({ "BINDERY_BINDING": component.name });
+    if custom.is_none() {
+        add_app_url_parameter(stack);
+        variables["BINDERY_APP_URL"] = ref_(APP_URL_PARAMETER);
+    }
+    let mut properties = json!({
+        "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.type_, component.name, component.route),
+        "Environment": { "Variables": variables },
+        "Events": trigger.events,
+    });
+    if !statements.is_empty() {
+        properties["Policies"] = json!([{ "Statement": statements }]);
+    }
+    for (name, value) in trigger.properties {
+        properties[name] = value;
+    }
+    let mut resource = Resource::new("AWS::Serverless::Function", properties);
+    resource.metadata = Some(json!({
+        "BuildMethod": "rust-cargolambda",
+        "BuildProperties": { "Binary": custom.unwrap_or(trigger.binary) },
+    }));
+    stack.resources.insert(function_id.clone(), resource);
+    stack.outputs.insert(
+        function_id.clone(),
+        json!({ "Description": format!("The function of binding {:?}", component.name), "Value": ref_(&function_id) }),
+    );
+}
+
+fn add_app_url_parameter(stack: &mut Stack) {
+    if !stack.parameters.contains(APP_URL_PARAMETER) {
+        stack.parameters.insert(
+            APP_URL_PARAMETER,
+            json!({
+                "Type": "String",
+                "Default": "http://127.0.0.1:8080",
+                "Description": "Where bindery-cron, bindery-sqs and bindery-webhook deliver (BINDERY_APP_URL): \
+                                the app's base URL; the default is an app started beside the function (BINDERY_APP_CMD)",
+            }),
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! `bindery infra`: an AWS SAM template from the Dapr components, so the
+//! components stay the one source of truth for the deployment too.
+//!
+//! One function per input binding, each with its trigger: a `ScheduleV2`
+//! for `bindings.cron` ([`schedule`]), an SQS event source for
+//! `bindings.aws.sqs` ([`queue`]), an HTTP API route for webhooks
+//! ([`webhook`]). Every function gets least-privilege IAM statements for
+//! the output bindings ([`policies`]) and reads its secrets from Secrets
+//! Manager through dynamic references ([`secrets`]). The components travel
+//! as a layer, read from `/opt`. What AWS cannot express is refused, each
+//! problem naming the file, the component and the field.
+
+mod function;
+mod load;
+mod names;
+mod policies;
+mod queue;
+mod schedule;
+mod secrets;
+mod template;
+mod webhook;
+
+use bindery::component::{
+    Component, ComponentRef, Components, ConfigError, ConfigErrorKind, ConfigErrors, SecretKeyRef,
+};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+pub use load::load_components;
+pub use template::{Entries, Resource, Template};
+
+/// The CPU the functions run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    Arm64,
+    X86_64,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Arm64 => "arm64",
+            Self::X86_64 => "x86_64",
+        }
+    }
+}
+
+/// What the components do not say about the deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The Cargo project that builds the functions' binaries, relative to the template.
+    pub code_uri: String,
+    /// The components directory, relative to the template: packaged as a layer.
+    pub components_uri: String,
+    pub architecture: Architecture,
+    /// Every function's timeout; SQS visibility timeouts are derived from it.
+    pub timeout_seconds: u64,
+    pub memory_mb: u64,
+    /// A binary of the user's for every function (one that runs the app
+    /// in-process, e.g. with `bindery::function::run_in_process`) instead of
+    /// `bindery-cron`, `bindery-sqs` and `bindery-webhook`.
+    pub binary: Option<String>,
+    /// `(binding, binary)`: the same for one binding; wins over `binary`.
+    pub binaries: Vec<(String, String)>,
+    /// `BINDERY_APP_ID`, for components with `scopes`.
+    pub app_id: Option<String>,
+    /// Starts the one-year look-ahead of the daylight-saving notes.
+    pub now: DateTime<Utc>,
+}
+
+impl Settings {
+    pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+    pub const DEFAULT_MEMORY_MB: u64 = 128;
+}
+
+/// A template, and what the reader should know about it.
+#[derive(Debug)]
+pub struct Generated {
+    pub template: Template,
+    /// Where AWS behaves differently from Dapr, one sentence each.
+    pub notes: Vec<String>,
+}
+
+/// What the generators add to, and the problems they find.
+#[derive(Debug, Default)]
+pub(crate) struct Stack {
+    pub(crate) parameters: Entries<Value>,
+    pub(crate) resources: Entries<Resource>,
+    pub(crate) outputs: Entries<Value>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) errors: Vec<ConfigError>,
+}
+
+impl Stack {
+    /// A problem with `field` of `component`: what is wrong, and what to write instead.
+    pub(crate) fn refuse(&mut self, component: &Component, field: &str, message: impl Into<String>) {
+        self.errors.push(problem(&component.file, component.reference(), field, message));
+    }
+}
+
+pub(crate) fn problem(
+    file: &std::path::Path,
+    component: ComponentRef,
+    field: &str,
+    message: impl Into<String>,
+) -> ConfigError {
+    ConfigError::new(ConfigErrorKind::InvalidValue, message).in_file(file).in_component(component).at_field(field)
+}
+
+pub const LAYER_ID: &str = "ComponentsLayer";
+/// Where Lambda extracts the components layer.
+pub const COMPONENTS_PATH: &str = "/opt";
+
+/// The SAM template of `components`; `secret_refs` are their
+/// `secretKeyRef`s, as [`load_components`] returns them.
+pub fn sam_template(
+    components: &Components,
+    secret_refs: &[SecretKeyRef],
+    settings: &Settings,
+) -> Result<Generated, ConfigErrors> {
+    let mut stack = Stack::default();
+    let secret_variables = secrets::environment(&mut stack, components, secret_refs);
+    let statements = policies::statements(components, secret_refs);
+    stack.resources.insert(LAYER_ID, components_layer(settings));
+    for component in components.iter().filter(|c| c.directions.input) {
+        function::add(&mut stack, component, &statements, settings);
+    }
+    let inputs: Vec<&str> = components.iter().filter(|c| c.directions.input).map(|c| c.name.as_str()).collect();
+    for (binding, _) in settings.binaries.iter().filter(|(binding, _)| !inputs.contains(&binding.as_str())) {
+        let message = format!(
+            "a binary is given for {binding:?}, which is not an input binding (they are: {})",
+            inputs.join(", ")
+        );
+        stack.errors.push(ConfigError::new(ConfigErrorKind::InvalidValue, message));
+    }
+    if !stack.errors.is_empty() {
+        return Err(ConfigErrors(stack.errors));
+    }
+    let mut variables = json!({ "BINDERY_COMPONENTS": COMPONENTS_PATH });
+    if let Some(app_id) = &settings.app_id {
+        variables["BINDERY_APP_ID"] = json!(app_id);
+    }
+    for (name, value) in secret_variables {
+        variables[name] = value;
+    }
+    let globals = json!({ "Function": {
+        "CodeUri": settings.code_uri,
+        "Handler": "bootstrap",
+        "Runtime": "provided.al2023",
+        "Architectures": [settings.architecture.as_str()],
+        "Timeout": settings.timeout_seconds,
+        "MemorySize": settings.memory_mb,
+        "Layers": [template::ref_(LAYER_ID)],
+        "Environment": { "Variables": variables },
+    }});
+    let template = Template {
+        format_version: "2010-09-09",
+        transform: "AWS::Serverless-2016-10-31",
+        description:
+            "bindery: the input bindings of the Dapr components, one function each (generated by `bindery infra`)"
+                .to_owned(),
+        parameters: stack.parameters,
+        globals,
+        resources: stack.resources,
+        outputs: stack.outputs,
+    };
+    Ok(Generated { template, notes: stack.notes })
+}
+
+fn components_layer(settings: &Settings) -> Resource {
+    Resource::new(
+        "AWS::Serverless::LayerVersion",
+        json!({
+            "Description": format!("The Dapr components, read by every function from {COMPONENTS_PATH}"),
+            "ContentUri": settings.components_uri,
+            "CompatibleRuntimes": ["provided.al2023"],
+            "CompatibleArchitectures": [settings.architecture.as_str()],
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests;

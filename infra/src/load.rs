@@ -1,0 +1,29 @@
+//! Loading components to describe a deployment, without reading a secret:
+//! every secret resolves to a placeholder, and only where it comes from is
+//! kept ([`SecretKeyRef`]), so no secret value can reach a template.
+
+use std::path::Path;
+
+use bindery::component::{Components, ConfigErrors, LoadOptions, PrefetchedSecrets, SecretKeyRef};
+use bindery::component::{load, secret_key_refs, secret_references};
+
+const PLACEHOLDER: &str = "(resolved in AWS)";
+
+/// The components under `path` as the deployed functions will see them
+/// (`app_id` and `namespace` filter as `BINDERY_APP_ID` and `NAMESPACE` do),
+/// and their `secretKeyRef`s. `envRef` items read this process's environment.
+pub fn load_components(
+    path: &Path,
+    app_id: Option<String>,
+    namespace: Option<String>,
+) -> Result<(Components, Vec<SecretKeyRef>), ConfigErrors> {
+    let env_or_placeholder = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| PLACEHOLDER.to_owned()));
+    let mut options = LoadOptions { namespace, app_id, env: &env_or_placeholder, prefetched: None };
+    let mut placeholders = PrefetchedSecrets::default();
+    for reference in secret_references(path, &options)? {
+        placeholders.insert(&reference.store, &reference.name, Ok(PLACEHOLDER.to_owned()));
+    }
+    options.prefetched = Some(&placeholders);
+    let refs = secret_key_refs(path, &options)?;
+    Ok((load(path, &options)?, refs))
+}

@@ -1,0 +1,113 @@
+//! Least-privilege IAM statements for the output bindings, scoped to the
+//! bucket, the sender identity or the queue each one uses, and to the
+//! secrets read from AWS stores at run time. HTTP bindings need none.
+//!
+//! Every function gets them all: the app behind any input binding may call
+//! any output binding.
+
+use bindery::component::kinds::{S3_TYPE, SES_TYPE, SQS_TYPE};
+use bindery::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
+use bindery::component::{Component, Components, Metadata, SecretKeyRef};
+use serde_json::{Value, json};
+
+use crate::names::logical_id;
+use crate::template::sub;
+
+pub(crate) fn statements(components: &Components, refs: &[SecretKeyRef]) -> Vec<Value> {
+    let mut statements = Vec::new();
+    for component in components.iter().filter(|c| c.directions.output) {
+        statements.extend(binding_statement(component));
+    }
+    for secret in refs {
+        let Some(component) = components.get(&secret.component).filter(|c| !c.directions.input) else { continue };
+        statements.extend(secret_statement(component, secret));
+    }
+    statements
+}
+
+fn statement(sid: String, actions: &[&str], resources: Vec<Value>) -> Value {
+    json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
+}
+
+/// The component's `region`, else the stack's.
+fn region(metadata: &Metadata) -> String {
+    metadata.get("region").filter(|r| !r.is_empty()).unwrap_or("${AWS::Region}").to_owned()
+}
+
+fn binding_statement(component: &Component) -> Vec<Value> {
+    let sid = logical_id(&component.name);
+    let metadata = &component.metadata;
+    match component.type_.as_str() {
+        S3_TYPE => {
+            let bucket = metadata.get("bucket").unwrap_or_default();
+            vec![
+                statement(
+                    format!("{sid}Objects"),
+                    &["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"],
+                    vec![sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/*"))],
+                ),
+                statement(
+                    format!("{sid}List"),
+                    &["s3:ListBucket"],
+                    vec![sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}"))],
+                ),
+            ]
+        }
+        SES_TYPE => {
+            let identity = |name: &str| {
+                sub(format!("arn:${{AWS::Partition}}:ses:{}:${{AWS::AccountId}}:identity/{name}", region(metadata)))
+            };
+            // The sender may be given per request; without a default, any identity of the account.
+            let identities = match metadata.get("emailFrom").filter(|f| !f.is_empty()) {
+                Some(from) => {
+                    let mut ids = vec![identity(from)];
+                    ids.extend(from.rsplit_once('@').map(|(_, domain)| identity(domain)));
+                    ids
+                }
+                None => vec![identity("*")],
+            };
+            vec![statement(format!("{sid}Send"), &["ses:SendEmail", "ses:SendRawEmail"], identities)]
+        }
+        SQS_TYPE => {
+            let queue = metadata.get("queueName").unwrap_or_default();
+            vec![statement(
+                format!("{sid}Send"),
+                &["sqs:SendMessage", "sqs:GetQueueUrl"],
+                vec![sub(format!(
+                    "arn:${{AWS::Partition}}:sqs:{}:${{AWS::AccountId}}:{queue}",
+                    region(&component.metadata)
+                ))],
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn secret_statement(component: &Component, secret: &SecretKeyRef) -> Option<Value> {
+    let sid = format!("{}Secret{}", logical_id(&component.name), logical_id(&secret.field));
+    let region = region(&secret.store_metadata);
+    match secret.store_type.as_str() {
+        // Secrets Manager appends six random characters to a secret's ARN.
+        SECRETS_MANAGER_TYPE => Some(statement(
+            sid,
+            &["secretsmanager:GetSecretValue"],
+            vec![sub(format!(
+                "arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{}-??????",
+                secret.name
+            ))],
+        )),
+        PARAMETER_STORE_TYPE => {
+            let prefix = secret.store_metadata.get("prefix").unwrap_or_default();
+            let parameter = format!("{prefix}{}", secret.name);
+            Some(statement(
+                sid,
+                &["ssm:GetParameter"],
+                vec![sub(format!(
+                    "arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:parameter/{}",
+                    parameter.trim_start_matches('/')
+                ))],
+            ))
+        }
+        _ => None,
+    }
+}

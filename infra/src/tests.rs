@@ -1,0 +1,320 @@
+//! Generation from components written to a temporary directory: what each
+//! component becomes, and every refusal, named by file, component and field.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+
+use super::*;
+
+fn settings() -> Settings {
+    Settings {
+        code_uri: ".".into(),
+        components_uri: "components".into(),
+        architecture: Architecture::Arm64,
+        timeout_seconds: 30,
+        memory_mb: 128,
+        binary: None,
+        binaries: Vec::new(),
+        app_id: None,
+        now: "2026-01-01T00:00:00Z".parse().unwrap(),
+    }
+}
+
+/// One component of `type_` with `items` (name, value) as YAML.
+fn component(name: &str, type_: &str, items: &[(&str, &str)]) -> String {
+    let mut yaml = format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  version: v1\n  metadata:\n"
+    );
+    for (item, value) in items {
+        yaml.push_str(&format!("  - name: {item}\n    value: {value:?}\n"));
+    }
+    yaml
+}
+
+fn generate_with(yaml: &str, settings: &Settings) -> Result<Generated, ConfigErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("components.yaml"), yaml).unwrap();
+    let (components, refs) = load_components(dir.path(), None, None).unwrap();
+    sam_template(&components, &refs, settings)
+}
+
+fn generate(yaml: &str) -> Generated {
+    generate_with(yaml, &settings()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The template as JSON, to look into.
+fn json_of(generated: &Generated) -> Value {
+    serde_json::to_value(&generated.template).unwrap()
+}
+
+/// The one error of generating `yaml`, as text.
+fn refusal(yaml: &str) -> String {
+    let errors = generate_with(yaml, &settings()).expect_err("should be refused");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    errors.0[0].to_string()
+}
+
+fn assert_mentions(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{text:?} should mention {part:?}");
+    }
+}
+
+#[test]
+fn a_cron_binding_is_a_scheduler_schedule_with_retries_and_a_dead_letter_queue() {
+    let t = json_of(&generate(&component(
+        "nightly",
+        "bindings.cron",
+        &[("schedule", "CRON_TZ=Europe/Berlin 0 30 2 * * *")],
+    )));
+    let function = &t["Resources"]["NightlyFunction"];
+    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "bindery-cron");
+    assert_eq!(function["Properties"]["Environment"]["Variables"]["BINDERY_BINDING"], "nightly");
+    let schedule = &function["Properties"]["Events"]["Schedule"];
+    assert_eq!(schedule["Type"], "ScheduleV2");
+    let p = &schedule["Properties"];
+    assert_eq!(p["ScheduleExpression"], "cron(30 2 * * ? *)");
+    assert_eq!(p["ScheduleExpressionTimezone"], "Europe/Berlin");
+    assert_eq!(p["RetryPolicy"], json!({"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 3600}));
+    assert_eq!(p["DeadLetterConfig"]["Arn"], json!({"Fn::GetAtt": ["NightlyDeadLetterQueue", "Arn"]}));
+    let input: Value = serde_json::from_str(p["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(input["binding"], "nightly");
+    assert_eq!(input["scheduledTime"], "<aws.scheduler.scheduled-time>");
+    assert_eq!(input["attempt"], "<aws.scheduler.attempt-number>");
+    let invoke = &function["Properties"]["EventInvokeConfig"];
+    assert_eq!(invoke["DestinationConfig"]["OnFailure"]["Destination"], p["DeadLetterConfig"]["Arn"]);
+    assert_eq!(t["Resources"]["NightlyDeadLetterQueue"]["Type"], "AWS::SQS::Queue");
+}
+
+#[test]
+fn retry_settings_come_from_the_metadata() {
+    let yaml =
+        component("c", "bindings.cron", &[("schedule", "@hourly"), ("maxRetryAttempts", "3"), ("maxEventAge", "2h")]);
+    let t = json_of(&generate(&yaml));
+    let p = &t["Resources"]["CFunction"]["Properties"];
+    assert_eq!(
+        p["Events"]["Schedule"]["Properties"]["RetryPolicy"],
+        json!({"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200})
+    );
+    assert_eq!(p["EventInvokeConfig"]["MaximumEventAgeInSeconds"], 7200);
+}
+
+#[test]
+fn schedules_aws_cannot_run_are_refused_naming_the_field() {
+    let sub_minute = refusal(&component("fast", "bindings.cron", &[("schedule", "@every 30s")]));
+    assert_mentions(&sub_minute, &["components.yaml", "\"fast\"", "\"schedule\"", "sub-minute", "use @every 1m"]);
+    let seconds = refusal(&component("odd", "bindings.cron", &[("schedule", "15 * * * * *")]));
+    assert_mentions(&seconds, &["\"odd\"", "seconds field is 15", "write 0 as the seconds"]);
+    let days = refusal(&component("days", "bindings.cron", &[("schedule", "0 0 1 * mon")]));
+    assert_mentions(&days, &["\"days\"", "both day-of-month", "split it into two components"]);
+    let retries = refusal(&component("r", "bindings.cron", &[("schedule", "@daily"), ("maxRetryAttempts", "200")]));
+    assert_mentions(&retries, &["\"maxRetryAttempts\"", "185"]);
+    let age = refusal(&component("a", "bindings.cron", &[("schedule", "@daily"), ("maxEventAge", "7h")]));
+    assert_mentions(&age, &["\"maxEventAge\"", "1m to 6h"]);
+}
+
+#[test]
+fn an_sqs_binding_is_a_queue_with_a_dead_letter_queue_and_partial_batch_responses() {
+    let yaml = component("tasks", "bindings.aws.sqs", &[("queueName", "tasks"), ("direction", "input")]);
+    let t = json_of(&generate(&yaml));
+    let queue = &t["Resources"]["TasksQueue"]["Properties"];
+    assert_eq!(queue["QueueName"], "tasks");
+    assert_eq!(queue["VisibilityTimeout"], 180, "six times the 30 s timeout");
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 5);
+    assert_eq!(t["Resources"]["TasksDeadLetterQueue"]["Properties"]["QueueName"], "tasks-dlq");
+    let event = &t["Resources"]["TasksFunction"]["Properties"]["Events"]["Queue"]["Properties"];
+    assert_eq!(event["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
+    assert_eq!(event["BatchSize"], 10);
+    assert_eq!(event["ScalingConfig"]["MaximumConcurrency"], 10);
+    assert!(event.get("MaximumBatchingWindowInSeconds").is_none());
+}
+
+#[test]
+fn batch_settings_come_from_the_metadata_and_widen_the_visibility_timeout() {
+    let items = [
+        ("queueName", "clicks"),
+        ("direction", "input"),
+        ("batchSize", "500"),
+        ("maxBatchingWindow", "20s"),
+        ("maxReceiveCount", "8"),
+        ("maxConcurrency", "50"),
+    ];
+    let t = json_of(
+        &generate_with(
+            &component("clicks", "bindings.aws.sqs", &items),
+            &Settings { timeout_seconds: 60, ..settings() },
+        )
+        .unwrap(),
+    );
+    let event = &t["Resources"]["ClicksFunction"]["Properties"]["Events"]["Queue"]["Properties"];
+    assert_eq!((event["BatchSize"].clone(), event["MaximumBatchingWindowInSeconds"].clone()), (json!(500), json!(20)));
+    assert_eq!(event["ScalingConfig"]["MaximumConcurrency"], 50);
+    let queue = &t["Resources"]["ClicksQueue"]["Properties"];
+    assert_eq!(queue["VisibilityTimeout"], 6 * 60 + 20);
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 8);
+}
+
+#[test]
+fn a_fifo_queue_gets_a_fifo_dead_letter_queue() {
+    let generated =
+        generate(&component("orders", "bindings.aws.sqs", &[("queueName", "orders.fifo"), ("direction", "input")]));
+    let t = json_of(&generated);
+    assert_eq!(t["Resources"]["OrdersQueue"]["Properties"]["FifoQueue"], true);
+    let dlq = &t["Resources"]["OrdersDeadLetterQueue"]["Properties"];
+    assert_eq!((dlq["QueueName"].clone(), dlq["FifoQueue"].clone()), (json!("orders-dlq.fifo"), json!(true)));
+    assert!(generated.notes.iter().any(|n| n.contains("leaves its group")), "{:?}", generated.notes);
+}
+
+#[test]
+fn batch_settings_aws_refuses_are_refused_naming_the_field() {
+    let sqs = |items: &[(&str, &str)]| {
+        let mut all = vec![("queueName", "q.fifo"), ("direction", "input")];
+        all.extend_from_slice(items);
+        refusal(&component("q", "bindings.aws.sqs", &all))
+    };
+    assert_mentions(&sqs(&[("batchSize", "11")]), &["\"batchSize\"", "1-10 (FIFO queues)"]);
+    assert_mentions(
+        &sqs(&[("maxBatchingWindow", "1s")]),
+        &["\"maxBatchingWindow\"", "FIFO queues take no batching window"],
+    );
+    let standard = |items: &[(&str, &str)]| {
+        let mut all = vec![("queueName", "q"), ("direction", "input")];
+        all.extend_from_slice(items);
+        refusal(&component("q", "bindings.aws.sqs", &all))
+    };
+    assert_mentions(&standard(&[("batchSize", "100")]), &["\"maxBatchingWindow\"", "add maxBatchingWindow: 1s"]);
+    assert_mentions(&standard(&[("batchSize", "20000")]), &["\"batchSize\"", "1-10000"]);
+    assert_mentions(
+        &standard(&[("visibilityTimeout", "60s")]),
+        &["\"visibilityTimeout\"", "6 × the function timeout", "180s"],
+    );
+    assert_mentions(&standard(&[("maxConcurrency", "1")]), &["\"maxConcurrency\"", "2-1000"]);
+    assert_mentions(&standard(&[("maxReceiveCount", "0")]), &["\"maxReceiveCount\""]);
+    assert_mentions(&standard(&[("maxBatchingWindow", "10m")]), &["\"maxBatchingWindow\"", "5m"]);
+}
+
+#[test]
+fn a_webhook_is_a_post_route_on_one_http_api() {
+    let yaml = [
+        component("github", "bindings.http", &[("direction", "input"), ("signatureScheme", "none")]),
+        component("stripe", "bindings.http", &[("direction", "input"), ("signatureScheme", "none")]),
+    ]
+    .join("---\n");
+    let t = json_of(&generate(&yaml));
+    assert_eq!(t["Resources"]["WebhookApi"]["Type"], "AWS::Serverless::HttpApi");
+    for (id, path) in [("GithubFunction", "/github"), ("StripeFunction", "/stripe")] {
+        let event = &t["Resources"][id]["Properties"]["Events"]["Webhook"];
+        assert_eq!(event["Type"], "HttpApi");
+        assert_eq!(event["Properties"]["Method"], "POST");
+        assert_eq!(event["Properties"]["Path"], path);
+        assert_eq!(event["Properties"]["ApiId"], json!({"Ref": "WebhookApi"}));
+    }
+}
+
+#[test]
+fn output_bindings_get_statements_scoped_to_what_they_use_and_http_none() {
+    let yaml = [
+        component("trigger", "bindings.cron", &[("schedule", "@daily")]),
+        component("files", "bindings.aws.s3", &[("bucket", "my-bucket")]),
+        component("mail", "bindings.aws.ses", &[("emailFrom", "app@example.org"), ("region", "eu-west-1")]),
+        component("out", "bindings.aws.sqs", &[("queueName", "outbox"), ("direction", "output")]),
+        component("hook", "bindings.http", &[("url", "https://example.org")]),
+    ]
+    .join("---\n");
+    let t = json_of(&generate(&yaml));
+    let statements = &t["Resources"]["TriggerFunction"]["Properties"]["Policies"][0]["Statement"];
+    let text = statements.to_string();
+    assert_mentions(
+        &text,
+        &[
+            "s3:::my-bucket/*",
+            "s3:::my-bucket\"",
+            "ses:eu-west-1:${AWS::AccountId}:identity/app@example.org",
+            "identity/example.org",
+            "sqs:${AWS::Region}:${AWS::AccountId}:outbox",
+            "sqs:SendMessage",
+        ],
+    );
+    assert!(!text.contains("\"Sid\":\"Hook"), "no statement for the HTTP binding: {text}");
+    assert!(!text.contains("\"*\""), "no wildcard resource: {text}");
+    assert_eq!(statements.as_array().unwrap().len(), 4, "S3 objects, S3 list, SES, SQS: {text}");
+}
+
+#[test]
+fn secrets_of_the_environment_come_from_secrets_manager_by_reference() {
+    let yaml = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  metadata:\n  - name: direction\n    value: input\n  - name: signatureScheme\n    value: github\n  - name: signatureSecret\n    secretKeyRef:\n      name: HOOK_SECRET\n      key: HOOK_SECRET\n";
+    let t = json_of(&generate(yaml));
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["HOOK_SECRET"],
+        json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretHookSecret}}}"})
+    );
+    assert_eq!(t["Parameters"]["SecretHookSecret"]["Default"], "HOOK_SECRET");
+}
+
+#[test]
+fn secrets_the_deployment_cannot_read_safely_are_refused() {
+    let file_store = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: local\nspec:\n  type: secretstores.local.file\n  metadata:\n  - name: secretsFile\n    value: /dev/null\n";
+    let aws_store = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: aws\nspec:\n  type: secretstores.aws.secretmanager\n";
+    let hook = |store: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  metadata:\n  - name: direction\n    value: input\n  - name: signatureScheme\n    value: token\n  - name: tokenHeader\n    value: X-Token\n  - name: signatureSecret\n    secretKeyRef:\n      name: token\nauth:\n  secretStore: {store}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secrets.json"), r#"{"token": "t"}"#).unwrap();
+    let file_store = file_store.replace("/dev/null", dir.path().join("secrets.json").to_str().unwrap());
+    let in_file = refusal(&format!("{file_store}---\n{}", hook("local")));
+    assert_mentions(&in_file, &["\"hook\"", "\"signatureSecret\"", "local file", "plaintext"]);
+    let in_aws = refusal(&format!("{aws_store}---\n{}", hook("aws")));
+    assert_mentions(
+        &in_aws,
+        &[
+            "\"hook\"",
+            "\"signatureSecret\"",
+            "input functions read secrets from their environment",
+            "remove auth.secretStore",
+        ],
+    );
+}
+
+#[test]
+fn a_binary_of_ones_own_replaces_the_bindery_function_and_its_app_url() {
+    let yaml = [
+        component("a", "bindings.cron", &[("schedule", "@daily")]),
+        component("b", "bindings.cron", &[("schedule", "@hourly")]),
+    ]
+    .join("---\n");
+    let all = Settings { binary: Some("my-app".into()), ..settings() };
+    let t = json_of(&generate_with(&yaml, &all).unwrap());
+    assert_eq!(t["Resources"]["AFunction"]["Metadata"]["BuildProperties"]["Binary"], "my-app");
+    assert!(t["Resources"]["AFunction"]["Properties"]["Environment"]["Variables"].get("BINDERY_APP_URL").is_none());
+    assert!(t["Parameters"].get("AppUrl").is_none());
+    let one = Settings { binaries: vec![("b".into(), "my-b".into())], ..settings() };
+    let t = json_of(&generate_with(&yaml, &one).unwrap());
+    assert_eq!(t["Resources"]["AFunction"]["Metadata"]["BuildProperties"]["Binary"], "bindery-cron");
+    assert_eq!(
+        t["Resources"]["AFunction"]["Properties"]["Environment"]["Variables"]["BINDERY_APP_URL"],
+        json!({"Ref": "AppUrl"})
+    );
+    assert_eq!(t["Resources"]["BFunction"]["Metadata"]["BuildProperties"]["Binary"], "my-b");
+    let typo = Settings { binaries: vec![("c".into(), "x".into())], ..settings() };
+    let errors = generate_with(&yaml, &typo).unwrap_err().to_string();
+    assert_mentions(&errors, &["\"c\"", "not an input binding", "a, b"]);
+}
+
+#[test]
+fn the_template_is_yaml_with_the_functions_defaults_in_globals() {
+    let generated = generate(&component("c", "bindings.cron", &[("schedule", "*/5 * * * *")]));
+    let yaml = generated.template.to_yaml();
+    assert!(
+        yaml.starts_with("AWSTemplateFormatVersion: \"2010-09-09\"\nTransform: AWS::Serverless-2016-10-31\n"),
+        "{yaml}"
+    );
+    let t = json_of(&generated);
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"], json!(["arm64"]));
+    assert_eq!(globals["Layers"], json!([{"Ref": "ComponentsLayer"}]));
+    assert_eq!(globals["Environment"]["Variables"]["BINDERY_COMPONENTS"], "/opt");
+    assert_eq!(t["Resources"]["ComponentsLayer"]["Properties"]["ContentUri"], "components");
+}
