@@ -1,0 +1,302 @@
+//! `bindery infra` end to end: the real CLI writes the templates; cfn-lint
+//! passes them with no error and no warning; aws-sam-translator turns them
+//! into plain CloudFormation offline, and moto creates the stacks, whose
+//! functions, event source mappings, queues and IAM policies are read back.
+//! moto skips `AWS::Scheduler::Schedule`, `AWS::ApiGatewayV2::*` and
+//! `AWS::Lambda::EventInvokeConfig`, and does not attach layers: those are
+//! checked in the translated template (tests/python/sam_deploy.py).
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bindery_e2e::aws::Emulator;
+use bindery_e2e::{debug_bin, release_bin};
+use serde_json::{Value, json};
+
+/// The interpreter of the venv with cfn-lint and aws-sam-translator (moto's).
+const INFRA_PYTHON_VAR: &str = "BINDERY_TEST_INFRA_PYTHON";
+
+const REGENERATE: &str = "cargo run -p bindery-cli -- infra --components examples/task-api/components/aws \
+                          --out infra/task-api/template.yaml --binary task-api-lambda";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn infra_python() -> PathBuf {
+    let path = std::env::var_os(INFRA_PYTHON_VAR).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{INFRA_PYTHON_VAR} is not set: run the tests with scripts/test, which installs cfn-lint and aws-sam-translator")
+    });
+    assert!(path.is_file(), "{INFRA_PYTHON_VAR} is {}, which does not exist: rerun scripts/test", path.display());
+    path
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// `bindery infra ARGS` in `dir`: the template (stdout) and the notes (stderr).
+fn bindery_infra(dir: &Path, args: &[&str]) -> (String, String) {
+    let output = Command::new(debug_bin("bindery")).arg("infra").args(args).current_dir(dir).output().unwrap();
+    assert!(output.status.success(), "bindery infra {args:?} failed: {}", text(&output));
+    (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+/// The fixture components (tests/fixtures/infra): FIFO and windowed queues, a
+/// zoned schedule, a webhook secret, every output type and both AWS stores.
+fn fixture_template(dir: &Path) -> PathBuf {
+    let out = dir.join("template.yaml");
+    let components = workspace().join("tests/fixtures/infra");
+    let args = ["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let (_, notes) = bindery_infra(&workspace(), &args);
+    assert!(notes.contains("note: nightly:") && notes.contains("Europe/Berlin"), "{notes}");
+    out
+}
+
+#[test]
+fn the_example_template_is_in_sync_with_its_components() {
+    let dir = workspace().join("infra/task-api");
+    let args = [
+        "--components",
+        "../../examples/task-api/components/aws",
+        "--code-uri",
+        "../..",
+        "--binary",
+        "task-api-lambda",
+    ];
+    let (generated, _) = bindery_infra(&dir, &args);
+    let committed = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
+    assert!(generated == committed, "infra/task-api/template.yaml is out of date; regenerate it with `{REGENERATE}`");
+}
+
+#[test]
+fn unconvertible_components_are_refused_by_the_cli_naming_file_component_and_field() {
+    // The local components fire every 10 s, which EventBridge cannot.
+    let output = Command::new(debug_bin("bindery"))
+        .args(["infra", "--components", "examples/task-api/components/local"])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no template is written");
+    let message = text(&output);
+    for part in ["cron-binding.yaml", "\"cron-binding\"", "\"schedule\"", "sub-minute", "use @every 1m or longer"] {
+        assert!(message.contains(part), "{message:?} should mention {part:?}");
+    }
+}
+
+#[test]
+fn every_generated_template_passes_cfn_lint_without_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture_template(dir.path());
+    let x86 = dir.path().join("x86.yaml");
+    let long = dir.path().join("long.yaml");
+    let components = workspace().join("tests/fixtures/infra");
+    for (out, extra) in [(&x86, ["--arch", "x86_64"]), (&long, ["--timeout", "60"])] {
+        let args = ["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap(), extra[0], extra[1]];
+        bindery_infra(&workspace(), &args);
+    }
+    let example = workspace().join("infra/task-api/template.yaml");
+    let cfn_lint = infra_python().with_file_name("cfn-lint");
+    let output = Command::new(cfn_lint)
+        .args(["--format", "parseable", "--"])
+        .args([&example, &fixture, &x86, &long])
+        .output()
+        .unwrap();
+    assert!(output.status.success() && output.stdout.is_empty(), "cfn-lint: {}", text(&output));
+}
+
+/// Packages, translates and deploys `template` on the emulator; returns what
+/// was created and the translated template.
+fn deploy(template: &Path, parameters: &[&str]) -> (Value, Value) {
+    let emulator = Emulator::from_env();
+    let out = tempfile::tempdir().unwrap();
+    let stack = emulator.unique("bindery");
+    let mut command = Command::new(infra_python());
+    command
+        .arg(workspace().join("tests/python/sam_deploy.py"))
+        .arg(template)
+        .args(["--endpoint", &emulator.endpoint, "--stack", &stack])
+        .arg("--bootstrap")
+        .arg(release_bin("bindery-sqs"))
+        .arg("--out")
+        .arg(out.path())
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)));
+    for parameter in parameters {
+        command.args(["--parameter", parameter]);
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "sam_deploy.py: {}", text(&output));
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let translated: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("translated.json")).unwrap()).unwrap();
+    (created, translated)
+}
+
+/// The translated resource of `type_` whose logical id starts with `prefix`.
+fn translated_resource<'t>(translated: &'t Value, type_: &str, prefix: &str) -> &'t Value {
+    let resources = translated["Resources"].as_object().unwrap();
+    let found = resources.iter().find(|(id, r)| id.starts_with(prefix) && r["Type"] == type_);
+    found
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("no {type_} {prefix}* in {:?}", resources.keys().collect::<Vec<_>>()))
+}
+
+/// Every inline statement of a role, flattened.
+fn statements(role: &Value) -> Vec<Value> {
+    let inline = role["inline"].as_object().unwrap();
+    inline.values().flat_map(|doc| doc["Statement"].as_array().cloned().unwrap_or_default()).collect()
+}
+
+#[test]
+fn the_example_deploys_with_its_triggers_queues_and_policies() {
+    let template = workspace().join("infra/task-api/template.yaml");
+    let (created, translated) = deploy(&template, &[]);
+
+    // A function per input binding, the Task API's binary in each, configured by environment.
+    let functions = created["functions"].as_object().unwrap();
+    let mut ids: Vec<&String> = functions.keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["CronBindingFunction", "GithubWebhookFunction", "TaskEventsFunction"]);
+    for (id, binding) in [
+        ("CronBindingFunction", "cron-binding"),
+        ("GithubWebhookFunction", "github-webhook"),
+        ("TaskEventsFunction", "task-events"),
+    ] {
+        let f = &functions[id];
+        assert_eq!(
+            (f["runtime"].as_str(), f["handler"].as_str(), f["timeout"].as_u64()),
+            (Some("provided.al2023"), Some("bootstrap"), Some(30))
+        );
+        let env = &f["environment"];
+        assert_eq!(env["BINDERY_BINDING"], binding, "{id}");
+        assert_eq!(env["BINDERY_COMPONENTS"], "/opt", "{id}");
+        // The secret is a reference CloudFormation resolves at deploy time, never a value.
+        assert_eq!(env["GITHUB_WEBHOOK_SECRET"], "{{resolve:secretsmanager:GITHUB_WEBHOOK_SECRET}}", "{id}");
+        assert!(env.get("BINDERY_APP_URL").is_none(), "in-process: no app URL ({id})");
+    }
+
+    // SQS: partial batch responses, the batch size and the concurrency cap.
+    let mappings = functions["TaskEventsFunction"]["event_source_mappings"].as_array().unwrap();
+    assert_eq!(mappings.len(), 1, "{mappings:?}");
+    let mapping = &mappings[0];
+    assert!(mapping["event_source_arn"].as_str().unwrap().ends_with(":task-events"), "{mapping}");
+    assert_eq!(mapping["function_response_types"], json!(["ReportBatchItemFailures"]));
+    assert_eq!(mapping["batch_size"], 10);
+    assert_eq!(mapping["scaling_config"], json!({"MaximumConcurrency": 10}));
+    // ... on a queue whose visibility timeout is six times the function's, redriven after 5 receives.
+    let queues = &created["queues"];
+    assert_eq!(queues["TaskEventsQueue"]["VisibilityTimeout"], "180");
+    let redrive: Value = serde_json::from_str(queues["TaskEventsQueue"]["RedrivePolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(redrive["deadLetterTargetArn"], queues["TaskEventsDeadLetterQueue"]["QueueArn"]);
+    assert_eq!(redrive["maxReceiveCount"], 5);
+    assert_eq!(queues["TaskEventsDeadLetterQueue"]["MessageRetentionPeriod"], "1209600");
+
+    // IAM: the report bucket and the sender identity, nothing for the HTTP binding, no wildcard.
+    let roles = &created["roles"];
+    for role in ["CronBindingFunctionRole", "GithubWebhookFunctionRole", "TaskEventsFunctionRole"] {
+        let all = statements(&roles[role]);
+        let text = serde_json::to_string(&all).unwrap();
+        assert!(
+            text.contains("arn:aws:s3:::task-api-reports/*") && text.contains("arn:aws:s3:::task-api-reports\""),
+            "{role}: {text}"
+        );
+        assert!(text.contains(":identity/task-api@example.com"), "{role}: {text}");
+        assert!(!text.contains("monitoring") && !text.contains("\"*\""), "{role}: {text}");
+    }
+    // The cron function and its schedule may send to the dead-letter queue.
+    let dlq = queues["CronBindingDeadLetterQueue"]["QueueArn"].as_str().unwrap();
+    for role in ["CronBindingFunctionRole", "CronBindingFunctionScheduleRole"] {
+        let sends =
+            statements(&roles[role]).into_iter().any(|s| s["Action"] == "sqs:SendMessage" && s["Resource"] == dlq);
+        assert!(sends, "{role} cannot send to the dead-letter queue: {}", roles[role]);
+    }
+
+    // What moto skips, from the translated template: the schedule ...
+    let schedule = &translated_resource(&translated, "AWS::Scheduler::Schedule", "CronBinding")["Properties"];
+    assert_eq!(schedule["ScheduleExpression"], "cron(*/5 * * * ? *)");
+    assert_eq!(
+        schedule["Target"]["RetryPolicy"],
+        json!({"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 185})
+    );
+    assert_eq!(
+        schedule["Target"]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["CronBindingDeadLetterQueue", "Arn"]})
+    );
+    let input: Value = serde_json::from_str(schedule["Target"]["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (input["binding"].as_str(), input["scheduledTime"].as_str()),
+        (Some("cron-binding"), Some("<aws.scheduler.scheduled-time>"))
+    );
+    // ... the failed-delivery destination ...
+    let invoke = &translated_resource(&translated, "AWS::Lambda::EventInvokeConfig", "CronBinding")["Properties"];
+    assert_eq!(
+        invoke["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["CronBindingDeadLetterQueue", "Arn"]})
+    );
+    // ... the webhook route ...
+    let api = &translated_resource(&translated, "AWS::ApiGatewayV2::Api", "WebhookApi")["Properties"]["Body"];
+    let route = &api["paths"]["/github-webhook"]["post"]["x-amazon-apigateway-integration"];
+    assert_eq!(route["payloadFormatVersion"], "2.0", "{api}");
+    // ... the components layer, and the architecture.
+    let function = &translated_resource(&translated, "AWS::Lambda::Function", "TaskEventsFunction")["Properties"];
+    assert_eq!(function["Architectures"], json!(["arm64"]));
+    let layer = function["Layers"][0]["Ref"].as_str().unwrap();
+    assert_eq!(translated["Resources"][layer]["Type"], "AWS::Lambda::LayerVersion");
+    assert!(
+        created["layers"].as_object().unwrap().keys().any(|name| name.contains("ComponentsLayer")),
+        "{}",
+        created["layers"]
+    );
+}
+
+#[test]
+fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = fixture_template(dir.path());
+    let (created, translated) = deploy(&template, &["SecretStripeWebhookSecret=prod/stripe"]);
+    let queues = &created["queues"];
+
+    // FIFO: a FIFO queue and dead-letter queue, redriven after 3 receives, at most 5 batches at once.
+    assert_eq!(queues["OrdersQueue"]["FifoQueue"], "true");
+    assert!(queues["OrdersDeadLetterQueue"]["QueueArn"].as_str().unwrap().ends_with(":orders-dlq.fifo"));
+    let redrive: Value = serde_json::from_str(queues["OrdersQueue"]["RedrivePolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(redrive["maxReceiveCount"], 3);
+    let orders = &created["functions"]["OrdersFunction"]["event_source_mappings"][0];
+    assert_eq!(orders["scaling_config"], json!({"MaximumConcurrency": 5}));
+    assert_eq!(orders["function_response_types"], json!(["ReportBatchItemFailures"]));
+
+    // Large batches with a window; the visibility timeout the component asks for.
+    let clicks = &created["functions"]["ClicksFunction"]["event_source_mappings"][0];
+    assert_eq!((clicks["batch_size"].as_u64(), clicks["maximum_batching_window"].as_u64()), (Some(500), Some(5)));
+    assert_eq!(queues["ClicksQueue"]["VisibilityTimeout"], "600");
+
+    // The webhook secret's parameter picks the Secrets Manager secret.
+    let env = &created["functions"]["StripeEventsFunction"]["environment"];
+    assert_eq!(env["STRIPE_WEBHOOK_SECRET"], "{{resolve:secretsmanager:prod/stripe}}");
+
+    // Outputs: S3 in its region's bucket, SES on any identity (no sender given), the outbox queue,
+    // and the two secrets of the AWS stores, each exactly.
+    let text = serde_json::to_string(&statements(&created["roles"]["NightlyFunctionRole"])).unwrap();
+    for part in [
+        "arn:aws:s3:::archive-bucket/*",
+        "arn:aws:ses:us-east-1:123456789012:identity/*",
+        "arn:aws:sqs:us-east-1:123456789012:outbox",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:partner-token-??????",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/bindery/ledger-key",
+    ] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+
+    // The zoned schedule keeps its zone and its own retry policy; the rate is a rate.
+    let nightly = &translated_resource(&translated, "AWS::Scheduler::Schedule", "Nightly")["Properties"];
+    assert_eq!(
+        (nightly["ScheduleExpression"].as_str(), nightly["ScheduleExpressionTimezone"].as_str()),
+        (Some("cron(30 2 * * ? *)"), Some("Europe/Berlin"))
+    );
+    assert_eq!(nightly["Target"]["RetryPolicy"], json!({"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 10}));
+    let quarter = &translated_resource(&translated, "AWS::Scheduler::Schedule", "EveryQuarterHour")["Properties"];
+    assert_eq!(quarter["ScheduleExpression"], "rate(15 minutes)");
+}
