@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bindery_e2e::{InvokeOptions, RuntimeApi, unused_port};
-use common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component};
+use common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
 use serde_json::{Value, json};
 
 const APP_SOURCE: &str = include_str!("common/recording_app.py");
@@ -109,19 +109,6 @@ fn signal(pid: u32, name: &str) {
 
 fn as_strs(vars: &[(String, String)]) -> Vec<(&str, &str)> {
     vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-fn sqs_record(id: &str, body: &str) -> Value {
-    json!({
-        "messageId": id,
-        "receiptHandle": format!("AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a-{id}"),
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:task-events",
-        "awsRegion": "us-east-1"
-    })
 }
 
 async fn start_sqs(app: &PythonApp, extra: &[(&str, &str)]) -> Running {

@@ -8,7 +8,7 @@ mod common;
 
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{InvokeOptions, unused_port};
-use common::{ComponentsDir, Running, cron_component, sqs_component};
+use common::{ComponentsDir, Running, cron_component, sqs_component, sqs_record};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -53,20 +53,6 @@ async fn the_nightly_cleanup_reports_to_s3_and_emails_through_ses() {
     assert!(sent[0]["body"].as_str().unwrap().contains(keys[0]), "the email names the report");
 }
 
-/// A record of the task queue, as Lambda delivers it.
-fn task_record(id: &str, body: &str) -> Value {
-    json!({
-        "messageId": id,
-        "receiptHandle": format!("AQEB-{id}"),
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:task-events",
-        "awsRegion": "us-east-1"
-    })
-}
-
 /// The same binary serves the queue: `BINDERY_BINDING` names an SQS
 /// component, so it runs as bindery-sqs, with the router in-process.
 #[tokio::test]
@@ -77,8 +63,8 @@ async fn the_same_binary_serves_the_task_queue() {
     let f = Running::start("task-api-lambda", components, &vars).await;
 
     let batch = json!({"Records": [
-        task_record("m-1", r#"{"title":"from the queue"}"#),
-        task_record("m-2", "not a task"),
+        sqs_record("m-1", r#"{"title":"from the queue"}"#),
+        sqs_record("m-2", "not a task"),
     ]});
     let outcome = f.invoke(&batch, InvokeOptions::default()).await;
 

@@ -94,6 +94,20 @@ pub(crate) fn sqs_component(name: &str) -> String {
     component(name, "bindings.aws.sqs", &[value("queueName", name), value("direction", "input")])
 }
 
+/// A record of the queue `task-events`, as Lambda delivers it.
+pub(crate) fn sqs_record(id: &str, body: &str) -> serde_json::Value {
+    serde_json::json!({
+        "messageId": id,
+        "receiptHandle": format!("AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a-{id}"),
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:task-events",
+        "awsRegion": "us-east-1"
+    })
+}
+
 /// A function binary running against its own Runtime API emulator, already polling `/next`.
 pub(crate) struct Running {
     pub(crate) api: RuntimeApi,
