@@ -2,11 +2,11 @@
 //! components stay the one source of truth for the deployment too.
 //!
 //! One function per input binding, each with its trigger: a `ScheduleV2`
-//! for `bindings.cron` ([`schedule`]), an SQS event source for
-//! `bindings.aws.sqs` ([`queue`]), an HTTP API route for webhooks
-//! ([`webhook`]). Every function gets least-privilege IAM statements for
-//! the output bindings ([`policies`]) and reads its secrets from Secrets
-//! Manager through dynamic references ([`secrets`]). The components travel
+//! for `bindings.cron` (module `schedule`), an SQS event source for
+//! `bindings.aws.sqs` (`queue`), an HTTP API route for webhooks
+//! (`webhook`). Every function gets least-privilege IAM statements for
+//! the output bindings (`policies`) and reads its secrets from Secrets
+//! Manager through dynamic references (`secrets`). The components travel
 //! as a layer, read from `/opt`. What AWS cannot express is refused, each
 //! problem naming the file, the component and the field.
 
@@ -119,6 +119,7 @@ pub fn sam_template(
     settings: &Settings,
 ) -> Result<Generated, ConfigErrors> {
     let mut stack = Stack::default();
+    refuse_secret_deploy_fields(&mut stack, components);
     let secret_variables = secrets::environment(&mut stack, components, secret_refs);
     let statements = policies::statements(components, secret_refs);
     stack.resources.insert(LAYER_ID, components_layer(settings));
@@ -165,6 +166,38 @@ pub fn sam_template(
         outputs: stack.outputs,
     };
     Ok(Generated { template, notes: stack.notes })
+}
+
+/// The metadata items the template is written from: none may come from a
+/// secret, whose value is not read here and must not be written.
+const DEPLOY_FIELDS: &[&str] = &[
+    "schedule",
+    "maxRetryAttempts",
+    "maxEventAge",
+    "queueName",
+    "batchSize",
+    "maxBatchingWindow",
+    "maxReceiveCount",
+    "maxConcurrency",
+    "visibilityTimeout",
+    "bucket",
+    "emailFrom",
+    "region",
+    "direction",
+];
+
+fn refuse_secret_deploy_fields(stack: &mut Stack, components: &Components) {
+    for component in components.iter() {
+        for item in component.metadata.iter().filter(|i| i.secret) {
+            if let Some(field) = DEPLOY_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&item.name)) {
+                stack.refuse(
+                    component,
+                    field,
+                    "comes from a secret, but the template is written from its value: give it as a plain value",
+                );
+            }
+        }
+    }
 }
 
 fn components_layer(settings: &Settings) -> Resource {

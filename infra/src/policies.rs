@@ -58,7 +58,7 @@ fn binding_statement(component: &Component) -> Vec<Value> {
                 sub(format!("arn:${{AWS::Partition}}:ses:{}:${{AWS::AccountId}}:identity/{name}", region(metadata)))
             };
             // The sender may be given per request; without a default, any identity of the account.
-            let identities = match metadata.get("emailFrom").filter(|f| !f.is_empty()) {
+            let identities = match metadata.get("emailFrom").map(address).filter(|f| !f.is_empty()) {
                 Some(from) => {
                     let mut ids = vec![identity(from)];
                     ids.extend(from.rsplit_once('@').map(|(_, domain)| identity(domain)));
@@ -81,6 +81,11 @@ fn binding_statement(component: &Component) -> Vec<Value> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The address of `Name <address>` or of a bare address.
+fn address(from: &str) -> &str {
+    from.rsplit_once('<').map_or(from, |(_, rest)| rest.trim_end_matches('>')).trim()
 }
 
 fn secret_statement(component: &Component, secret: &SecretKeyRef) -> Option<Value> {

@@ -41,7 +41,13 @@ fn input(binding: &str) -> String {
 
 pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settings: &Settings) -> Option<Trigger> {
     let text = component.metadata.get("schedule").unwrap_or_default();
-    let schedule: Schedule = text.parse().ok()?; // the loader checked it
+    let schedule: Schedule = match text.parse() {
+        Ok(schedule) => schedule,
+        Err(e) => {
+            stack.refuse(component, "schedule", format!("invalid schedule format {text:?}: {e}"));
+            return None;
+        }
+    };
     let converted = match to_scheduler(&schedule, settings.now) {
         Ok(converted) => converted,
         Err(why) => {

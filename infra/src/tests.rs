@@ -318,3 +318,20 @@ fn the_template_is_yaml_with_the_functions_defaults_in_globals() {
     assert_eq!(globals["Environment"]["Variables"]["BINDERY_COMPONENTS"], "/opt");
     assert_eq!(t["Resources"]["ComponentsLayer"]["Properties"]["ContentUri"], "components");
 }
+
+#[test]
+fn a_deployment_setting_from_a_secret_is_refused() {
+    let yaml = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: q\nspec:\n  type: bindings.aws.sqs\n  metadata:\n  - name: direction\n    value: input\n  - name: queueName\n    secretKeyRef:\n      name: QUEUE\n      key: QUEUE\n";
+    assert_mentions(&refusal(yaml), &["\"q\"", "\"queueName\"", "comes from a secret", "plain value"]);
+}
+
+#[test]
+fn a_sender_with_a_display_name_is_scoped_to_its_address() {
+    let yaml = [
+        component("c", "bindings.cron", &[("schedule", "@daily")]),
+        component("mail", "bindings.aws.ses", &[("emailFrom", "Task API <tasks@example.net>")]),
+    ]
+    .join("---\n");
+    let text = json_of(&generate(&yaml))["Resources"]["CFunction"]["Properties"]["Policies"].to_string();
+    assert_mentions(&text, &["identity/tasks@example.net\"", "identity/example.net\""]);
+}

@@ -5,13 +5,19 @@
 //! moto skips `AWS::Scheduler::Schedule`, `AWS::ApiGatewayV2::*` and
 //! `AWS::Lambda::EventInvokeConfig`, and does not attach layers: those are
 //! checked in the translated template (tests/python/sam_deploy.py).
+//!
+//! Each deployment gets a moto server of its own, from the same venv: once
+//! moto holds Lambda functions, its `data.json` (which the SES tests read)
+//! needs Docker, which is not here.
 #![allow(clippy::unwrap_used)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use bindery_e2e::aws::Emulator;
-use bindery_e2e::{debug_bin, release_bin};
+use bindery_e2e::{debug_bin, release_bin, unused_port};
 use serde_json::{Value, json};
 
 /// The interpreter of the venv with cfn-lint and aws-sam-translator (moto's).
@@ -107,17 +113,57 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
     assert!(output.status.success() && output.stdout.is_empty(), "cfn-lint: {}", text(&output));
 }
 
-/// Packages, translates and deploys `template` on the emulator; returns what
-/// was created and the translated template.
+/// A moto server on a loopback port of its own, stopped when dropped.
+struct OwnMoto {
+    child: Child,
+    endpoint: String,
+}
+
+impl OwnMoto {
+    fn start() -> Self {
+        let port = unused_port();
+        let child = Command::new(infra_python().with_file_name("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !answers(port) {
+            assert!(Instant::now() < deadline, "moto did not answer on port {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether moto's own API answers 200 on `port`.
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut status = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut status).is_ok() && status.ends_with(b" 200")
+}
+
+/// Packages, translates and deploys `template` on a moto of its own; returns
+/// what was created and the translated template.
 fn deploy(template: &Path, parameters: &[&str]) -> (Value, Value) {
-    let emulator = Emulator::from_env();
+    let moto = OwnMoto::start();
     let out = tempfile::tempdir().unwrap();
-    let stack = emulator.unique("bindery");
+    let stack = "bindery";
     let mut command = Command::new(infra_python());
     command
         .arg(workspace().join("tests/python/sam_deploy.py"))
         .arg(template)
-        .args(["--endpoint", &emulator.endpoint, "--stack", &stack])
+        .args(["--endpoint", &moto.endpoint, "--stack", stack])
         .arg("--bootstrap")
         .arg(release_bin("bindery-sqs"))
         .arg("--out")
