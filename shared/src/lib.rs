@@ -19,6 +19,9 @@ pub mod api;
 pub mod component;
 pub mod deliver;
 pub mod function;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod output;
 pub mod process;

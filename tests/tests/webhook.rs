@@ -233,3 +233,31 @@ async fn binary_app_answer_goes_back_base64_encoded() {
     assert_eq!(STANDARD.decode(response["body"].as_str().unwrap()).unwrap(), png);
     assert_eq!(header(&response, "content-type"), Some("image/png"));
 }
+
+/// Found by the `apigw_request` fuzz target: lambda_http's request conversion
+/// panics on a Host it cannot parse as a URL host, which would abort the
+/// function. bindery-webhook drops such a host and delivers the request.
+#[tokio::test]
+async fn a_host_header_that_is_not_a_host_neither_crashes_nor_loses_the_request() {
+    let app = RecordingApp::start().await;
+    app.set_reply(|_| accepted());
+    let f = start(&app.url(), "github", &[]).await;
+    let host = "1234567890.execute-api.us%east-1.amazonaws.com";
+    let headers =
+        json!({"Host": host, "X-GitHub-Event": "push", "X-Hub-Signature-256": github_signature(BODY.as_bytes())});
+    let multi: serde_json::Map<String, Value> =
+        headers.as_object().unwrap().iter().map(|(k, v)| (k.clone(), json!([v]))).collect();
+    let event = json!({
+        "resource": "/github-webhook", "path": "/github-webhook", "httpMethod": "POST",
+        "headers": headers, "multiValueHeaders": multi,
+        "requestContext": {"httpMethod": "POST", "stage": "Prod", "requestId": "r-1", "domainName": host,
+                           "identity": {"sourceIp": "192.30.252.44"}},
+        "body": BODY, "isBase64Encoded": false
+    });
+
+    let response = f.invoke(&event, InvokeOptions::default()).await.response();
+
+    assert_response(&response, 202, r#"{"ok":true}"#);
+    assert_eq!(app.requests().len(), 1);
+    assert_delivery(&app.requests()[0], BODY.as_bytes());
+}

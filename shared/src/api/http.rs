@@ -55,18 +55,15 @@ async fn invoke_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: OutputBindingRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => return malformed(&format!("failed deserializing HTTP body: {e}")),
+    let mut invoke = match invoke_request(&body) {
+        Ok(invoke) => invoke,
+        Err(message) => return malformed(&message),
     };
-    let mut metadata: MetadataMap = request.metadata.unwrap_or_default();
     for key in TRACE_KEYS {
         if let Some(value) = headers.get(*key).and_then(|v| v.to_str().ok()) {
-            metadata.entry((*key).to_owned()).or_insert_with(|| value.to_owned());
+            invoke.metadata.entry((*key).to_owned()).or_insert_with(|| value.to_owned());
         }
     }
-    let data = go_json::marshal(&request.data);
-    let invoke = InvokeRequest { operation: request.operation, data: data.into(), metadata };
     match api.invoke(&name, invoke).await {
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
         Ok(Some(response)) => {
@@ -89,6 +86,19 @@ async fn invoke_binding(
             answer
         }
     }
+}
+
+/// daprd's request body as the binding's request: `data` re-encoded as Go's
+/// `json.Marshal` does. `Err` is the 400's message.
+pub(crate) fn invoke_request(body: &[u8]) -> Result<InvokeRequest, String> {
+    let request: OutputBindingRequest =
+        serde_json::from_slice(body).map_err(|e| format!("failed deserializing HTTP body: {e}"))?;
+    let data = go_json::marshal(&request.data);
+    Ok(InvokeRequest {
+        operation: request.operation,
+        data: data.into(),
+        metadata: request.metadata.unwrap_or_default(),
+    })
 }
 
 /// `metadata.<key>` for each response-metadata entry; keys or values that

@@ -26,7 +26,7 @@
 mod error;
 mod go_json;
 mod grpc;
-mod http;
+pub(crate) mod http;
 mod serve;
 
 use std::sync::Arc;

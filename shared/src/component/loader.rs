@@ -256,11 +256,39 @@ fn component_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
 }
 
 fn read_file(file: &Path, options: &LoadOptions<'_>, parsed: &mut Vec<Parsed>, errors: &mut Vec<ConfigError>) {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) => return errors.push(ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(file)),
-    };
-    let documents: Vec<Value> = match serde_saphyr::from_multiple(&text) {
+    match std::fs::read_to_string(file) {
+        Ok(text) => read_text(file, &text, options, parsed, errors),
+        Err(e) => errors.push(ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(file)),
+    }
+}
+
+/// Loads the components of one file's text, as [`load`] does a file: for
+/// the fuzzer, which must not touch the disk.
+#[cfg(feature = "fuzzing")]
+pub fn load_text(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let (mut parsed, mut errors) = (Vec::new(), Vec::new());
+    read_text(file, text, options, &mut parsed, &mut errors);
+    check_duplicates(&parsed, &mut errors);
+    let stores = open_stores(&parsed, options, &mut errors);
+    let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
+    let mut items = Vec::new();
+    for p in &parsed {
+        match build(p, &stores, &lookup) {
+            Ok(component) => items.push(component),
+            Err(field_errors) => errors.extend(field_errors.into_iter().map(ConfigError::from_field)),
+        }
+    }
+    if errors.is_empty() { Ok(Components { items }) } else { Err(ConfigErrors(errors)) }
+}
+
+fn read_text(
+    file: &Path,
+    text: &str,
+    options: &LoadOptions<'_>,
+    parsed: &mut Vec<Parsed>,
+    errors: &mut Vec<ConfigError>,
+) {
+    let documents: Vec<Value> = match serde_saphyr::from_multiple(text) {
         Ok(docs) => docs,
         Err(e) => return errors.push(ConfigError::new(ConfigErrorKind::Syntax, yaml_error(&e)).in_file(file)),
     };

@@ -25,6 +25,7 @@ mod colocated;
 pub mod cron;
 #[cfg(feature = "extension")]
 pub mod extension;
+pub(crate) mod host_guard;
 mod raw_event;
 mod setup;
 pub mod sqs;

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
+use super::host_guard::HostGuard;
 use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
 use crate::component::kinds::HTTP_TYPE;
 use crate::deliver::App;
@@ -81,9 +82,11 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     let app = colocated::start(FUNCTION, &mut setup).await?;
     // lambda_http needs a handler future that borrows nothing.
     let function = std::sync::Arc::new(WebhookFunction::new(setup, auth));
-    let runtime = lambda_http::run(service_fn(move |request| {
+    let handler = service_fn(move |request| {
         let function = function.clone();
         async move { function.handle(request).await }
-    }));
+    });
+    // lambda_http::run, with the host guard before its request conversion.
+    let runtime = lambda_runtime::run(HostGuard(lambda_http::Adapter::from(handler)));
     colocated::serve(FUNCTION, app, runtime).await
 }

@@ -18,7 +18,7 @@
 //! Errors never repeat request data or metadata values: the trace layer logs
 //! error messages, and paths and headers may hold tokens.
 
-mod path;
+pub(crate) mod path;
 mod request;
 mod response;
 mod target;

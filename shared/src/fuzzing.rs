@@ -1,0 +1,19 @@
+//! Entry points for the fuzz targets (`fuzz/`), behind the `fuzzing`
+//! feature: crate-private parsers, exposed as they are, so that the fuzzer
+//! runs exactly the code the functions and the API run.
+
+/// The HTTP binding's `path` joiner ([`crate::output::http`]).
+pub fn http_path_join(base_path: &str, base_query: Option<&str>, path: &str) -> Result<String, &'static str> {
+    crate::output::http::path::join(base_path, base_query, path)
+}
+
+/// The Dapr HTTP API's request body parser.
+#[cfg(feature = "api")]
+pub fn dapr_invoke_body(body: &[u8]) -> Result<crate::output::InvokeRequest, String> {
+    crate::api::http::invoke_request(body)
+}
+
+/// bindery-webhook's guard before lambda_http converts an API Gateway event.
+pub fn guard_lambda_request(request: &mut lambda_http::request::LambdaRequest) {
+    crate::function::host_guard::guard(request);
+}
