@@ -11,7 +11,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(mut request) = serde_json::from_slice::<LambdaRequest>(data) else { return };
     // As bindery-webhook does before lambda_http's conversion.
-    bindery::fuzzing::guard_lambda_request(&mut request);
+    if bindery::fuzzing::guard_lambda_request(&mut request).is_err() {
+        return;
+    }
     let request: lambda_http::Request = request.into();
     let (parts, body) = request.into_parts();
     let body = bytes_of(body);

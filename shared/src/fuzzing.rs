@@ -13,7 +13,8 @@ pub fn dapr_invoke_body(body: &[u8]) -> Result<crate::output::InvokeRequest, Str
     crate::api::http::invoke_request(body)
 }
 
-/// bindery-webhook's guard before lambda_http converts an API Gateway event.
-pub fn guard_lambda_request(request: &mut lambda_http::request::LambdaRequest) {
-    crate::function::host_guard::guard(request);
+/// bindery-webhook's guard before lambda_http converts an API Gateway event:
+/// `Err` when the event is refused as invalid.
+pub fn guard_lambda_request(request: &mut lambda_http::request::LambdaRequest) -> Result<(), String> {
+    crate::function::event_guard::guard(request)
 }

@@ -15,7 +15,7 @@ use common::webhook::{
     BODY, SECRET, accepted, assert_delivery, assert_response, github_event, github_headers, github_signature, header,
     start, v2_event,
 };
-use common::{FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_json_logs, deadline_ms};
+use common::{FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, deadline_ms};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -260,4 +260,22 @@ async fn a_host_header_that_is_not_a_host_neither_crashes_nor_loses_the_request(
     assert_response(&response, 202, r#"{"ok":true}"#);
     assert_eq!(app.requests().len(), 1);
     assert_delivery(&app.requests()[0], BODY.as_bytes());
+}
+
+/// Found by the `apigw_request` fuzz target: a body marked base64 that is
+/// not made lambda_http panic. It is refused as an invalid event instead.
+#[tokio::test]
+async fn a_body_marked_base64_that_is_not_is_an_invalid_event_and_nothing_is_delivered() {
+    let app = RecordingApp::start().await;
+    app.set_reply(|_| accepted());
+    let f = start(&app.url(), "github", &[]).await;
+    let mut event = github_event(BODY.as_bytes());
+    event["body"] = json!("not=base64!");
+    event["isBase64Encoded"] = json!(true);
+
+    let error = f.invoke(&event, InvokeOptions::default()).await.error();
+
+    assert_error(&error, "Bindery.InvalidEvent");
+    assert!(error.error_message().unwrap().contains("not valid base64"), "{error:?}");
+    assert!(app.requests().is_empty(), "nothing reaches the app");
 }

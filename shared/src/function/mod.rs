@@ -23,9 +23,9 @@
 
 mod colocated;
 pub mod cron;
+pub(crate) mod event_guard;
 #[cfg(feature = "extension")]
 pub mod extension;
-pub(crate) mod host_guard;
 mod raw_event;
 mod setup;
 pub mod sqs;

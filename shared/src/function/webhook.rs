@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
-use super::host_guard::HostGuard;
+use super::event_guard::EventGuard;
 use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
 use crate::component::kinds::HTTP_TYPE;
 use crate::deliver::App;
@@ -86,7 +86,7 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         let function = function.clone();
         async move { function.handle(request).await }
     });
-    // lambda_http::run, with the host guard before its request conversion.
-    let runtime = lambda_runtime::run(HostGuard(lambda_http::Adapter::from(handler)));
+    // lambda_http::run, with the event guard before its request conversion.
+    let runtime = lambda_runtime::run(EventGuard(lambda_http::Adapter::from(handler)));
     colocated::serve(FUNCTION, app, runtime).await
 }
