@@ -20,9 +20,7 @@ mod secrets;
 mod template;
 mod webhook;
 
-use bindery::component::{
-    Component, ComponentRef, Components, ConfigError, ConfigErrorKind, ConfigErrors, SecretKeyRef,
-};
+use bindery::component::{Component, Components, ConfigError, ConfigErrorKind, ConfigErrors, SecretKeyRef};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -94,17 +92,9 @@ pub(crate) struct Stack {
 impl Stack {
     /// A problem with `field` of `component`: what is wrong, and what to write instead.
     pub(crate) fn refuse(&mut self, component: &Component, field: &str, message: impl Into<String>) {
-        self.errors.push(problem(&component.file, component.reference(), field, message));
+        let error = ConfigError::new(ConfigErrorKind::InvalidValue, message);
+        self.errors.push(error.in_file(&component.file).in_component(component.reference()).at_field(field));
     }
-}
-
-pub(crate) fn problem(
-    file: &std::path::Path,
-    component: ComponentRef,
-    field: &str,
-    message: impl Into<String>,
-) -> ConfigError {
-    ConfigError::new(ConfigErrorKind::InvalidValue, message).in_file(file).in_component(component).at_field(field)
 }
 
 pub const LAYER_ID: &str = "ComponentsLayer";

@@ -21,7 +21,13 @@ const DEFAULT_MAX_RECEIVE_COUNT: u64 = 5;
 const DEFAULT_MAX_CONCURRENCY: u64 = 10;
 const MAX_VISIBILITY_SECONDS: u64 = 12 * 3600;
 const MAX_QUEUE_NAME: usize = 80;
+/// SQS's longest retention: a dead letter waits as long as it can.
 const FOURTEEN_DAYS: u64 = 14 * 24 * 3600;
+
+/// A dead-letter queue, named by CloudFormation unless given a `QueueName`.
+pub(crate) fn dead_letter_queue() -> Resource {
+    Resource::new("AWS::SQS::Queue", json!({ "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": true }))
+}
 
 /// The checked batch settings.
 struct Batching {
@@ -61,18 +67,18 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         "RedrivePolicy": { "deadLetterTargetArn": arn_of(&dlq), "maxReceiveCount": batching.max_receive_count },
         "SqsManagedSseEnabled": true,
     });
-    let mut dlq_properties =
-        json!({ "QueueName": dlq_name, "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": true });
+    let mut dlq_resource = dead_letter_queue();
+    dlq_resource.properties["QueueName"] = json!(dlq_name);
     if fifo {
         queue_properties["FifoQueue"] = json!(true);
-        dlq_properties["FifoQueue"] = json!(true);
+        dlq_resource.properties["FifoQueue"] = json!(true);
         stack.notes.push(format!(
             "{}: a message moved to the dead-letter queue leaves its group, so later messages of that group go on",
             component.name
         ));
     }
     stack.resources.insert(queue.clone(), Resource::new("AWS::SQS::Queue", queue_properties));
-    stack.resources.insert(dlq.clone(), Resource::new("AWS::SQS::Queue", dlq_properties));
+    stack.resources.insert(dlq.clone(), dlq_resource);
     stack.outputs.insert(
         queue.clone(),
         json!({ "Description": format!("The queue of binding {:?}", component.name), "Value": ref_(&queue) }),

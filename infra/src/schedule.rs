@@ -13,8 +13,8 @@ use bindery::schedule::{Schedule, to_scheduler};
 use serde_json::json;
 
 use crate::function::Trigger;
-use crate::template::{Resource, arn_of, ref_};
-use crate::{Settings, Stack};
+use crate::template::{arn_of, ref_};
+use crate::{Settings, Stack, queue};
 
 /// The Scheduler's own maximum and default; bindery keeps the default.
 const MAX_RETRY_ATTEMPTS: u64 = 185;
@@ -24,7 +24,6 @@ const DEFAULT_EVENT_AGE: Duration = Duration::from_secs(3600);
 const EVENT_AGE_RANGE: (u64, u64) = (60, 6 * 3600);
 /// Lambda's asynchronous retries: at most 2.
 const FUNCTION_RETRIES: u64 = 2;
-const FOURTEEN_DAYS: u64 = 14 * 24 * 3600;
 
 /// The Scheduler's target input: the binding, and the context values the
 /// Scheduler fills in at each run (reference/lambda-anchors.md §6.3).
@@ -58,13 +57,7 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
     stack.notes.extend(converted.notes.iter().map(|note| format!("{}: {note}", component.name)));
     let (attempts, age) = retry_policy(stack, component)?;
     let dlq = format!("{id}DeadLetterQueue");
-    stack.resources.insert(
-        dlq.clone(),
-        Resource::new(
-            "AWS::SQS::Queue",
-            json!({ "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": true }),
-        ),
-    );
+    stack.resources.insert(dlq.clone(), queue::dead_letter_queue());
     stack.outputs.insert(
         dlq.clone(),
         json!({ "Description": format!("Runs of {:?} that never reached the app", component.name), "Value": ref_(&dlq) }),

@@ -13,7 +13,7 @@ use bindery_e2e::{InvokeOptions, RecordingApp, Reply, unused_port};
 use bytes::Bytes;
 use common::webhook::{
     BODY, SECRET, accepted, assert_delivery, assert_response, github_event, github_headers, github_signature, header,
-    start, v2_event,
+    multi_value, start, v2_event,
 };
 use common::{FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, deadline_ms};
 use serde_json::{Value, json};
@@ -79,8 +79,7 @@ async fn rest_api_v1_request() {
         "X-Hub-Signature-256": signature,
         "Cookie": "session=abc123",
     });
-    let multi: serde_json::Map<String, Value> =
-        headers.as_object().unwrap().iter().map(|(k, v)| (k.clone(), json!([v]))).collect();
+    let multi = multi_value(&headers);
     let event = json!({
         "resource": "/github-webhook",
         "path": "/github-webhook",
@@ -245,8 +244,7 @@ async fn a_host_header_that_is_not_a_host_neither_crashes_nor_loses_the_request(
     let host = "1234567890.execute-api.us%east-1.amazonaws.com";
     let headers =
         json!({"Host": host, "X-GitHub-Event": "push", "X-Hub-Signature-256": github_signature(BODY.as_bytes())});
-    let multi: serde_json::Map<String, Value> =
-        headers.as_object().unwrap().iter().map(|(k, v)| (k.clone(), json!([v]))).collect();
+    let multi = multi_value(&headers);
     let event = json!({
         "resource": "/github-webhook", "path": "/github-webhook", "httpMethod": "POST",
         "headers": headers, "multiValueHeaders": multi,

@@ -84,11 +84,21 @@ struct Parsed {
 
 /// Loads every component under `path` (a directory or one file).
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    let (parsed, mut errors) = parse_all(path, options)?;
-    let stores = open_stores(&parsed, options, &mut errors);
+    let (parsed, errors) = parse_all(path, options)?;
+    build_all(&parsed, errors, options)
+}
+
+/// Opens the secret stores, then resolves and validates every parsed
+/// component; `errors` are those found while parsing.
+fn build_all(
+    parsed: &[Parsed],
+    mut errors: Vec<ConfigError>,
+    options: &LoadOptions<'_>,
+) -> Result<Components, ConfigErrors> {
+    let stores = open_stores(parsed, options, &mut errors);
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     let mut items = Vec::new();
-    for p in &parsed {
+    for p in parsed {
         let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
         match build(p, &stores, &lookup) {
             Ok(component) => items.push(component),
@@ -269,16 +279,7 @@ pub fn load_text(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<C
     let (mut parsed, mut errors) = (Vec::new(), Vec::new());
     read_text(file, text, options, &mut parsed, &mut errors);
     check_duplicates(&parsed, &mut errors);
-    let stores = open_stores(&parsed, options, &mut errors);
-    let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
-    let mut items = Vec::new();
-    for p in &parsed {
-        match build(p, &stores, &lookup) {
-            Ok(component) => items.push(component),
-            Err(field_errors) => errors.extend(field_errors.into_iter().map(ConfigError::from_field)),
-        }
-    }
-    if errors.is_empty() { Ok(Components { items }) } else { Err(ConfigErrors(errors)) }
+    build_all(&parsed, errors, options)
 }
 
 fn read_text(

@@ -57,6 +57,12 @@ pub(crate) fn github_headers(body: &[u8]) -> Value {
 }
 
 /// An HTTP API (v2) event; a Function URL event is the same with `routeKey` `$default`.
+/// A REST API (v1) event's `multiValueHeaders`: each of `headers` as a one-item list.
+pub(crate) fn multi_value(headers: &Value) -> Value {
+    let map = headers.as_object().map(|h| h.iter().map(|(k, v)| (k.clone(), json!([v]))).collect());
+    Value::Object(map.unwrap_or_default())
+}
+
 pub(crate) fn v2_event(route_key: &str, path: &str, query: &str, headers: Value, body: &[u8], base64: bool) -> Value {
     let body = if base64 { STANDARD.encode(body) } else { String::from_utf8(body.to_vec()).unwrap() };
     let params: serde_json::Map<String, Value> =
