@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use bindery::component::stores::is_remote;
 use bindery::component::{Components, ConfigErrors, LoadOptions, PrefetchedSecrets, SecretKeyRef};
-use bindery::component::{load, secret_key_refs, secret_references};
+use bindery::component::{load, secret_key_refs};
 
 const PLACEHOLDER: &str = "(resolved in AWS)";
 
@@ -19,11 +20,13 @@ pub fn load_components(
 ) -> Result<(Components, Vec<SecretKeyRef>), ConfigErrors> {
     let env_or_placeholder = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| PLACEHOLDER.to_owned()));
     let mut options = LoadOptions { namespace, app_id, env: &env_or_placeholder, prefetched: None };
+    let refs = secret_key_refs(path, &options)?;
     let mut placeholders = PrefetchedSecrets::default();
-    for reference in secret_references(path, &options)? {
-        placeholders.insert(&reference.store, &reference.name, Ok(PLACEHOLDER.to_owned()));
+    for secret in refs.iter().filter(|r| is_remote(&r.store_type)) {
+        if let Some(store) = &secret.store {
+            placeholders.insert(store, &secret.name, Ok(PLACEHOLDER.to_owned()));
+        }
     }
     options.prefetched = Some(&placeholders);
-    let refs = secret_key_refs(path, &options)?;
     Ok((load(path, &options)?, refs))
 }
