@@ -1,18 +1,15 @@
 //! `bindery-sqs` end to end: each record of an SQS batch becomes one
 //! `POST /<binding>` with the message body verbatim, and the app's answers become
 //! the partial-batch response (`batchItemFailures`).
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
-use common::{
+use crate::common::{
     ComponentsDir, FIRST_REQUEST_ID, Running, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs,
     assert_no_requests, deadline_ms, sqs_component, unexpected_headers,
 };
+use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
 use serde_json::{Value, json};
 
 const BIN: &str = "bindery-sqs";

@@ -1,14 +1,11 @@
 //! The example Task API on its AWS components: `task-api-lambda`, the app's
 //! router inside bindery's functions, runs the nightly cleanup, which writes its
 //! report to S3 and emails it through SES, both on the emulator. The same app
-//! code writes to a folder locally (tests/tests/cron.rs): only the YAML differs.
-#![allow(clippy::unwrap_used)]
+//! code writes to a folder locally (tests/tests/e2e/cron.rs): only the YAML differs.
 
-mod common;
-
+use crate::common::{ComponentsDir, Running, cron_component, sqs_component, sqs_record};
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{InvokeOptions, unused_port};
-use common::{ComponentsDir, Running, cron_component, sqs_component, sqs_record};
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -5,18 +5,15 @@
 //! forwarded; Dapr's OPTIONS probe decides which bindings start; Ctrl-C stops
 //! everything, the app included. And `run`'s own failures: an app that exits
 //! before it listens.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::common::webhook::{SECRET, github_signature};
+use crate::common::{ComponentsDir, component, cron_component, secret, value};
 use aws_sdk_sqs::types::QueueAttributeName;
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{FunctionProcess, debug_bin, python, unused_port};
-use common::webhook::{SECRET, github_signature};
-use common::{ComponentsDir, component, cron_component, secret, value};
 
 fn example(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/fastapi").join(path)

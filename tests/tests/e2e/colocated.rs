@@ -3,16 +3,13 @@
 //! waits for, watches, and stops. An app that cannot start is an init error;
 //! an app that dies later ends the function without answering the invocation
 //! in flight, so its events are delivered again.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
 use bindery_e2e::{InvokeOptions, RuntimeApi, unused_port};
-use common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
 use serde_json::{Value, json};
 
 const APP_SOURCE: &str = include_str!("common/recording_app.py");

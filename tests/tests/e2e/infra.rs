@@ -9,7 +9,6 @@
 //! Each deployment gets a moto server of its own, from the same venv: once
 //! moto holds Lambda functions, its `data.json` (which the SES tests read)
 //! needs Docker, which is not here.
-#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -4,8 +4,6 @@
 //! How often the binding looks its queue up is seen through a pass-through
 //! proxy between the binding and the emulator that counts the SQS actions it
 //! forwards; requests and answers are the emulator's, unchanged.
-// Helpers in this file are test code too: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 

@@ -4,8 +4,6 @@
 //! moto records the body's text but not whether it was the HTML or the text
 //! part, so that choice is checked by the unit tests of `output::ses` (the
 //! `SendEmail` content built); here only that a text email is sent whole.
-// Helpers in this file are test code too: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
 
 use bindery::output::{Bindings, ErrorKind, InvokeRequest};
 use bindery_e2e::aws::{Emulator, load_bindings};

@@ -1,21 +1,18 @@
 //! `bindery-webhook` end to end: an API Gateway (REST v1, HTTP API v2) or Function
 //! URL request, once verified, is delivered as `POST /<binding>` with the raw body,
 //! and the app's answer goes back to the caller as the proxy response.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
+use crate::common::webhook::{
+    BODY, SECRET, accepted, assert_delivery, assert_response, github_event, github_headers, github_signature, header,
+    multi_value, start, v2_event,
+};
+use crate::common::{FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, deadline_ms};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bindery_e2e::{InvokeOptions, RecordingApp, Reply, unused_port};
 use bytes::Bytes;
-use common::webhook::{
-    BODY, SECRET, accepted, assert_delivery, assert_response, github_event, github_headers, github_signature, header,
-    multi_value, start, v2_event,
-};
-use common::{FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, deadline_ms};
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -1,15 +1,12 @@
 //! `bindery-webhook` verification end to end: requests without a valid proof of
 //! origin, or too large, are answered by bindery itself and never reach the app.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use bindery_e2e::{InvokeOptions, RecordingApp};
-use common::webhook::{
+use crate::common::webhook::{
     BODY, SECRET, accepted, assert_response, assert_unauthorized, github_event, github_headers, github_signature,
     hmac_hex, start, v2_event,
 };
-use common::{assert_no_requests, value};
+use crate::common::{assert_no_requests, value};
+use bindery_e2e::{InvokeOptions, RecordingApp};
 use serde_json::{Value, json};
 
 #[tokio::test]

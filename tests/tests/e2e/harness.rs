@@ -1,7 +1,6 @@
 //! Self-test of the harness, without any bindery binary: an in-test client plays the
 //! function against the Runtime API emulator, and plain requests exercise the
 //! recording app.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

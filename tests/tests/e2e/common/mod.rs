@@ -1,7 +1,6 @@
 //! Shared pieces of the end-to-end tests: a temporary components directory,
 //! Component YAML builders, starting a real function binary against the Runtime
-//! API emulator, and log checks. Each test file uses only part of it.
-#![allow(dead_code)]
+//! API emulator, and log checks. Each test module uses only part of it.
 
 pub(crate) mod webhook;
 
@@ -112,7 +111,8 @@ pub(crate) fn sqs_record(id: &str, body: &str) -> serde_json::Value {
 pub(crate) struct Running {
     pub(crate) api: RuntimeApi,
     pub(crate) function: FunctionProcess,
-    pub(crate) components: ComponentsDir,
+    /// Held, not read: the directory must outlive the process that loads it.
+    _components: ComponentsDir,
 }
 
 impl Running {
@@ -123,7 +123,7 @@ impl Running {
         if api.wait_for_next_poll(10 * SECOND).await.is_none() {
             panic!("{bin} did not poll /next within 10 s; init errors: {:?}\n{}", api.init_errors(), function.logs());
         }
-        Running { api, function, components }
+        Running { api, function, _components: components }
     }
 
     pub(crate) async fn invoke(&self, event: &serde_json::Value, opts: InvokeOptions) -> bindery_e2e::Outcome {

@@ -1,8 +1,6 @@
 //! The S3 binding against the emulator (moto, or LocalStack with
 //! scripts/test-localstack): each operation and metadata key, checked with a
 //! direct SDK client.
-// Helpers in this file are test code too: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
 
 use aws_sdk_s3::types::StorageClass;
 use bindery::output::{Bindings, ErrorKind, InvokeRequest, InvokeResponse};

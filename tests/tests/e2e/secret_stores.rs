@@ -1,7 +1,5 @@
 //! `secretKeyRef`s resolved from Secrets Manager and SSM Parameter Store on
 //! the emulator, through `bindery::output::secrets::load_components`.
-// Helpers in this file are test code too: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
 
 use aws_sdk_ssm::types::ParameterType;
 use bindery::component::{Components, ConfigErrors, LoadOptions};

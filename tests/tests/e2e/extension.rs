@@ -2,14 +2,11 @@
 //! Extensions API on loopback, serving daprd's output API to a function's
 //! Dapr SDK (the real Python SDK here), stopping on SHUTDOWN, and failing the
 //! init with the file, component and field when a component is wrong.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{ComponentsDir, component, value};
 use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, python, unused_port};
-use common::{ComponentsDir, component, value};
 use serde_json::json;
 
 fn start(api: &ExtensionsApi, dir: &ComponentsDir, http_port: u16, grpc_port: u16) -> FunctionProcess {

@@ -1,18 +1,15 @@
 //! `bindery-cron` end to end: a schedule's invocation becomes the cron binding's
 //! `POST /<binding>` on a real HTTP app (reference/dapr-bindings-contract.md §1.2),
 //! and a failed delivery becomes an invocation error.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
-use common::{
+use crate::common::{
     ComponentsDir, FIRST_REQUEST_ID, Running, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs,
     assert_no_requests, component, cron_component, deadline_ms, unexpected_headers, value,
 };
+use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
 use serde_json::{Value, json};
 
 const BIN: &str = "bindery-cron";

@@ -2,15 +2,12 @@
 //! through `bindery sidecar`, over gRPC (`DaprClient().invoke_binding`) and
 //! over daprd's HTTP API, against moto and local servers: what the SDK gets
 //! back and what reached each service are both checked.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{ComponentsDir, component, value};
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{FunctionProcess, RecordingApp, Reply, debug_bin, python, unused_port};
-use common::{ComponentsDir, component, value};
 use serde_json::{Value, json};
 
 struct Sidecar {

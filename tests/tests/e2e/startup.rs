@@ -1,13 +1,10 @@
 //! Start-up with a bad configuration, for each binary: the process reports an init
 //! error naming what to fix (file, component, field), exits non-zero, and never asks
 //! for an invocation.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{ComponentsDir, SECOND, component, cron_component, secret, spawn, sqs_component, value};
+use crate::common::{ComponentsDir, SECOND, component, cron_component, secret, spawn, sqs_component, value};
 
 /// Runs `bin` and expects it to fail at init; returns the init error's message.
 async fn init_error(bin: &str, components: ComponentsDir, env: &[(&str, &str)]) -> String {

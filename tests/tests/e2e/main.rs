@@ -1,0 +1,28 @@
+//! The end-to-end tests, one module per part of bindery, in one test binary:
+//! each binary links the whole AWS SDK, so one binary instead of seventeen
+//! saves CI most of its link time and many GB of disk.
+//! (`output_s3_memory` keeps a binary of its own: it measures its process's
+//! peak memory.)
+//!
+//! Run one part with `cargo test -p bindery-e2e --test e2e webhook_auth::`.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod colocated;
+mod cron;
+mod extension;
+mod harness;
+mod infra;
+mod output_s3;
+mod output_ses;
+mod output_sqs;
+mod python_sdk;
+mod run;
+mod secret_stores;
+mod sqs;
+mod startup;
+mod task_api;
+mod webhook;
+mod webhook_auth;
