@@ -7,8 +7,12 @@
 //! buckets, queues and secrets with [`Emulator::unique`] instead of resetting
 //! shared state.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
@@ -193,4 +197,72 @@ async fn get(url: &str) -> Result<(u16, bytes::Bytes), String> {
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
     Ok((status, body))
+}
+
+/// The variable the test scripts set to the interpreter of moto's venv
+/// (which also holds cfn-lint and aws-sam-translator).
+pub const MOTO_PYTHON_VAR: &str = "BINDERY_TEST_INFRA_PYTHON";
+
+/// The interpreter of moto's venv; panics with the fix when it is not set.
+pub fn moto_python() -> PathBuf {
+    let path = std::env::var_os(MOTO_PYTHON_VAR).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{MOTO_PYTHON_VAR} is not set: run the tests with scripts/test, which installs moto, cfn-lint and aws-sam-translator")
+    });
+    assert!(path.is_file(), "{MOTO_PYTHON_VAR} is {}, which does not exist: rerun scripts/test", path.display());
+    path
+}
+
+/// A moto server of a test's own, on loopback, for tests that stop and
+/// restart the emulator or fill it with what the shared one must not hold.
+/// Killed on drop.
+pub struct OwnMoto {
+    child: Option<Child>,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+impl OwnMoto {
+    /// Starts moto on an unused port and waits until it answers.
+    pub fn start() -> Self {
+        Self::start_on(crate::unused_port())
+    }
+
+    /// Starts moto on `port` (e.g. again, after [`OwnMoto::kill`]) and waits until it answers.
+    pub fn start_on(port: u16) -> Self {
+        let child = Command::new(moto_python().with_file_name("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+        let moto = Self { child: Some(child), port, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !moto_answers(port) {
+            assert!(Instant::now() < deadline, "moto did not answer on port {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// Kills the server (SIGKILL) and waits until it is gone: connecting is refused afterwards.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether moto's own API answers 200 on `port`.
+fn moto_answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut status = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut status).is_ok() && status.ends_with(b" 200")
 }

@@ -168,7 +168,8 @@ async fn read_head(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<(usiz
                     .and_then(|v| String::from_utf8(v).ok())
                     .and_then(|v| v.trim().parse().ok())
                     .unwrap_or(0);
-                let message_id = header("messageid").map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+                let message_id =
+                    header("messageid").map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
                 return Some((head_len, content_length, message_id));
             }
             Ok(httparse::Status::Partial) => {

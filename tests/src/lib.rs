@@ -9,6 +9,7 @@
 mod app;
 pub mod aws;
 mod extensions_api;
+mod faulty_app;
 mod function;
 pub mod python;
 mod runtime_api;
@@ -16,6 +17,7 @@ mod server;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use extensions_api::{ExtensionCall, ExtensionsApi};
+pub use faulty_app::{Fault, FaultyApp, Handled};
 pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
 

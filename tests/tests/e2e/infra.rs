@@ -10,17 +10,12 @@
 //! moto holds Lambda functions, its `data.json` (which the SES tests read)
 //! needs Docker, which is not here.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-use bindery_e2e::{debug_bin, release_bin, unused_port};
+use bindery_e2e::aws::{OwnMoto, moto_python};
+use bindery_e2e::{debug_bin, release_bin};
 use serde_json::{Value, json};
-
-/// The interpreter of the venv with cfn-lint and aws-sam-translator (moto's).
-const INFRA_PYTHON_VAR: &str = "BINDERY_TEST_INFRA_PYTHON";
 
 const REGENERATE: &str = "cargo run -p bindery-cli -- infra --components examples/task-api/components/aws \
                           --out infra/task-api/template.yaml --binary task-api-lambda";
@@ -29,12 +24,9 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// cfn-lint and aws-sam-translator live in moto's venv.
 fn infra_python() -> PathBuf {
-    let path = std::env::var_os(INFRA_PYTHON_VAR).map(PathBuf::from).unwrap_or_else(|| {
-        panic!("{INFRA_PYTHON_VAR} is not set: run the tests with scripts/test, which installs cfn-lint and aws-sam-translator")
-    });
-    assert!(path.is_file(), "{INFRA_PYTHON_VAR} is {}, which does not exist: rerun scripts/test", path.display());
-    path
+    moto_python()
 }
 
 fn text(output: &Output) -> String {
@@ -113,45 +105,6 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
 }
 
 /// A moto server on a loopback port of its own, stopped when dropped.
-struct OwnMoto {
-    child: Child,
-    endpoint: String,
-}
-
-impl OwnMoto {
-    fn start() -> Self {
-        let port = unused_port();
-        let child = Command::new(infra_python().with_file_name("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !answers(port) {
-            assert!(Instant::now() < deadline, "moto did not answer on port {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-}
-
-impl Drop for OwnMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether moto's own API answers 200 on `port`.
-fn answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    let mut status = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut status).is_ok() && status.ends_with(b" 200")
-}
-
 /// Packages, translates and deploys `template` on a moto of its own; returns
 /// what was created and the translated template.
 fn deploy(template: &Path, parameters: &[&str]) -> (Value, Value) {

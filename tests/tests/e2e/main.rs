@@ -13,6 +13,7 @@ mod common;
 mod colocated;
 mod cron;
 mod extension;
+mod faults;
 mod harness;
 mod infra;
 mod output_s3;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::common::webhook::{SECRET, github_signature};
 use crate::common::{ComponentsDir, component, cron_component, secret, value};
+use crate::common::{http_get as get, http_post as post};
 use aws_sdk_sqs::types::QueueAttributeName;
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::{FunctionProcess, debug_bin, python, unused_port};
@@ -53,30 +54,6 @@ fn run(dir: &ComponentsDir, ports: &Ports, command: &[&str]) -> FunctionProcess 
 
 fn ports() -> Ports {
     Ports { app: unused_port(), http: unused_port(), grpc: unused_port(), webhook: unused_port() }
-}
-
-async fn get(url: &str) -> (u16, String) {
-    curl(vec![url.to_owned()]).await
-}
-
-async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    let mut args = vec!["-X".to_owned(), "POST".to_owned(), "--data-binary".to_owned(), body.to_owned()];
-    for (k, v) in headers {
-        args.extend(["-H".to_owned(), format!("{k}: {v}")]);
-    }
-    args.push(url.to_owned());
-    curl(args).await
-}
-
-/// `curl` (off the async runtime): the status and the body.
-async fn curl(mut args: Vec<String>) -> (u16, String) {
-    args.extend(["-s".to_owned(), "-w".to_owned(), "\n%{http_code}".to_owned()]);
-    let output = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output().unwrap())
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    (status.parse().unwrap_or(0), body.to_owned())
 }
 
 async fn queue_counts(emulator: &Emulator, url: &str) -> (u64, u64) {

@@ -201,3 +201,29 @@ pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &st
 pub(crate) fn unexpected_headers(headers: &http::HeaderMap, allowed: &[&str]) -> Vec<String> {
     headers.keys().map(|k| k.as_str().to_owned()).filter(|k| !allowed.contains(&k.as_str())).collect()
 }
+
+/// `GET url` with curl: the status and the body.
+pub(crate) async fn http_get(url: &str) -> (u16, String) {
+    curl(vec![url.to_owned()]).await
+}
+
+/// `POST url` with curl: the status and the body.
+pub(crate) async fn http_post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut args = vec!["-X".to_owned(), "POST".to_owned(), "--data-binary".to_owned(), body.to_owned()];
+    for (k, v) in headers {
+        args.extend(["-H".to_owned(), format!("{k}: {v}")]);
+    }
+    args.push(url.to_owned());
+    curl(args).await
+}
+
+/// `curl` (off the async runtime): the status and the body.
+async fn curl(mut args: Vec<String>) -> (u16, String) {
+    args.extend(["-s".to_owned(), "-w".to_owned(), "\n%{http_code}".to_owned()]);
+    let output = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap_or(0), body.to_owned())
+}

@@ -1,4 +1,4 @@
-"""The co-located app of tests/tests/colocated.rs: a stdlib HTTP server on
+"""The Python app of tests/tests/e2e/colocated.rs and faults.rs: a stdlib HTTP server on
 $PORT that appends every request it gets to $APP_RECORD as a JSON line.
 
 APP_PID_FILE  where it writes its pid, first thing
@@ -6,6 +6,7 @@ APP_MODE      serve (default) | exit-early (exit 3 at once) | never-listen |
               die-on-post (record the request, then exit 7 without answering)
 APP_LISTEN_AFTER   seconds to wait before listening (default 0)
 APP_HEALTHY_AFTER  seconds after listening during which GET answers 503
+APP_POST_DELAY     seconds to wait, after recording a POST, before answering it
 """
 
 import http.server
@@ -25,6 +26,7 @@ if mode == "never-listen":
     time.sleep(3600)
 time.sleep(float(os.environ.get("APP_LISTEN_AFTER", "0")))
 
+post_delay = float(os.environ.get("APP_POST_DELAY", "0"))
 healthy_at = time.monotonic() + float(os.environ.get("APP_HEALTHY_AFTER", "0"))
 lock = threading.Lock()
 
@@ -48,6 +50,7 @@ class App(http.server.BaseHTTPRequestHandler):
         record({"method": "POST", "path": self.path, "headers": headers, "body": body.decode()})
         if mode == "die-on-post":
             os._exit(7)
+        time.sleep(post_delay)
         self.answer(200)
 
     def answer(self, status):
