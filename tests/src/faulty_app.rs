@@ -6,6 +6,7 @@
 //! record's id, as bindery delivers it); the app records what it did to each.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -51,6 +52,7 @@ type Rule = Arc<dyn Fn(&str) -> Fault + Send + Sync>;
 struct Shared {
     rule: RwLock<Rule>,
     handled: Mutex<Vec<Handled>>,
+    connections: AtomicUsize,
 }
 
 /// The app on 127.0.0.1 with an ephemeral port; stops when dropped.
@@ -65,7 +67,11 @@ impl FaultyApp {
     pub async fn start(rule: impl Fn(&str) -> Fault + Send + Sync + 'static) -> FaultyApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr of a bound listener");
-        let shared = Arc::new(Shared { rule: RwLock::new(Arc::new(rule)), handled: Mutex::new(Vec::new()) });
+        let shared = Arc::new(Shared {
+            rule: RwLock::new(Arc::new(rule)),
+            handled: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+        });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         FaultyApp { addr, shared, accept }
     }
@@ -78,6 +84,11 @@ impl FaultyApp {
     /// Replaces the rule, e.g. with `|_| Fault::Answer(200)` once the app "recovers".
     pub fn set_rule(&self, rule: impl Fn(&str) -> Fault + Send + Sync + 'static) {
         *self.shared.rule.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(rule);
+    }
+
+    /// How many connections the app has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// Every request handled so far, in order.
@@ -99,6 +110,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         while connections.try_join_next().is_some() {}
         // Aborted with the JoinSet when the accept loop is aborted.
         connections.spawn(serve(stream, shared.clone()));

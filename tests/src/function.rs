@@ -79,6 +79,13 @@ impl FunctionProcess {
         assert!(status.is_ok_and(|s| s.success()), "kill -INT {} failed", self.pid());
     }
 
+    /// Sends SIGTERM, as Lambda does at shutdown (through `kill`, as the
+    /// workspace forbids `unsafe`).
+    pub fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM {} failed", self.pid());
+    }
+
     /// Everything the process printed so far (stdout and stderr, interleaved by chunk).
     pub fn logs(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).into_owned()

@@ -116,6 +116,10 @@ struct Shared {
     sender: mpsc::UnboundedSender<Invocation>,
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     first_poll: watch::Sender<Option<Instant>>,
+    /// Whether the function has called `/restore/next` (SnapStart).
+    restore_polled: watch::Sender<bool>,
+    /// Closed until [`RuntimeApi::restore`]: `/restore/next` waits on it.
+    restored: watch::Sender<bool>,
     records: Mutex<Records>,
     next_id: AtomicU64,
 }
@@ -140,6 +144,8 @@ impl RuntimeApi {
             sender,
             queue: tokio::sync::Mutex::new(receiver),
             first_poll: watch::Sender::new(None),
+            restore_polled: watch::Sender::new(false),
+            restored: watch::Sender::new(false),
             records: Mutex::new(Records::default()),
             next_id: AtomicU64::new(1),
         });
@@ -148,6 +154,7 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            .route("/2018-06-01/runtime/restore/next", get(restore_next))
             .fallback(unknown)
             .layer(DefaultBodyLimit::disable())
             .with_state(shared.clone());
@@ -210,6 +217,19 @@ impl RuntimeApi {
         }
     }
 
+    /// Waits up to `timeout` for the function to call `/restore/next`, which a
+    /// SnapStart function does at the end of its init (the snapshot is taken
+    /// then); true if it did.
+    pub async fn wait_for_restore_poll(&self, timeout: Duration) -> bool {
+        let mut rx = self.shared.restore_polled.subscribe();
+        matches!(tokio::time::timeout(timeout, rx.wait_for(|polled| *polled)).await, Ok(Ok(_)))
+    }
+
+    /// Answers `/restore/next`: the execution environment is "restored".
+    pub fn restore(&self) {
+        self.shared.restored.send_replace(true);
+    }
+
     /// Every `/init/error` report so far.
     pub fn init_errors(&self) -> Vec<InvocationError> {
         self.shared.records().init_errors.clone()
@@ -267,6 +287,12 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         response = response.header("Lambda-Runtime-Trace-Id", trace_id);
     }
     response.body(axum::body::Body::from(invocation.body)).expect("valid response headers")
+}
+
+async fn restore_next(State(shared): State<Arc<Shared>>) -> Response {
+    shared.restore_polled.send_replace(true);
+    let _ = shared.restored.subscribe().wait_for(|restored| *restored).await;
+    StatusCode::OK.into_response()
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {

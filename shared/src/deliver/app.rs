@@ -7,7 +7,7 @@
 //!   language. The request goes straight to hyper, with no boxing on the way:
 //!   this is the hot path of every delivery.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -44,11 +44,19 @@ enum Target {
     InProcess(BoxCloneSyncService<AppRequest, AppResponse, BoxError>),
 }
 
-#[derive(Clone)]
 struct HttpTarget {
-    client: Client<HttpConnector, Full<Bytes>>,
+    /// Replaced whole by [`App::reset_connections`]; read once per request.
+    client: RwLock<HttpClient>,
     authority: Authority,
     base: Arc<str>,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn http_client() -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector)
 }
 
 impl std::fmt::Debug for App {
@@ -99,13 +107,22 @@ impl App {
             return Err(invalid("must not have a query string"));
         }
         let base = uri.path().trim_end_matches('/').into();
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector);
+        let client = RwLock::new(http_client());
         Ok(Self {
             target: Target::Http(std::sync::Arc::new(HttpTarget { client, authority, base })),
             description: url.into(),
         })
+    }
+
+    /// Drops every idle pooled connection to the app: later requests open new
+    /// ones. For after a SnapStart restore, when the pool may hold connections
+    /// from before the snapshot whose peer has long forgotten them (and whose
+    /// idle timers did not run while the VM was frozen). Requests in flight
+    /// finish on their connections.
+    pub fn reset_connections(&self) {
+        if let Target::Http(http) = &self.target {
+            *http.client.write().unwrap_or_else(PoisonError::into_inner) = http_client();
+        }
     }
 
     /// A short description for logs: `in-process` or the URL.
@@ -129,7 +146,9 @@ impl App {
     pub async fn call(&self, request: AppRequest) -> Result<AppResponse, BoxError> {
         match &self.target {
             Target::Http(http) => {
-                let response = http.client.request(request).await?;
+                // The future owns what it needs: the lock is held only to start the request.
+                let sending = http.client.read().unwrap_or_else(PoisonError::into_inner).request(request);
+                let response = sending.await?;
                 Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
             }
             Target::InProcess(service) => service.clone().oneshot(request).await,
@@ -178,5 +197,47 @@ mod tests {
             Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::new())))
         }));
         assert_eq!(local.uri_for("/orders").unwrap(), "/orders");
+    }
+
+    /// A loopback server that counts the connections it accepts and answers
+    /// 200 on each, keeping them open.
+    async fn counting_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(|_: Request<hyper::body::Incoming>| async {
+                        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::new())))
+                    });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn after_a_reset_no_pooled_connection_is_reused() {
+        let (url, accepted) = counting_server().await;
+        let app = App::http(&url).unwrap();
+        let get = || async {
+            let request = Request::builder().uri(app.uri_for("/").unwrap()).body(Full::new(Bytes::new())).unwrap();
+            let response = app.call(request).await.unwrap();
+            let _ = response.into_body().collect().await.unwrap();
+        };
+        get().await;
+        get().await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "the pool reuses its connection");
+
+        app.reset_connections();
+        get().await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2, "a new connection after the reset");
     }
 }

@@ -14,7 +14,7 @@ use std::future::Future;
 
 use futures_util::StreamExt;
 use futures_util::stream;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::Instant;
 
 use super::DeliveryError;
 use crate::input::BindingEvent;
@@ -58,9 +58,25 @@ impl BatchReport<'_> {
 /// at `deadline`: whatever has not finished by then is reported failed, so
 /// `deliver` itself needs no timer.
 pub async fn deliver_batch<'a, F, Fut>(
-    mut records: Vec<SqsRecord<'a>>,
+    records: Vec<SqsRecord<'a>>,
     limit: usize,
     deadline: Instant,
+    deliver: F,
+) -> BatchReport<'a>
+where
+    F: Fn(BindingEvent) -> Fut,
+    Fut: Future<Output = Result<(), DeliveryError>>,
+{
+    deliver_batch_until(records, limit, tokio::time::sleep_until(deadline), deliver).await
+}
+
+/// [`deliver_batch`], stopping when `cutoff` completes rather than at a
+/// fixed deadline: e.g. [`Stopping::cutoff`](crate::function::lifecycle::Stopping::cutoff),
+/// which comes early when the process is told to stop.
+pub async fn deliver_batch_until<'a, F, Fut>(
+    mut records: Vec<SqsRecord<'a>>,
+    limit: usize,
+    cutoff: impl Future<Output = ()>,
     deliver: F,
 ) -> BatchReport<'a>
 where
@@ -92,8 +108,12 @@ where
             run_lanes(records.into_iter().enumerate().map(std::iter::once), limit, false, &deliver, &set).await;
         }
     };
-    // On timeout the in-flight deliveries are dropped, which cancels them.
-    let _ = timeout_at(deadline, run).await;
+    // At the cutoff the in-flight deliveries are dropped, which cancels them.
+    tokio::select! {
+        biased;
+        () = run => {}
+        () = cutoff => {}
+    }
 
     BatchReport { ids, outcomes: outcomes.into_inner() }
 }

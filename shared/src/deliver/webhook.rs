@@ -107,7 +107,8 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-fn json_error(status: StatusCode, message: &str) -> Response<Bytes> {
+/// A JSON `{"error": message}` answer with `status`.
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(serde_json::json!({ "error": message }).to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));

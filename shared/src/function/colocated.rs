@@ -29,8 +29,8 @@ const DEFAULT_READY_TIMEOUT_MS: u64 = 9_000;
 /// Lambda's longest possible function timeout.
 const MAX_READY_TIMEOUT_MS: u64 = 900_000;
 /// How long the app gets to stop on SIGTERM: Lambda allows a runtime about
-/// 500 ms after its own SIGTERM.
-const STOP_GRACE: Duration = Duration::from_millis(300);
+/// 500 ms after its own SIGTERM, and deliveries in flight had 200 ms of it.
+const STOP_GRACE: Duration = Duration::from_millis(250);
 
 /// How to start the app and know it is ready, read at init.
 #[derive(Debug, Clone)]
@@ -134,13 +134,23 @@ pub(crate) async fn start(
 struct AppExited(String);
 
 /// Runs `runtime` (the Runtime API loop) while watching `app`: ends with an
-/// error if the app exits, and stops the app when the loop ends or the
-/// function is told to stop.
-pub(crate) async fn serve<F>(function: &str, app: Option<AppProcess>, runtime: F) -> Result<(), lambda_runtime::Error>
+/// error if the app exits, and stops the app when the loop ends or once
+/// `stopped` completes (a signal, and the invocation in flight answered).
+pub(crate) async fn serve<F>(
+    function: &str,
+    app: Option<AppProcess>,
+    runtime: F,
+    stopped: impl Future<Output = ()>,
+) -> Result<(), lambda_runtime::Error>
 where
     F: Future<Output = Result<(), lambda_runtime::Error>>,
 {
-    let Some(mut app) = app else { return runtime.await };
+    let Some(mut app) = app else {
+        return tokio::select! {
+            result = runtime => result,
+            () = stopped => Ok(()),
+        };
+    };
     tokio::select! {
         // First: once the app is gone, the loop must not answer another invocation.
         biased;
@@ -150,7 +160,7 @@ where
             // Dropping `app` kills what is left of its process group.
             Err(Box::new(AppExited(reason)))
         }
-        () = stop_requested() => {
+        () = stopped => {
             info!(function, "stopping the app");
             app.shutdown(STOP_GRACE).await;
             Ok(())
@@ -159,22 +169,6 @@ where
             app.shutdown(STOP_GRACE).await;
             result
         }
-    }
-}
-
-/// Completes on SIGTERM (Lambda's shutdown, when it sends one) or SIGINT.
-async fn stop_requested() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut terminate), Ok(mut interrupt)) => {
-            tokio::select! {
-                _ = terminate.recv() => {}
-                _ = interrupt.recv() => {}
-            }
-        }
-        // Without handlers the signals keep their default: the function dies,
-        // and the app, in its own group, is left to the sandbox's teardown.
-        _ => std::future::pending().await,
     }
 }
 

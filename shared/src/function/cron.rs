@@ -6,11 +6,12 @@
 
 use std::time::Instant as StdInstant;
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{Diagnostic, LambdaEvent, Runtime, service_fn};
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{FunctionSetup, StartupError, colocated, deadline, diagnostic, setup, startup, telemetry};
+use super::{FunctionSetup, StartupError, colocated, deadline, diagnostic, lifecycle, setup, startup, telemetry};
 use crate::component::kinds::CRON_TYPE;
 use crate::deliver::App;
 use crate::input::schedule::schedule_event;
@@ -50,7 +51,8 @@ impl CronFunction {
             .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
         binding_event.traceparent = event.context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
         let deadline = deadline(&event.context, self.setup.margin);
-        match self.setup.deliverer.deliver(binding_event, deadline).await {
+        let delivery = self.setup.deliverer.deliver(binding_event, deadline);
+        match self.setup.stopping.bound(deadline, delivery).await {
             Ok(()) => {
                 info!(binding = %binding, outcome = "acked", latency_ms = started.elapsed().as_millis() as u64, "delivered");
                 Ok(())
@@ -75,6 +77,8 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    let app = colocated::start(FUNCTION, &mut function.setup).await?;
-    colocated::serve(FUNCTION, app, lambda_runtime::run(service_fn(|event| function.handle(event)))).await
+    let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
+    let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
+    let runtime = Runtime::new(service_fn(|event| function.handle(event))).layer(TracingLayer::new());
+    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
 }

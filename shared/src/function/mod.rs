@@ -26,6 +26,7 @@ pub mod cron;
 pub(crate) mod event_guard;
 #[cfg(feature = "extension")]
 pub mod extension;
+pub mod lifecycle;
 mod raw_event;
 mod setup;
 pub mod sqs;

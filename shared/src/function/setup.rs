@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::colocated::{self, Colocated};
+use super::lifecycle::Stopping;
 use crate::component::{Component, EnvLookup, LoadOptions, load};
 use crate::deliver::{App, Deliverer};
 
@@ -22,6 +23,8 @@ pub struct FunctionSetup {
     pub margin: Duration,
     /// The app to start at init (`BINDERY_APP_CMD`), if any.
     pub(crate) colocated: Option<Colocated>,
+    /// Set on SIGTERM: deliveries then wrap up within the stop grace.
+    pub stopping: Stopping,
 }
 
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
@@ -64,7 +67,7 @@ pub fn setup(
     let deliverer =
         Deliverer::new(app, component.route.clone(), token.as_deref()).map_err(|e| StartupError(e.message))?;
     let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
-    Ok(FunctionSetup { component, deliverer, margin, colocated })
+    Ok(FunctionSetup { component, deliverer, margin, colocated, stopping: Stopping::default() })
 }
 
 /// The type of the component `BINDERY_BINDING` names.

@@ -9,10 +9,10 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent, Runtime, service_fn};
 use tracing::{info, warn};
 
 use super::setup::number;
-use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
+use super::{FunctionSetup, StartupError, colocated, lifecycle, setup, startup, telemetry};
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
-use crate::deliver::batch::{RecordOutcome, deliver_batch};
+use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_batch;
 
 use super::raw_event::RawEvents;
@@ -47,7 +47,8 @@ impl SqsFunction {
         let total = records.len();
         let deadline = super::deadline(context, self.setup.margin);
         let deliverer = &self.setup.deliverer;
-        let report = deliver_batch(records, self.concurrency, deadline, |e| deliverer.deliver_untimed(e)).await;
+        let cutoff = self.setup.stopping.cutoff(deadline);
+        let report = deliver_batch_until(records, self.concurrency, cutoff, |e| deliverer.deliver_untimed(e)).await;
 
         let binding = &self.setup.component.name;
         for (id, outcome) in report.iter() {
@@ -60,7 +61,7 @@ impl SqsFunction {
                     warn!(binding = %binding, message_id = %id, "record not delivered: an earlier record of its group failed")
                 }
                 RecordOutcome::Unfinished => {
-                    warn!(binding = %binding, message_id = %id, "record not finished before the deadline")
+                    warn!(binding = %binding, message_id = %id, "record not finished before the deadline (or the stop grace)")
                 }
             }
         }
@@ -98,7 +99,8 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    let app = colocated::start(FUNCTION, &mut function.setup).await?;
+    let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
+    let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
     let raw_events = RawEvents::default();
     let handler = service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (function, raw_events) = (&function, &raw_events);
@@ -110,6 +112,6 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
             function.handle(&payload, &event.context).await
         }
     });
-    let runtime = Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new()).run();
-    colocated::serve(FUNCTION, app, runtime).await
+    let runtime = Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new());
+    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
 }

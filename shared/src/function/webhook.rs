@@ -4,12 +4,15 @@
 
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use lambda_runtime::Runtime;
+use lambda_runtime::layers::TracingLayer;
 
 use super::event_guard::EventGuard;
+use super::lifecycle::{self, Stopping};
 use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
 use crate::component::kinds::HTTP_TYPE;
 use crate::deliver::App;
-use crate::deliver::webhook::WebhookRelay;
+use crate::deliver::webhook::{WebhookRelay, json_error};
 use crate::input::webhook::WebhookAuth;
 
 const FUNCTION: &str = "bindery-webhook";
@@ -21,6 +24,13 @@ const MAX_RESPONSE: usize = 6 * 1024 * 1024;
 pub struct WebhookFunction {
     relay: WebhookRelay,
     margin: std::time::Duration,
+    stopping: Stopping,
+}
+
+/// The answer to a request cut off because the function is stopping: the
+/// sender may retry it (GitHub, Stripe and most senders retry a 5xx).
+fn stopping_response() -> http::Response<Bytes> {
+    json_error(http::StatusCode::SERVICE_UNAVAILABLE, "the function is stopping; retry the delivery")
 }
 
 impl WebhookFunction {
@@ -32,7 +42,7 @@ impl WebhookFunction {
 
     fn new(setup: FunctionSetup, auth: WebhookAuth) -> Self {
         let relay = WebhookRelay::new(setup.component.name, auth, setup.deliverer, MAX_RESPONSE);
-        Self { relay, margin: setup.margin }
+        Self { relay, margin: setup.margin, stopping: setup.stopping }
     }
 
     /// Handles one request; never an invocation error, always an HTTP answer.
@@ -45,8 +55,13 @@ impl WebhookFunction {
             _ => Bytes::new(),
         };
         let deadline = super::deadline(&context, self.margin);
-        let (head, body) =
-            self.relay.relay(&parts, body, context.xray_trace_id.as_deref(), deadline).await.into_parts();
+        let relayed = self.relay.relay(&parts, body, context.xray_trace_id.as_deref(), deadline);
+        let (head, body) = tokio::select! {
+            biased;
+            response = relayed => response,
+            () = self.stopping.cutoff(deadline) => stopping_response(),
+        }
+        .into_parts();
         let body = match String::from_utf8(body.to_vec()) {
             Ok(text) if !text.is_empty() => Body::Text(text),
             Ok(_) => Body::Empty,
@@ -79,7 +94,8 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
     // The co-located app (BINDERY_APP_CMD) starts before the relay takes the delivery.
-    let app = colocated::start(FUNCTION, &mut setup).await?;
+    let colocated = colocated::start(FUNCTION, &mut setup).await?;
+    let (app, stopping) = (setup.deliverer.app().clone(), setup.stopping.clone());
     // lambda_http needs a handler future that borrows nothing.
     let function = std::sync::Arc::new(WebhookFunction::new(setup, auth));
     let handler = service_fn(move |request| {
@@ -87,6 +103,6 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         async move { function.handle(request).await }
     });
     // lambda_http::run, with the event guard before its request conversion.
-    let runtime = lambda_runtime::run(EventGuard(lambda_http::Adapter::from(handler)));
-    colocated::serve(FUNCTION, app, runtime).await
+    let runtime = Runtime::new(EventGuard(lambda_http::Adapter::from(handler))).layer(TracingLayer::new());
+    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
 }

@@ -24,6 +24,7 @@ mod run;
 mod secret_stores;
 mod sqs;
 mod startup;
+mod stopping;
 mod task_api;
 mod webhook;
 mod webhook_auth;

@@ -1,0 +1,149 @@
+//! Stopping and SnapStart, through the real function binaries: on SIGTERM,
+//! what is in flight is answered (finished, or reported failed after the
+//! stop grace) before the function exits 0; a SnapStart function opens no
+//! connection to the app before the snapshot, calls `/restore/next`, and
+//! delivers normally after the restore.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bindery_e2e::{Fault, FaultyApp, InvokeOptions, RecordingApp, Reply};
+use serde_json::{Value, json};
+
+use crate::common::webhook::{BODY, github_event};
+use crate::common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
+
+/// The function is never given this long: an answer can only come from the stop.
+fn long_deadline() -> InvokeOptions {
+    InvokeOptions { deadline: 120 * SECOND, wait: 30 * SECOND, ..InvokeOptions::default() }
+}
+
+/// An app that answers at once, except to requests whose body starts with
+/// `slow` (or to everything, with `all`), which it keeps waiting for 10 minutes.
+fn slow_app(app: &RecordingApp, all: bool) {
+    app.set_reply(move |r| {
+        if all || r.body.starts_with(b"slow") {
+            Reply::Delay(Duration::from_secs(600), Box::new(Reply::Status(200)))
+        } else {
+            Reply::Status(200)
+        }
+    });
+}
+
+/// Waits until the app has received `n` requests, then sends SIGTERM.
+async fn terminate_after(f: &Running, app: &RecordingApp, n: usize) {
+    let received = app.wait_for_requests(n, 10 * SECOND).await;
+    assert_eq!(received.len(), n, "the app got {} of {n} requests", received.len());
+    f.function.terminate();
+}
+
+async fn assert_exits_0(f: &mut Running) {
+    let status = f.function.wait_exit(10 * SECOND).await;
+    assert!(status.is_some_and(|s| s.success()), "exit {status:?}: {}", f.function.logs());
+    assert!(f.function.logs().contains("stopping"), "{}", f.function.logs());
+}
+
+#[tokio::test]
+async fn sigterm_mid_batch_acks_what_finished_reports_the_rest_and_exits_0() {
+    let app = RecordingApp::start().await;
+    slow_app(&app, false);
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let mut f = Running::start(
+        "bindery-sqs",
+        components,
+        &[("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", &app.url())],
+    )
+    .await;
+    let records = [("fast-1", "fast"), ("slow-1", "slow"), ("fast-2", "fast"), ("slow-2", "slow")];
+    let event = json!({ "Records": records.iter().map(|(id, body)| sqs_record(id, body)).collect::<Vec<_>>() });
+
+    let (outcome, ()) = tokio::join!(f.invoke(&event, long_deadline()), terminate_after(&f, &app, 4));
+
+    let response = outcome.response();
+    let failed: BTreeSet<&str> = response["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, BTreeSet::from(["slow-1", "slow-2"]), "the fast records were acked before the stop");
+    assert_exits_0(&mut f).await;
+}
+
+#[tokio::test]
+async fn sigterm_during_a_schedule_delivery_reports_it_failed_so_the_scheduler_retries() {
+    let app = RecordingApp::start().await;
+    slow_app(&app, true);
+    let components = ComponentsDir::with("cron-binding.yaml", &cron_component("cron-binding", "@every 1m", &[]));
+    let mut f = Running::start(
+        "bindery-cron",
+        components,
+        &[("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", &app.url())],
+    )
+    .await;
+
+    let event = json!({});
+    let (outcome, ()) = tokio::join!(f.invoke(&event, long_deadline()), terminate_after(&f, &app, 1));
+
+    let error = outcome.error();
+    assert_eq!(error.body["errorType"], "Bindery.Timeout", "{error:?}");
+    assert!(error.error_message().is_some_and(|m| m.contains("stopping")), "{error:?}");
+    assert_exits_0(&mut f).await;
+}
+
+#[tokio::test]
+async fn sigterm_during_a_webhook_answers_503_so_the_sender_retries() {
+    let app = RecordingApp::start().await;
+    slow_app(&app, true);
+    let mut f = crate::common::webhook::start(&app.url(), "github", &[]).await;
+
+    let event = github_event(BODY.as_bytes());
+    let (outcome, ()) = tokio::join!(f.invoke(&event, long_deadline()), terminate_after(&f, &app, 1));
+
+    let response = outcome.response();
+    assert_eq!(response["statusCode"], 503, "{response}");
+    assert_exits_0(&mut f).await;
+}
+
+#[tokio::test]
+async fn sigterm_with_nothing_in_flight_exits_0() {
+    let app = RecordingApp::start().await;
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let mut f = Running::start(
+        "bindery-sqs",
+        components,
+        &[("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", &app.url())],
+    )
+    .await;
+    f.function.terminate();
+    assert_exits_0(&mut f).await;
+}
+
+#[tokio::test]
+async fn a_snapstart_function_connects_to_nothing_before_the_snapshot_and_delivers_after_the_restore() {
+    let app = FaultyApp::start(|_| Fault::Answer(200)).await;
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let env = [
+        ("BINDERY_BINDING", "task-events"),
+        ("BINDERY_APP_URL", &app.url()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start"),
+    ];
+    let (api, function, _components) = spawn("bindery-sqs", components, &env).await;
+
+    assert!(api.wait_for_restore_poll(10 * SECOND).await, "no /restore/next: {}", function.logs());
+    assert_eq!(api.wait_for_next_poll(Duration::from_millis(200)).await, None, "/next before the restore");
+    assert_eq!(app.connections(), 0, "a connection opened before the snapshot would be stale after the restore");
+
+    api.restore();
+    assert!(api.wait_for_next_poll(10 * SECOND).await.is_some(), "{}", function.logs());
+    let event = json!({ "Records": [sqs_record("after-restore", "hello")] });
+    let response = api.invoke(event.to_string(), InvokeOptions::default()).await.response();
+    assert_eq!(response["batchItemFailures"], Value::Array(Vec::new()), "{}", function.logs());
+    assert_eq!(app.connections(), 1);
+    assert!(
+        api.init_errors().is_empty() && api.violations().is_empty(),
+        "{:?} {:?}",
+        api.init_errors(),
+        api.violations()
+    );
+}
