@@ -76,6 +76,27 @@ impl Emulator {
         aws_sdk_sesv2::Client::new(&self.sdk_config().await)
     }
 
+    /// A queue's (visible, in flight) message counts.
+    pub async fn queue_counts(&self, url: &str) -> (u64, u64) {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let output = self
+            .sqs()
+            .await
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetQueueAttributes {url}: {e:?}"));
+        let attributes = output.attributes.unwrap_or_default();
+        let count = |name| attributes.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0);
+        (
+            count(QueueAttributeName::ApproximateNumberOfMessages),
+            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
     /// A name no other test uses: lower case, digits and dashes, valid for
     /// buckets, queues, secrets and email local parts.
     pub fn unique(&self, prefix: &str) -> String {

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant as StdInstant};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
+    QueueAttributeName,
+};
 use bindery::component::Component;
 use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
@@ -91,12 +94,12 @@ impl Poller {
     /// Polls until `stop`; a batch in progress is finished first.
     pub(crate) async fn poll(self, stop: CancellationToken) {
         while !stop.is_cancelled() {
-            let received = tokio::select! {
-                () = stop.cancelled() => return,
-                received = self.receive() => received,
-            };
-            match received {
+            // Not raced with `stop`: a receive dropped in flight may already
+            // have taken messages, which would then stay hidden for a whole
+            // visibility timeout. A long poll lasts WAIT_SECONDS at most.
+            match self.receive().await {
                 Ok(messages) if messages.is_empty() => {}
+                Ok(messages) if stop.is_cancelled() => self.release(messages).await,
                 Ok(messages) => self.deliver(messages).await,
                 Err(e) => {
                     self.console.warn(&format!("{}: cannot receive from the queue: {e}", self.binding));
@@ -106,6 +109,35 @@ impl Poller {
                     }
                 }
             }
+        }
+    }
+
+    /// Makes messages received as bindery stops visible again at once, for
+    /// the next consumer, instead of after their visibility timeout.
+    async fn release(&self, messages: Vec<Message>) {
+        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, message)| {
+                let receipt = message.receipt_handle.as_deref()?;
+                let entry = ChangeMessageVisibilityBatchRequestEntry::builder().id(format!("m{i}"));
+                entry.receipt_handle(receipt).visibility_timeout(0).build().ok()
+            })
+            .collect();
+        let released = self
+            .client
+            .change_message_visibility_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        if let Err(e) = released {
+            self.console.warn(&format!(
+                "{}: {} message(s) received while stopping will reappear after their visibility timeout: {}",
+                self.binding,
+                messages.len(),
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            ));
         }
     }
 

@@ -56,26 +56,6 @@ fn ports() -> Ports {
     Ports { app: unused_port(), http: unused_port(), grpc: unused_port(), webhook: unused_port() }
 }
 
-async fn queue_counts(emulator: &Emulator, url: &str) -> (u64, u64) {
-    let attributes = emulator
-        .sqs()
-        .await
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
-    let count = |name| attributes.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0);
-    (
-        count(QueueAttributeName::ApproximateNumberOfMessages),
-        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn bindery_run_drives_the_fastapi_example_with_every_binding_live() {
     let emulator = Emulator::from_env();
@@ -169,7 +149,7 @@ async fn bindery_run_drives_the_fastapi_example_with_every_binding_live() {
     // The acked two are deleted; the rejected one waits out its visibility timeout.
     let mut counts = (0, 0);
     for _ in 0..50 {
-        counts = queue_counts(&emulator, &queue_url).await;
+        counts = emulator.queue_counts(&queue_url).await;
         if counts == (0, 1) {
             break;
         }

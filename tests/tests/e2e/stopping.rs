@@ -2,16 +2,23 @@
 //! what is in flight is answered (finished, or reported failed after the
 //! stop grace) before the function exits 0; a SnapStart function opens no
 //! connection to the app before the snapshot, calls `/restore/next`, and
-//! delivers normally after the restore.
+//! delivers normally after the restore. `bindery run` on Ctrl-C finishes
+//! the SQS batch and the webhook in flight before it exits.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use bindery_e2e::{Fault, FaultyApp, InvokeOptions, RecordingApp, Reply};
+use bindery_e2e::aws::Emulator;
+use bindery_e2e::{
+    Fault, FaultyApp, FunctionProcess, InvokeOptions, Recorded, RecordingApp, Reply, debug_bin, unused_port,
+};
 use serde_json::{Value, json};
 
-use crate::common::webhook::{BODY, github_event};
-use crate::common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
+use crate::common::webhook::{BODY, SECRET, github_event, github_signature};
+use crate::common::{
+    ComponentsDir, Running, SECOND, component, cron_component, http_post, secret, spawn, sqs_component, sqs_record,
+    value,
+};
 
 /// The function is never given this long: an answer can only come from the stop.
 fn long_deadline() -> InvokeOptions {
@@ -146,4 +153,62 @@ async fn a_snapstart_function_connects_to_nothing_before_the_snapshot_and_delive
         api.init_errors(),
         api.violations()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_lets_bindery_run_finish_the_sqs_batch_and_the_webhook_in_flight() {
+    let emulator = Emulator::from_env();
+    let queue = emulator.unique("stopping");
+    let sqs = emulator.sqs().await;
+    let queue_url = sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
+    for n in 0..3 {
+        sqs.send_message().queue_url(&queue_url).message_body(format!("task {n}")).send().await.unwrap();
+    }
+    let app = RecordingApp::start().await;
+    app.set_reply(|_| Reply::Delay(SECOND, Box::new(Reply::Status(200))));
+    let dir = ComponentsDir::new();
+    dir.write("tasks.yaml", &emulator.component("tasks", "bindings.aws.sqs", &[("queueName", &queue)]));
+    let hook = [value("direction", "input"), value("signatureScheme", "github"), secret("signatureSecret", "SECRET")];
+    dir.write("github.yaml", &component("github", "bindings.http", &hook));
+    let (http, grpc, webhook) = (unused_port().to_string(), unused_port().to_string(), unused_port().to_string());
+    let components = dir.path_str();
+    let args =
+        ["run", "--components", &components, "--app-url", &app.url(), "--http-port", &http, "--grpc-port", &grpc];
+    let args: Vec<&str> = args.into_iter().chain(["--webhook-port", &webhook]).collect();
+    let mut bindery = FunctionProcess::command(&debug_bin("bindery"), &args, &[("SECRET", SECRET)]);
+    assert!(bindery.wait_for_output("github: webhook http", 20 * SECOND).await, "{}", bindery.logs());
+
+    // A message is being delivered (the app takes a second to answer): send
+    // a webhook, and Ctrl-C once both are in flight.
+    // (Its OPTIONS probe of /tasks comes first: the component names no direction.)
+    let is_delivery = |r: &Recorded| r.method == "POST" && r.path == "/tasks";
+    for _ in 0..200 {
+        if app.requests().iter().any(is_delivery) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(app.requests().iter().any(is_delivery), "no SQS delivery: {}", bindery.logs());
+    let body = r#"{"ref":"refs/heads/main"}"#;
+    let signature = github_signature(body.as_bytes());
+    let url = format!("http://127.0.0.1:{webhook}/github");
+    let headers = [("X-Hub-Signature-256", signature.as_str()), ("X-GitHub-Event", "push")];
+    let interrupt = async {
+        while !app.requests().iter().any(|r| r.path == "/github") {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        bindery.interrupt();
+    };
+    let ((status, _), ()) = tokio::join!(http_post(&url, &headers, body), interrupt);
+
+    assert_eq!(status, 200, "the webhook in flight is answered: {}", bindery.logs());
+    let exit = bindery.wait_exit(20 * SECOND).await;
+    assert!(exit.is_some_and(|s| s.success()), "{exit:?}: {}", bindery.logs());
+    let requests = app.requests();
+    let delivered: Vec<String> =
+        requests.iter().filter(|r| is_delivery(r)).map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    let (visible, in_flight) = emulator.queue_counts(&queue_url).await;
+    // Each message the app acknowledged was deleted; any other is visible
+    // again at once (none left hidden until its visibility timeout).
+    assert_eq!((visible + delivered.len() as u64, in_flight), (3, 0), "delivered {delivered:?}\n{}", bindery.logs());
 }
