@@ -7,6 +7,8 @@
 //!   `build_request_uri` unwraps `Url::parse`): the host is dropped before the
 //!   conversion (bindery-webhook does not use it), and a path gets the
 //!   leading `/` the conversion expects;
+//! - (not a crash) a REST API event's repeated header would reach
+//!   verification and the app with its last value only: every value is kept;
 //! - a body marked base64 that is not (aws_lambda_events 1.2's
 //!   `Body::from_maybe_encoded` expects it): the invocation fails with
 //!   `Bindery.InvalidEvent`, so the caller gets an error, not a guess.
@@ -27,6 +29,7 @@ use url::Url;
 pub(crate) fn guard(request: &mut LambdaRequest) -> Result<(), String> {
     let (body, base64) = match request {
         LambdaRequest::ApiGatewayV1(r) => {
+            keep_repeated_headers(&r.multi_value_headers, &mut r.headers);
             let stage = r.request_context.stage.clone();
             fix(&mut r.headers, &mut r.request_context.domain_name, &mut r.path, stage.as_deref())?;
             (r.body.as_deref(), r.is_base64_encoded)
@@ -49,6 +52,20 @@ pub(crate) fn guard(request: &mut LambdaRequest) -> Result<(), String> {
             Err("the request's body is marked base64-encoded but is not valid base64".to_owned())
         }
         _ => Ok(()),
+    }
+}
+
+/// lambda_http lays a REST API event's `headers` (the last value of each
+/// header) over its `multiValueHeaders`, which hides all but the last value
+/// of a repeated header: a signature header sent twice, once forged, would
+/// look sent once. Dropping such names from `headers` keeps every value, so
+/// verification sees the repetition (and refuses it, as for HTTP APIs and
+/// `bindery run`), and the app gets what was sent.
+fn keep_repeated_headers(multi: &HeaderMap, single: &mut HeaderMap) {
+    for name in multi.keys() {
+        if multi.get_all(name).iter().nth(1).is_some() {
+            single.remove(name);
+        }
     }
 }
 
@@ -135,6 +152,23 @@ mod tests {
             "body": "{}", "isBase64Encoded": false
         });
         serde_json::from_value(event).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn every_value_of_a_repeated_rest_api_header_is_kept() {
+        let event = serde_json::json!({
+            "resource": "/hook", "path": "/hook", "httpMethod": "POST",
+            "headers": {"X-Hub-Signature-256": "sha256=good", "Accept": "*/*"},
+            "multiValueHeaders": {"X-Hub-Signature-256": ["sha256=forged", "sha256=good"], "Accept": ["*/*"]},
+            "requestContext": {"httpMethod": "POST", "stage": "Prod", "requestId": "r"},
+            "body": "{}", "isBase64Encoded": false
+        });
+        let mut request: LambdaRequest = serde_json::from_value(event).unwrap_or_else(|e| panic!("{e}"));
+        guard(&mut request).unwrap_or_else(|e| panic!("{e}"));
+        let converted: lambda_http::Request = request.into();
+        let values: Vec<_> = converted.headers().get_all("x-hub-signature-256").iter().collect();
+        assert_eq!(values, ["sha256=forged", "sha256=good"]);
+        assert_eq!(converted.headers().get_all("accept").iter().count(), 1);
     }
 
     #[test]

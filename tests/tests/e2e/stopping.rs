@@ -9,15 +9,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bindery_e2e::aws::Emulator;
-use bindery_e2e::{
-    Fault, FaultyApp, FunctionProcess, InvokeOptions, Recorded, RecordingApp, Reply, debug_bin, unused_port,
-};
+use bindery_e2e::{Fault, FaultyApp, InvokeOptions, Recorded, RecordingApp, Reply};
 use serde_json::{Value, json};
 
 use crate::common::webhook::{BODY, SECRET, github_event, github_signature};
 use crate::common::{
-    ComponentsDir, Running, SECOND, component, cron_component, http_post, secret, spawn, sqs_component, sqs_record,
-    value,
+    ComponentsDir, Running, SECOND, bindery_run, component, cron_component, http_post, secret, spawn, sqs_component,
+    sqs_record, value,
 };
 
 /// The function is never given this long: an answer can only come from the stop.
@@ -170,13 +168,7 @@ async fn ctrl_c_lets_bindery_run_finish_the_sqs_batch_and_the_webhook_in_flight(
     dir.write("tasks.yaml", &emulator.component("tasks", "bindings.aws.sqs", &[("queueName", &queue)]));
     let hook = [value("direction", "input"), value("signatureScheme", "github"), secret("signatureSecret", "SECRET")];
     dir.write("github.yaml", &component("github", "bindings.http", &hook));
-    let (http, grpc, webhook) = (unused_port().to_string(), unused_port().to_string(), unused_port().to_string());
-    let components = dir.path_str();
-    let args =
-        ["run", "--components", &components, "--app-url", &app.url(), "--http-port", &http, "--grpc-port", &grpc];
-    let args: Vec<&str> = args.into_iter().chain(["--webhook-port", &webhook]).collect();
-    let mut bindery = FunctionProcess::command(&debug_bin("bindery"), &args, &[("SECRET", SECRET)]);
-    assert!(bindery.wait_for_output("github: webhook http", 20 * SECOND).await, "{}", bindery.logs());
+    let (mut bindery, webhook) = bindery_run(&dir, &app.url(), &[("SECRET", SECRET)], "github: webhook http").await;
 
     // A message is being delivered (the app takes a second to answer): send
     // a webhook, and Ctrl-C once both are in flight.

@@ -227,3 +227,32 @@ async fn curl(mut args: Vec<String>) -> (u16, String) {
     let (body, status) = text.rsplit_once('\n').unwrap();
     (status.parse().unwrap_or(0), body.to_owned())
 }
+
+/// `bindery run --components DIR --app-url APP` on ports of its own, once its
+/// output contains `ready`: the process and its webhook port.
+pub(crate) async fn bindery_run(
+    dir: &ComponentsDir,
+    app_url: &str,
+    env: &[(&str, &str)],
+    ready: &str,
+) -> (FunctionProcess, u16) {
+    let webhook = bindery_e2e::unused_port();
+    let (http, grpc) = (bindery_e2e::unused_port().to_string(), bindery_e2e::unused_port().to_string());
+    let (components, webhook_text) = (dir.path_str(), webhook.to_string());
+    let args = [
+        "run",
+        "--components",
+        &components,
+        "--app-url",
+        app_url,
+        "--http-port",
+        &http,
+        "--grpc-port",
+        &grpc,
+        "--webhook-port",
+        &webhook_text,
+    ];
+    let bindery = FunctionProcess::command(&bindery_e2e::debug_bin("bindery"), &args, env);
+    assert!(bindery.wait_for_output(ready, 20 * SECOND).await, "no {ready:?}: {}", bindery.logs());
+    (bindery, webhook)
+}
