@@ -20,6 +20,11 @@
 //! flight, if any, gets no answer, so Lambda counts it failed and its events
 //! are delivered again, and the next one starts a new execution environment.
 //! The app runs in its own process group, stopped with the function.
+//!
+//! On SIGTERM or SIGINT the deliveries in flight get a short grace, what has
+//! not finished is reported failed in the answer, and the function exits 0
+//! once the answer is posted; after a SnapStart restore no pooled connection
+//! from before the snapshot is reused ([`lifecycle`]).
 
 mod colocated;
 pub mod cron;

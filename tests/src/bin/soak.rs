@@ -115,6 +115,8 @@ struct Report {
     rss_start_kib: u64,
     rss_end_kib: u64,
     rss_max_kib: u64,
+    /// A sample per minute, to tell a plateau from a slow leak.
+    rss_each_minute_kib: Vec<u64>,
     elapsed: Duration,
 }
 
@@ -127,7 +129,7 @@ impl std::fmt::Display for Report {
         write!(
             f,
             "{} requests in {:.0} s ({:.0}/s), errors {}, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, \
-             RSS start {:.1} MiB, end {:.1} MiB, max {:.1} MiB",
+             RSS start {:.1} MiB, end {:.1} MiB, max {:.1} MiB, each minute [{}] MiB",
             self.requests,
             self.elapsed.as_secs_f64(),
             self.requests as f64 / self.elapsed.as_secs_f64(),
@@ -138,6 +140,11 @@ impl std::fmt::Display for Report {
             self.rss_start_kib as f64 / 1024.0,
             self.rss_end_kib as f64 / 1024.0,
             self.rss_max_kib as f64 / 1024.0,
+            self.rss_each_minute_kib
+                .iter()
+                .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
+                .collect::<Vec<_>>()
+                .join(", "),
         )
     }
 }
@@ -192,6 +199,8 @@ async fn load(
 
     let mut rss_start_kib = 0;
     let mut rss_max_kib = 0;
+    let mut rss_each_minute_kib = Vec::new();
+    let mut samples = 0;
     while Instant::now() + SAMPLE_EVERY < end {
         tokio::time::sleep(SAMPLE_EVERY).await;
         let rss = rss_kib(pid);
@@ -199,6 +208,10 @@ async fn load(
             rss_start_kib = rss;
         }
         rss_max_kib = rss_max_kib.max(rss);
+        samples += 1;
+        if samples % 6 == 0 {
+            rss_each_minute_kib.push(rss);
+        }
     }
     let mut latencies_us = Vec::new();
     for worker in workers {
@@ -212,6 +225,7 @@ async fn load(
         rss_start_kib: if rss_start_kib == 0 { rss_end_kib } else { rss_start_kib },
         rss_end_kib,
         rss_max_kib: rss_max_kib.max(rss_end_kib),
+        rss_each_minute_kib,
         elapsed: started.elapsed(),
     }
 }

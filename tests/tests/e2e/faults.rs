@@ -12,16 +12,9 @@ use bindery_e2e::aws::{Emulator, EmulatorKind, OwnMoto};
 use bindery_e2e::{Fault, FaultyApp, FunctionProcess, InvokeOptions, debug_bin, unused_port};
 use serde_json::{Value, json};
 
-use crate::common::{ComponentsDir, Running, SECOND, http_post, sqs_component, sqs_record};
+use crate::common::{ComponentsDir, SECOND, http_post, sqs_record, start_sqs};
 
 const RECORDING_APP: &str = include_str!("common/recording_app.py");
-
-async fn start_sqs(app_url: &str, env: &[(&str, &str)]) -> Running {
-    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
-    let mut vars = vec![("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", app_url)];
-    vars.extend_from_slice(env);
-    Running::start("bindery-sqs", components, &vars).await
-}
 
 fn batch(ids: &[&str]) -> Value {
     json!({ "Records": ids.iter().map(|id| sqs_record(id, &format!("body of {id}"))).collect::<Vec<_>>() })

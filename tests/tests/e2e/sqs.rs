@@ -6,22 +6,14 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    ComponentsDir, FIRST_REQUEST_ID, Running, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs,
-    assert_no_requests, deadline_ms, sqs_component, unexpected_headers,
+    FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, assert_no_requests, deadline_ms,
+    start_sqs, unexpected_headers,
 };
 use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
 use serde_json::{Value, json};
 
-const BIN: &str = "bindery-sqs";
 const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:task-events";
 const FIFO_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:task-events.fifo";
-
-async fn start(app_url: &str, env: &[(&str, &str)]) -> Running {
-    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
-    let mut vars = vec![("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", app_url)];
-    vars.extend_from_slice(env);
-    Running::start(BIN, components, &vars).await
-}
 
 fn receipt_handle(id: &str) -> String {
     format!("AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a-{id}")
@@ -91,7 +83,7 @@ fn bodies(requests: &[Recorded]) -> BTreeSet<String> {
 #[tokio::test]
 async fn standard_batch_is_one_post_per_record_with_its_metadata() {
     let app = RecordingApp::start().await;
-    let f = start(&app.url(), &[("APP_API_TOKEN", "app-token-s3cr3t")]).await;
+    let f = start_sqs(&app.url(), &[("APP_API_TOKEN", "app-token-s3cr3t")]).await;
     let texts = [r#"{"title":"buy milk"}"#, "plain text, not JSON\nsecond line", "Zürich ☃ payload-xyzzy"];
     let mut traced = record("m-3", texts[2]);
     traced["attributes"]["AWSTraceHeader"] = json!(XRAY_TRACE);
@@ -140,7 +132,7 @@ async fn standard_batch_is_one_post_per_record_with_its_metadata() {
 async fn records_the_app_refuses_are_exactly_the_batch_item_failures() {
     let app = RecordingApp::start().await;
     app.set_reply(|r| if r.body.starts_with(b"bad") { Reply::Status(500) } else { Reply::Status(204) });
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     let event = batch(vec![
         record("ok-1", "good 1"),
         record("bad-1", "bad 1"),
@@ -163,7 +155,7 @@ async fn fifo_groups_stop_at_their_first_failure_and_keep_their_order() {
         let status = if &r.body[..] == b"a2" { 500 } else { 200 };
         Reply::Delay(delay, Box::new(Reply::Status(status)))
     });
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     let event = batch(vec![
         fifo_record("a1", "A", 1),
         fifo_record("b1", "B", 2),
@@ -194,7 +186,7 @@ async fn fifo_groups_stop_at_their_first_failure_and_keep_their_order() {
 #[tokio::test]
 async fn a_malformed_record_fails_alone() {
     let app = RecordingApp::start().await;
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     let mut malformed = record("broken", "never delivered");
     malformed["attributes"] = json!("not an object");
     let event = batch(vec![record("ok-1", "good 1"), malformed, record("ok-2", "good 2")]);
@@ -210,7 +202,7 @@ async fn a_malformed_record_fails_alone() {
 #[tokio::test]
 async fn a_record_without_message_id_fails_the_whole_invocation() {
     let app = RecordingApp::start().await;
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     let mut anonymous = record("x", "no id");
     anonymous.as_object_mut().unwrap().remove("messageId");
     let event = batch(vec![record("ok-1", "good 1"), anonymous, record("ok-2", "good 2")]);
@@ -225,7 +217,7 @@ async fn a_record_without_message_id_fails_the_whole_invocation() {
 #[tokio::test]
 async fn empty_batch_is_an_empty_partial_batch_response() {
     let app = RecordingApp::start().await;
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
 
     let response = f.invoke(&batch(vec![]), InvokeOptions::default()).await.response();
 
@@ -236,7 +228,7 @@ async fn empty_batch_is_an_empty_partial_batch_response() {
 #[tokio::test]
 async fn app_down_fails_every_record() {
     let url = format!("http://127.0.0.1:{}", unused_port());
-    let f = start(&url, &[]).await;
+    let f = start_sqs(&url, &[]).await;
     let event = batch(vec![record("m-1", "one"), record("m-2", "two"), record("m-3", "three")]);
 
     let response = f.invoke(&event, InvokeOptions::default()).await.response();
@@ -254,7 +246,7 @@ async fn slow_records_fail_at_the_deadline_and_fast_ones_are_acked() {
             Reply::Status(200)
         }
     });
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     let deadline = Duration::from_millis(2000);
     let event = batch(vec![
         record("fast-1", "fast 1"),
@@ -278,7 +270,7 @@ async fn concurrency_limit_bounds_deliveries_in_flight() {
     let app = RecordingApp::start().await;
     let delay = Duration::from_millis(200);
     app.set_reply(move |_| Reply::Delay(delay, Box::new(Reply::Status(200))));
-    let f = start(&app.url(), &[("BINDERY_SQS_CONCURRENCY", "2")]).await;
+    let f = start_sqs(&app.url(), &[("BINDERY_SQS_CONCURRENCY", "2")]).await;
     let event = batch((1..=6).map(|n| record(&format!("m-{n}"), &format!("body {n}"))).collect());
 
     let started = Instant::now();
@@ -300,7 +292,7 @@ async fn concurrency_limit_bounds_deliveries_in_flight() {
 #[tokio::test]
 async fn a_malformed_fifo_record_still_stops_its_group() {
     let app = RecordingApp::start().await;
-    let f = start(&app.url(), &[]).await;
+    let f = start_sqs(&app.url(), &[]).await;
     // a2 cannot be parsed as an SQS message (its body is not a string), but its
     // group is plain to read: a3 must not overtake it.
     let mut a2 = fifo_record("a2", "A", 2);

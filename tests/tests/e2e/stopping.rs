@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::common::webhook::{BODY, SECRET, github_event, github_signature};
 use crate::common::{
     ComponentsDir, Running, SECOND, bindery_run, component, cron_component, http_post, secret, spawn, sqs_component,
-    sqs_record, value,
+    sqs_record, start_sqs, value,
 };
 
 /// The function is never given this long: an answer can only come from the stop.
@@ -52,13 +52,7 @@ async fn assert_exits_0(f: &mut Running) {
 async fn sigterm_mid_batch_acks_what_finished_reports_the_rest_and_exits_0() {
     let app = RecordingApp::start().await;
     slow_app(&app, false);
-    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
-    let mut f = Running::start(
-        "bindery-sqs",
-        components,
-        &[("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", &app.url())],
-    )
-    .await;
+    let mut f = start_sqs(&app.url(), &[]).await;
     let records = [("fast-1", "fast"), ("slow-1", "slow"), ("fast-2", "fast"), ("slow-2", "slow")];
     let event = json!({ "Records": records.iter().map(|(id, body)| sqs_record(id, body)).collect::<Vec<_>>() });
 
@@ -113,13 +107,7 @@ async fn sigterm_during_a_webhook_answers_503_so_the_sender_retries() {
 #[tokio::test]
 async fn sigterm_with_nothing_in_flight_exits_0() {
     let app = RecordingApp::start().await;
-    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
-    let mut f = Running::start(
-        "bindery-sqs",
-        components,
-        &[("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", &app.url())],
-    )
-    .await;
+    let mut f = start_sqs(&app.url(), &[]).await;
     f.function.terminate();
     assert_exits_0(&mut f).await;
 }

@@ -107,6 +107,14 @@ pub(crate) fn sqs_record(id: &str, body: &str) -> serde_json::Value {
     })
 }
 
+/// `bindery-sqs` serving the queue `task-events` to the app at `app_url`, plus `env`.
+pub(crate) async fn start_sqs(app_url: &str, env: &[(&str, &str)]) -> Running {
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let mut vars = vec![("BINDERY_BINDING", "task-events"), ("BINDERY_APP_URL", app_url)];
+    vars.extend_from_slice(env);
+    Running::start("bindery-sqs", components, &vars).await
+}
+
 /// A function binary running against its own Runtime API emulator, already polling `/next`.
 pub(crate) struct Running {
     pub(crate) api: RuntimeApi,
