@@ -63,11 +63,17 @@ impl Readiness {
         self.check()?;
         let started = Instant::now();
         let mut next_note = started + NOTE_EVERY;
+        let mut last = String::new();
         loop {
             let attempt_started = Instant::now();
-            let last = match timeout_at(deadline.min(attempt_started + MAX_ATTEMPT), self.probe()).await {
+            let cut_by_deadline = deadline < attempt_started + MAX_ATTEMPT;
+            last = match timeout_at(deadline.min(attempt_started + MAX_ATTEMPT), self.probe()).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(reason)) => reason,
+                // An attempt the overall deadline cut short (possibly at once:
+                // the timer has millisecond granularity) says less than the
+                // one before it.
+                Err(_) if cut_by_deadline && !last.is_empty() => last,
                 Err(_) => format!("{self} got no answer within {} ms", attempt_started.elapsed().as_millis()),
             };
             let now = Instant::now();
