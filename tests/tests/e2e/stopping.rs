@@ -192,3 +192,31 @@ async fn ctrl_c_lets_bindery_run_finish_the_sqs_batch_and_the_webhook_in_flight(
     // again at once (none left hidden until its visibility timeout).
     assert_eq!((visible + delivered.len() as u64, in_flight), (3, 0), "delivered {delivered:?}\n{}", bindery.logs());
 }
+
+/// Ctrl-C while `bindery run` long-polls an empty queue, and messages arrive
+/// during that poll: they are made visible again at once, not hidden for
+/// their visibility timeout (and not delivered to an app that is stopping).
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_received_while_bindery_run_stops_are_released_at_once() {
+    let emulator = Emulator::from_env();
+    let queue = emulator.unique("releasing");
+    let sqs = emulator.sqs().await;
+    let queue_url = sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    let items = [("queueName", queue.as_str()), ("direction", "input")];
+    dir.write("tasks.yaml", &emulator.component("tasks", "bindings.aws.sqs", &items));
+    let (mut bindery, _) = bindery_run(&dir, &app.url(), &[], "tasks: polling SQS").await;
+    // The first long poll (up to 2 s) is under way on the empty queue.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    bindery.interrupt();
+    for n in 0..2 {
+        sqs.send_message().queue_url(&queue_url).message_body(format!("late {n}")).send().await.unwrap();
+    }
+
+    let exit = bindery.wait_exit(20 * SECOND).await;
+    assert!(exit.is_some_and(|s| s.success()), "{exit:?}: {}", bindery.logs());
+    assert_eq!(emulator.queue_counts(&queue_url).await, (2, 0), "(visible, hidden)\n{}", bindery.logs());
+    assert!(app.requests().is_empty(), "nothing is delivered once stopping: {:?}", app.requests());
+}
