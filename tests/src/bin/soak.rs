@@ -45,67 +45,85 @@ async fn main() {
     let received = Arc::new(AtomicU64::new(0));
     let app = ack_app(received.clone()).await;
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (http_port, grpc_port, webhook_port) = (free_port(), free_port(), free_port());
-    let (mut child, url, body, headers) = match mode.as_str() {
-        "api" => {
-            let component = format!(
-                "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: echo\nspec:\n  type: bindings.http\n  \
-                 version: v1\n  metadata:\n    - name: url\n      value: http://{app}/\n"
-            );
-            std::fs::write(dir.path().join("echo.yaml"), component).expect("write the component");
-            let child = spawn(
-                bindery,
-                &[
-                    "sidecar",
-                    "--components",
-                    &path(&dir),
-                    "--http-port",
-                    &http_port.to_string(),
-                    "--grpc-port",
-                    &grpc_port.to_string(),
-                ],
-            );
-            let body = r#"{"operation":"post","data":{"order":42,"items":["a","b"]},"metadata":{"path":"/orders"}}"#;
-            (child, format!("http://127.0.0.1:{http_port}/v1.0/bindings/echo"), body.to_owned(), Vec::new())
-        }
-        "run" => {
-            let component = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: github\nspec:\n  \
-                 type: bindings.http\n  version: v1\n  metadata:\n    - name: direction\n      value: input\n    \
-                 - name: signatureScheme\n      value: github\n    - name: signatureSecret\n      \
-                 secretKeyRef:\n        name: SOAK_SECRET\n        key: SOAK_SECRET\n";
-            std::fs::write(dir.path().join("github.yaml"), component).expect("write the component");
-            let child = spawn(
-                bindery,
-                &[
-                    "run",
-                    "--components",
-                    &path(&dir),
-                    "--app-url",
-                    &format!("http://{app}"),
-                    "--http-port",
-                    &http_port.to_string(),
-                    "--grpc-port",
-                    &grpc_port.to_string(),
-                    "--webhook-port",
-                    &webhook_port.to_string(),
-                ],
-            );
-            let body = r#"{"action":"opened","number":42,"repository":{"full_name":"acme/shop"}}"#.to_owned();
-            let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-            mac.update(body.as_bytes());
-            let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-            let headers = vec![("x-hub-signature-256", signature), ("x-github-event", "pull_request".to_owned())];
-            (child, format!("http://127.0.0.1:{webhook_port}/github"), body, headers)
-        }
+    let mut target = match mode.as_str() {
+        "api" => sidecar(bindery, &dir, app),
+        "run" => run(bindery, &dir, app),
         other => panic!("mode {other:?}: expected api or run"),
     };
-    let pid = child.id();
-    wait_listening(if mode == "api" { http_port } else { webhook_port }, &mut child).await;
+    let pid = target.child.id();
+    wait_listening(target.port, &mut target.child).await;
 
-    let report = load(&url, body, headers, duration, concurrency, pid).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let report = load(&target.url, target.body, target.headers, duration, concurrency, pid).await;
+    let _ = target.child.kill();
+    let _ = target.child.wait();
     println!("{mode}: {report}, delivered to the app {}", received.load(Ordering::Relaxed));
+}
+
+/// The bindery process under load, and the request to send it.
+struct Target {
+    child: Child,
+    /// The port that answers once the process is ready.
+    port: u16,
+    url: String,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+/// `bindery sidecar` with an HTTP output binding to the app; the load is
+/// the output API's `POST /v1.0/bindings/echo`.
+fn sidecar(bindery: &str, dir: &tempfile::TempDir, app: SocketAddr) -> Target {
+    let component = format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: echo\nspec:\n  type: bindings.http\n  \
+         version: v1\n  metadata:\n    - name: url\n      value: http://{app}/\n"
+    );
+    std::fs::write(dir.path().join("echo.yaml"), component).expect("write the component");
+    let (http, grpc) = (free_port(), free_port());
+    let (http_text, grpc_text) = (http.to_string(), grpc.to_string());
+    let args = ["sidecar", "--components", &path(dir), "--http-port", &http_text, "--grpc-port", &grpc_text];
+    let body = r#"{"operation":"post","data":{"order":42,"items":["a","b"]},"metadata":{"path":"/orders"}}"#;
+    Target {
+        child: spawn(bindery, &args),
+        port: http,
+        url: format!("http://127.0.0.1:{http}/v1.0/bindings/echo"),
+        body: body.to_owned(),
+        headers: Vec::new(),
+    }
+}
+
+/// `bindery run` with a GitHub-signed webhook input binding delivering to
+/// the app; the load is signed `POST /github` on the webhook port.
+fn run(bindery: &str, dir: &tempfile::TempDir, app: SocketAddr) -> Target {
+    let component = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: github\nspec:\n  \
+         type: bindings.http\n  version: v1\n  metadata:\n    - name: direction\n      value: input\n    \
+         - name: signatureScheme\n      value: github\n    - name: signatureSecret\n      \
+         secretKeyRef:\n        name: SOAK_SECRET\n        key: SOAK_SECRET\n";
+    std::fs::write(dir.path().join("github.yaml"), component).expect("write the component");
+    let (http, grpc, webhook) = (free_port().to_string(), free_port().to_string(), free_port());
+    let (app_url, webhook_text) = (format!("http://{app}"), webhook.to_string());
+    let args = [
+        "run",
+        "--components",
+        &path(dir),
+        "--app-url",
+        &app_url,
+        "--http-port",
+        &http,
+        "--grpc-port",
+        &grpc,
+        "--webhook-port",
+        &webhook_text,
+    ];
+    let body = r#"{"action":"opened","number":42,"repository":{"full_name":"acme/shop"}}"#.to_owned();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    Target {
+        child: spawn(bindery, &args),
+        port: webhook,
+        url: format!("http://127.0.0.1:{webhook}/github"),
+        body,
+        headers: vec![("x-hub-signature-256", signature), ("x-github-event", "pull_request".to_owned())],
+    }
 }
 
 struct Report {
