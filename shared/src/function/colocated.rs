@@ -30,7 +30,7 @@ const DEFAULT_READY_TIMEOUT_MS: u64 = 9_000;
 const MAX_READY_TIMEOUT_MS: u64 = 900_000;
 /// How long the app gets to stop on SIGTERM: Lambda allows a runtime about
 /// 500 ms after its own SIGTERM, and deliveries in flight had 200 ms of it.
-const STOP_GRACE: Duration = Duration::from_millis(250);
+const APP_STOP_GRACE: Duration = Duration::from_millis(250);
 
 /// How to start the app and know it is ready, read at init.
 #[derive(Debug, Clone)]
@@ -162,11 +162,11 @@ where
         }
         () = stopped => {
             info!(function, "stopping the app");
-            app.shutdown(STOP_GRACE).await;
+            app.shutdown(APP_STOP_GRACE).await;
             Ok(())
         }
         result = runtime => {
-            app.shutdown(STOP_GRACE).await;
+            app.shutdown(APP_STOP_GRACE).await;
             result
         }
     }

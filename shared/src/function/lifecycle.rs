@@ -64,9 +64,7 @@ impl Stopping {
             () = after_stop => {}
         }
     }
-}
 
-impl Stopping {
     /// Runs `delivery` until the [cutoff](Stopping::cutoff): a delivery cut
     /// off by a stop is a [`Timeout`](DeliveryErrorKind::Timeout) that says so.
     pub async fn bound<T>(

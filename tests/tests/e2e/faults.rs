@@ -9,10 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use bindery_e2e::aws::{Emulator, EmulatorKind, OwnMoto};
-use bindery_e2e::{Fault, FaultyApp, FunctionProcess, InvokeOptions, debug_bin, unused_port};
+use bindery_e2e::{Fault, FaultyApp, FunctionProcess, InvokeOptions, unused_port};
 use serde_json::{Value, json};
 
-use crate::common::{ComponentsDir, SECOND, http_post, sqs_record, start_sqs};
+use crate::common::{ComponentsDir, SECOND, Sidecar, bindery_sidecar, http_post, sqs_record, start_sqs};
 
 const RECORDING_APP: &str = include_str!("common/recording_app.py");
 
@@ -170,29 +170,6 @@ async fn the_app_killed_in_the_middle_of_a_batch_loses_nothing() {
     assert_eq!(app.received().into_iter().collect::<BTreeSet<_>>(), failures);
 }
 
-/// `bindery sidecar` with an S3 and an SQS output binding on `moto`.
-async fn sidecar(moto: &Emulator, bucket: &str, queue: &str) -> (FunctionProcess, u16, ComponentsDir) {
-    let dir = ComponentsDir::new();
-    dir.write(
-        "objects.yaml",
-        &moto.component("objects", "bindings.aws.s3", &[("bucket", bucket), ("forcePathStyle", "true")]),
-    );
-    dir.write("outbox.yaml", &moto.component("outbox", "bindings.aws.sqs", &[("queueName", queue)]));
-    let (http, grpc) = (unused_port(), unused_port());
-    let args = [
-        "sidecar",
-        "--components",
-        &dir.path_str(),
-        "--http-port",
-        &http.to_string(),
-        "--grpc-port",
-        &grpc.to_string(),
-    ];
-    let process = FunctionProcess::command(&debug_bin("bindery"), &args, &[]);
-    assert!(process.wait_for_output("output API on", 20 * SECOND).await, "{}", process.logs());
-    (process, http, dir)
-}
-
 async fn invoke(http: u16, binding: &str, operation: &str, data: &str, key: &str) -> (u16, String) {
     let body = json!({"operation": operation, "data": data, "metadata": {"key": key}}).to_string();
     http_post(&format!("http://127.0.0.1:{http}/v1.0/bindings/{binding}"), &[], &body).await
@@ -208,7 +185,11 @@ async fn the_emulator_down_under_an_output_binding_fails_the_call_and_it_succeed
         moto.sqs().await.create_queue().queue_name(queue).send().await.unwrap();
     };
     create().await;
-    let (sidecar, http, _dir) = sidecar(&moto, bucket, queue).await;
+    let dir = ComponentsDir::new();
+    let objects = [("bucket", bucket), ("forcePathStyle", "true")];
+    dir.write("objects.yaml", &moto.component("objects", "bindings.aws.s3", &objects));
+    dir.write("outbox.yaml", &moto.component("outbox", "bindings.aws.sqs", &[("queueName", queue)]));
+    let Sidecar { process: sidecar, http_port: http, .. } = bindery_sidecar(&dir, &[]).await;
     assert_eq!(invoke(http, "objects", "create", "before", "before.txt").await.0, 200, "{}", sidecar.logs());
     assert_eq!(invoke(http, "outbox", "create", "before", "").await.0, 200, "{}", sidecar.logs());
 

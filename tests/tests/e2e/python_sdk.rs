@@ -5,30 +5,10 @@
 
 use std::time::Duration;
 
-use crate::common::{ComponentsDir, component, value};
+use crate::common::{ComponentsDir, Sidecar, bindery_sidecar, component, value};
 use bindery_e2e::aws::Emulator;
-use bindery_e2e::{FunctionProcess, RecordingApp, Reply, debug_bin, python, unused_port};
+use bindery_e2e::{RecordingApp, Reply, python};
 use serde_json::{Value, json};
-
-struct Sidecar {
-    process: FunctionProcess,
-    http_port: u16,
-    grpc_port: u16,
-}
-
-async fn sidecar(dir: &ComponentsDir, token: Option<&str>) -> Sidecar {
-    let (http_port, grpc_port) = (unused_port(), unused_port());
-    let (http, grpc) = (http_port.to_string(), grpc_port.to_string());
-    let args = ["sidecar", "--components", &dir.path_str(), "--http-port", &http, "--grpc-port", &grpc];
-    let env: Vec<(&str, &str)> = token.map(|t| ("DAPR_API_TOKEN", t)).into_iter().collect();
-    let process = FunctionProcess::command(&debug_bin("bindery"), &args, &env);
-    assert!(
-        process.wait_for_output("bindery sidecar: output API on", Duration::from_secs(20)).await,
-        "{}",
-        process.logs()
-    );
-    Sidecar { process, http_port, grpc_port }
-}
 
 /// Runs `calls` through `tests/python/dapr_client_calls.py` and returns its results.
 async fn python_calls(sidecar: &Sidecar, token: Option<&str>, calls: &Value) -> Vec<Value> {
@@ -89,7 +69,7 @@ async fn the_python_sdk_invokes_every_output_binding_over_grpc_and_http() {
         "mailbox.yaml",
         &component("mailbox", "bindings.local.mailbox", &[value("rootPath", &mail.display().to_string())]),
     );
-    let sidecar = sidecar(&dir, None).await;
+    let sidecar = bindery_sidecar(&dir, &[]).await;
 
     let calls = json!([
         // 0-3: S3 over gRPC: raw bytes in, the same bytes back.
@@ -213,7 +193,7 @@ async fn the_python_sdk_sends_the_api_token_and_is_refused_without_it() {
         "local.yaml",
         &component("files", "bindings.localstorage", &[value("rootPath", &files.display().to_string())]),
     );
-    let sidecar = sidecar(&dir, Some("s3cret")).await;
+    let sidecar = bindery_sidecar(&dir, &[("DAPR_API_TOKEN", "s3cret")]).await;
     let calls = json!([
         call("grpc", "files", "create", json!("with token"), json!({"fileName": "t.txt"})),
         call("http", "files", "create", json!("with token"), json!({"fileName": "h.txt"})),

@@ -236,6 +236,23 @@ async fn curl(mut args: Vec<String>) -> (u16, String) {
     (status.parse().unwrap_or(0), body.to_owned())
 }
 
+/// A running `bindery sidecar` and its ports.
+pub(crate) struct Sidecar {
+    pub(crate) process: FunctionProcess,
+    pub(crate) http_port: u16,
+    pub(crate) grpc_port: u16,
+}
+
+/// `bindery sidecar --components DIR` on ports of its own, with `env`, once it serves.
+pub(crate) async fn bindery_sidecar(dir: &ComponentsDir, env: &[(&str, &str)]) -> Sidecar {
+    let (http_port, grpc_port) = (bindery_e2e::unused_port(), bindery_e2e::unused_port());
+    let (http, grpc) = (http_port.to_string(), grpc_port.to_string());
+    let args = ["sidecar", "--components", &dir.path_str(), "--http-port", &http, "--grpc-port", &grpc];
+    let process = FunctionProcess::command(&bindery_e2e::debug_bin("bindery"), &args, env);
+    assert!(process.wait_for_output("bindery sidecar: output API on", 20 * SECOND).await, "{}", process.logs());
+    Sidecar { process, http_port, grpc_port }
+}
+
 /// `bindery run --components DIR --app-url APP` on ports of its own, once its
 /// output contains `ready`: the process and its webhook port.
 pub(crate) async fn bindery_run(
