@@ -84,8 +84,8 @@ where
     Fut: Future<Output = Result<(), DeliveryError>>,
 {
     let fifo = records.iter().any(|r| r.fifo);
-    // The ids move into the report; lanes only need the records' positions.
-    let ids: Vec<Cow<'a, str>> = records.iter_mut().map(|r| std::mem::take(&mut r.message_id)).collect();
+    // Borrowed ids cost a pointer each; the records keep theirs for delivery.
+    let ids: Vec<Cow<'a, str>> = records.iter().map(|r| r.message_id.clone()).collect();
     let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
 

@@ -34,6 +34,16 @@ const SKIPPED: &[&str] = &[
     API_TOKEN_HEADER,
 ];
 
+/// The metadata keys an SQS record always carries, with their header names
+/// made once: `HeaderName::from_bytes` lower-cases and allocates a name on
+/// every call, four times per record.
+const SQS_KEYS: [(&str, HeaderName); 4] = [
+    ("messageId", HeaderName::from_static("messageid")),
+    ("approximateReceiveCount", HeaderName::from_static("approximatereceivecount")),
+    ("sentTimestamp", HeaderName::from_static("senttimestamp")),
+    ("messageGroupId", HeaderName::from_static("messagegroupid")),
+];
+
 /// Builds the request for `uri` (the app's URI for the route, see
 /// [`App::uri_for`](super::App::uri_for)).
 pub fn build_request(
@@ -64,6 +74,9 @@ pub fn build_request(
 /// The header for a metadata key: lower-cased, `None` when Dapr skips it,
 /// gRPC-reserved names renamed as daprd renames them.
 fn header_name(key: &str) -> Result<Option<HeaderName>, DeliveryError> {
+    if let Some((_, name)) = SQS_KEYS.iter().find(|(known, _)| *known == key) {
+        return Ok(Some(name.clone()));
+    }
     let starts = |prefix: &str| key.len() >= prefix.len() && key[..prefix.len()].eq_ignore_ascii_case(prefix);
     let ends = |suffix: &str| key.len() >= suffix.len() && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
     if SKIPPED.iter().any(|s| key.eq_ignore_ascii_case(s)) || starts("proxy-") || ends("-bin") {

@@ -1,44 +1,105 @@
 //! SQS records become events, one per record, carrying the record's metadata
 //! (Dapr forwards none; reference/dapr-bindings-contract.md §3.4).
 //!
-//! Records are read in two steps, straight out of the invocation's buffer:
-//! [`parse_batch`] finds each record and reads only its id and message group;
-//! [`SqsRecord::event`] parses the whole record when its delivery starts. So a
-//! batch is never held twice in memory, and a malformed record is reported
-//! failed on its own instead of failing the whole batch.
+//! A batch is read in one pass straight out of the invocation's buffer:
+//! [`parse_batch`] reads each record's id and message group, and notes where
+//! its body and attributes lie without copying them; [`SqsRecord::event`]
+//! reads those when the record's delivery starts. So a batch is never held
+//! twice in memory, each body is scanned once before its delivery, and a
+//! malformed record is reported failed on its own instead of failing the
+//! whole batch.
+//!
+//! The fields are `aws_lambda_events`' [`SqsMessage`] ones, under the same
+//! names; a test checks that every event read this way equals the one
+//! [`record_event`] builds from the parsed `SqsMessage`.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::trace::traceparent_from_xray;
 use super::{BindingEvent, InputError};
 
-/// The Lambda payload, each record borrowed from the invocation's buffer.
-#[derive(Debug, Deserialize)]
-pub struct SqsBatchView<'a> {
+/// The Lambda payload, each record read in place.
+#[derive(Deserialize)]
+struct BatchView<'a> {
     #[serde(rename = "Records", borrow)]
-    pub records: Vec<&'a RawValue>,
+    records: Records<'a>,
+}
+
+/// The records, each made an [`SqsRecord`] as soon as it is read, so that
+/// no list of [`RecordView`]s is ever held beside them (10,000 of them are
+/// almost a megabyte). `Err` once a record has no message id.
+struct Records<'a>(Result<Vec<SqsRecord<'a>>, InputError>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Records<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Each<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Each<'a> {
+            type Value = Records<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of SQS records")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Records<'a>, A::Error> {
+                let mut records = Ok(Vec::new());
+                while let Some(view) = seq.next_element::<RecordView<'a>>()? {
+                    if let Ok(list) = &mut records {
+                        match SqsRecord::from_view(view) {
+                            Ok(record) => list.push(record),
+                            Err(e) => records = Err(e),
+                        }
+                    }
+                }
+                Ok(Records(records))
+            }
+        }
+        deserializer.deserialize_seq(Each(std::marker::PhantomData))
+    }
+}
+
+/// Where a record's fields lie in the buffer. Each may hold any JSON value,
+/// so that a record with a field of the wrong type still has an id to be
+/// reported failed by; everything else (the receipt handle, checksums,
+/// region) is skipped.
+#[derive(Deserialize)]
+struct RecordView<'a> {
+    #[serde(rename = "messageId", borrow)]
+    message_id: Option<&'a RawValue>,
+    #[serde(rename = "eventSourceARN", borrow)]
+    event_source_arn: Option<&'a RawValue>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+    #[serde(borrow)]
+    attributes: Option<&'a RawValue>,
+    #[serde(rename = "messageAttributes", borrow)]
+    message_attributes: Option<&'a RawValue>,
 }
 
 /// Finds the records of a batch. `Err` when the payload is not an SQS batch
 /// at all, or a record has no message id: then nothing could name the failed
 /// records in `batchItemFailures`, and the whole invocation must fail.
 pub fn parse_batch(payload: &[u8]) -> Result<Vec<SqsRecord<'_>>, InputError> {
-    let view: SqsBatchView<'_> = serde_json::from_slice(payload)
+    let view: BatchView<'_> = serde_json::from_slice(payload)
         .map_err(|e| InputError::new(format!("not an SQS batch (expected {{\"Records\": [...]}}): {e}")))?;
-    let mut records = Vec::with_capacity(view.records.len());
-    for raw in view.records {
-        records.push(parse_record(raw)?);
-    }
-    Ok(records)
+    view.records.0
 }
 
-/// One record: what is needed to schedule and report it, and its raw JSON.
+/// Reads one record on its own. `Err` only when it has no message id.
+pub fn parse_record(raw: &RawValue) -> Result<SqsRecord<'_>, InputError> {
+    let view = serde_json::from_str::<RecordView<'_>>(raw.get()).map_err(|_| no_id())?;
+    SqsRecord::from_view(view)
+}
+
+/// One record: what is needed to schedule and report it, and where the rest
+/// of it lies.
 #[derive(Debug, Clone)]
 pub struct SqsRecord<'a> {
     /// Borrowed from the event where it can be, as 10,000 small strings add up.
@@ -46,7 +107,9 @@ pub struct SqsRecord<'a> {
     pub group: Group<'a>,
     /// From a queue whose ARN ends in `.fifo`.
     pub fifo: bool,
-    raw: &'a RawValue,
+    body: Option<&'a RawValue>,
+    attributes: Option<&'a RawValue>,
+    message_attributes: Option<&'a RawValue>,
 }
 
 /// A record's FIFO message group.
@@ -60,61 +123,97 @@ pub enum Group<'a> {
     Unknown,
 }
 
-/// The few fields read before delivery. Everything else, the body included,
-/// is skipped without being copied.
+/// A JSON string, borrowed unless it has escapes.
 #[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "messageId", borrow)]
-    message_id: Option<Cow<'a, str>>,
-    #[serde(rename = "eventSourceARN", borrow)]
-    event_source_arn: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    attributes: Option<EnvelopeAttributes<'a>>,
-}
+#[serde(transparent)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
-#[derive(Deserialize)]
-struct EnvelopeAttributes<'a> {
+/// The system attributes forwarded as metadata (names as in
+/// `SqsMessage::attributes`); the others are skipped.
+#[derive(Deserialize, Default)]
+struct SystemAttributes<'a> {
+    #[serde(rename = "ApproximateReceiveCount", borrow)]
+    approximate_receive_count: Option<Text<'a>>,
+    #[serde(rename = "SentTimestamp", borrow)]
+    sent_timestamp: Option<Text<'a>>,
     #[serde(rename = "MessageGroupId", borrow)]
-    group: Option<Cow<'a, str>>,
+    message_group_id: Option<Text<'a>>,
+    #[serde(rename = "MessageDeduplicationId", borrow)]
+    message_deduplication_id: Option<Text<'a>>,
+    #[serde(rename = "SequenceNumber", borrow)]
+    sequence_number: Option<Text<'a>>,
+    #[serde(rename = "AWSTraceHeader", borrow)]
+    aws_trace_header: Option<Text<'a>>,
 }
 
-/// What can still be read of a record whose envelope does not parse.
+/// Just the group, read before delivery (and only on FIFO queues).
 #[derive(Deserialize)]
-struct Remains {
-    #[serde(rename = "messageId")]
-    message_id: Option<serde_json::Value>,
-    #[serde(rename = "eventSourceARN")]
-    event_source_arn: Option<serde_json::Value>,
+struct GroupAttribute<'a> {
+    #[serde(rename = "MessageGroupId", borrow)]
+    group: Option<Text<'a>>,
 }
 
-/// Reads one record's id and group. `Err` only when it has no message id.
-pub fn parse_record(raw: &RawValue) -> Result<SqsRecord<'_>, InputError> {
-    let (message_id, arn, group) = match serde_json::from_str::<Envelope<'_>>(raw.get()) {
-        Ok(e) => (e.message_id, e.event_source_arn, e.attributes.map(|a| a.group)),
-        Err(_) => {
-            let remains = serde_json::from_str::<Remains>(raw.get()).map_err(|_| no_id())?;
-            let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(|s| Cow::Owned(s.to_owned())));
-            (text(remains.message_id), text(remains.event_source_arn), None)
-        }
-    };
-    let message_id = message_id.filter(|id| !id.is_empty()).ok_or_else(no_id)?;
-    let fifo = arn.is_some_and(|arn| arn.ends_with(".fifo"));
-    // AWS gives every FIFO message a group; one that cannot be read here
-    // could be in any group.
-    let group = match group.flatten() {
-        Some(id) if fifo => Group::Id(id),
-        _ if fifo => Group::Unknown,
-        _ => Group::None,
-    };
-    Ok(SqsRecord { message_id, group, fifo, raw })
+/// A JSON string, or `None` for anything else.
+fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<Text<'_>>(raw.get()).ok().map(|t| t.0)
 }
 
-impl SqsRecord<'_> {
-    /// The whole record, parsed into the event to deliver.
+/// Parses an optional field, `null` or absent giving the default.
+fn field<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>, name: &str) -> Result<T, InputError> {
+    let Some(raw) = raw else { return Ok(T::default()) };
+    serde_json::from_str::<Option<T>>(raw.get())
+        .map(Option::unwrap_or_default)
+        .map_err(|e| InputError::new(format!("malformed SQS record: {name}: {e}")))
+}
+
+impl<'a> SqsRecord<'a> {
+    fn from_view(view: RecordView<'a>) -> Result<Self, InputError> {
+        let message_id = view.message_id.and_then(text).filter(|id| !id.is_empty()).ok_or_else(no_id)?;
+        let fifo = view.event_source_arn.and_then(text).is_some_and(|arn| arn.ends_with(".fifo"));
+        // AWS gives every FIFO message a group; one that cannot be read here
+        // could be in any group.
+        let group = if fifo {
+            match view.attributes.map(|a| serde_json::from_str::<GroupAttribute<'_>>(a.get())) {
+                Some(Ok(GroupAttribute { group: Some(Text(id)) })) => Group::Id(id),
+                _ => Group::Unknown,
+            }
+        } else {
+            Group::None
+        };
+        let (body, attributes, message_attributes) = (view.body, view.attributes, view.message_attributes);
+        Ok(SqsRecord { message_id, group, fifo, body, attributes, message_attributes })
+    }
+
+    /// The event to deliver: the body and the metadata, read now.
     pub fn event(&self) -> Result<BindingEvent, InputError> {
-        serde_json::from_str::<SqsMessage>(self.raw.get())
-            .map(record_event)
-            .map_err(|e| InputError::new(format!("malformed SQS record: {e}")))
+        let data = match field::<Option<Text<'_>>>(self.body, "body")? {
+            None => Bytes::new(),
+            Some(Text(Cow::Borrowed(body))) => Bytes::copy_from_slice(body.as_bytes()),
+            Some(Text(Cow::Owned(body))) => Bytes::from(body),
+        };
+        let system: SystemAttributes<'_> = field(self.attributes, "attributes")?;
+        let attributes: BTreeMap<String, SqsMessageAttribute> = field(self.message_attributes, "messageAttributes")?;
+        let mut metadata = Vec::with_capacity(6 + attributes.len());
+        metadata.push(("messageId".to_owned(), self.message_id.clone().into_owned()));
+        for (key, value) in [
+            ("approximateReceiveCount", system.approximate_receive_count),
+            ("sentTimestamp", system.sent_timestamp),
+            ("messageGroupId", system.message_group_id),
+            ("messageDeduplicationId", system.message_deduplication_id),
+            ("sequenceNumber", system.sequence_number),
+        ] {
+            if let Some(Text(value)) = value {
+                metadata.push((key.to_owned(), value.into_owned()));
+            }
+        }
+        // A BTreeMap, so in name order as `record_event` sorts them.
+        for (name, attribute) in attributes {
+            if let Some(value) = attribute_text(attribute) {
+                metadata.push((format!("attr-{name}"), value));
+            }
+        }
+        let traceparent = system.aws_trace_header.and_then(|Text(h)| traceparent_from_xray(&h));
+        Ok(BindingEvent { data, metadata, traceparent })
     }
 }
 

@@ -107,3 +107,44 @@ fn missing_body_is_empty() {
     let value = raw(serde_json::json!({"messageId": "m"}));
     assert!(parse_record(&value).unwrap().event().unwrap().data.is_empty());
 }
+
+/// Every record read in place gives the event `record_event` builds from
+/// `aws_lambda_events`' own parse of it.
+#[test]
+fn events_match_the_aws_lambda_events_parse() {
+    let mut records: Vec<serde_json::Value> = Vec::new();
+    for name in ["sqs-standard.json", "sqs-fifo.json"] {
+        let event: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+        records.extend(event["Records"].as_array().unwrap().iter().cloned());
+    }
+    records.extend([
+        serde_json::json!({"messageId": "esc\"aped", "body": "{\"a\":\"\\u00e9\"}", "attributes": null,
+                           "messageAttributes": null}),
+        serde_json::json!({"messageId": "m", "body": null, "attributes": {"AWSTraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "Other": "x"},
+                           "messageAttributes": {"b": {"binaryValue": "AAEC", "dataType": "Binary"},
+                                                  "a": {"stringValue": "1", "dataType": "Number"},
+                                                  "empty": {"dataType": "String"}}}),
+        serde_json::json!({"messageId": "only"}),
+    ]);
+    for record in records {
+        let raw = raw(record.clone());
+        let mine = parse_record(&raw).unwrap().event().unwrap();
+        let theirs = record_event(serde_json::from_value::<SqsMessage>(record.clone()).unwrap());
+        assert_eq!(mine.data, theirs.data, "{record}");
+        assert_eq!(mine.metadata, theirs.metadata, "{record}");
+        assert_eq!(mine.traceparent, theirs.traceparent, "{record}");
+    }
+}
+
+#[test]
+fn a_wrongly_typed_field_fails_its_record_and_says_which() {
+    for (record, field) in [
+        (serde_json::json!({"messageId": "m", "body": 12}), "body"),
+        (serde_json::json!({"messageId": "m", "attributes": {"SentTimestamp": 5}}), "attributes"),
+        (serde_json::json!({"messageId": "m", "messageAttributes": [1]}), "messageAttributes"),
+    ] {
+        let raw = raw(record);
+        let error = parse_record(&raw).unwrap().event().unwrap_err();
+        assert!(error.message.starts_with(&format!("malformed SQS record: {field}: ")), "{}", error.message);
+    }
+}
