@@ -17,13 +17,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lambda_runtime::{LambdaInvocation, Runtime, SnapStartResource};
+use bytes::Bytes;
+use lambda_runtime::{Diagnostic, LambdaInvocation, Runtime, SnapStartResource};
+use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tower::{Layer, Service};
 use tracing::info;
 
 use super::colocated;
+use super::event_loop::{self, RuntimeApi};
 use crate::deliver::{App, DeliveryError, DeliveryErrorKind};
 use crate::process::AppProcess;
 
@@ -98,13 +101,39 @@ where
     let in_flight = InFlight::default();
     let runtime =
         runtime.register_snapstart_resource(Arc::new(FreshConnections(app.clone()))).layer(in_flight.clone()).run();
-    let stopped = async {
-        stop_signal().await;
-        info!(function, grace_ms = STOP_GRACE.as_millis() as u64, "stopping: deliveries in flight get the grace");
-        stopping.request();
-        in_flight.idle().await;
+    colocated::serve(function, colocated, runtime, stopped(function, stopping, &in_flight)).await
+}
+
+/// [`serve`] for a function on its own [`event_loop`]: the same stopping,
+/// SnapStart restore and co-located app.
+pub(crate) async fn serve_events<H, Fut, R>(
+    function: &'static str,
+    handler: H,
+    app: &App,
+    stopping: &Stopping,
+    colocated: Option<AppProcess>,
+) -> Result<(), BoxError>
+where
+    H: Fn(Bytes, lambda_runtime::Context) -> Fut,
+    Fut: Future<Output = Result<R, Diagnostic>>,
+    R: Serialize,
+{
+    let api = RuntimeApi::from_env()?;
+    let in_flight = InFlight::default();
+    let run = async {
+        api.restore_if_snapshotted(|| app.reset_connections()).await?;
+        event_loop::run(&api, &in_flight, handler).await
     };
-    colocated::serve(function, colocated, runtime, stopped).await
+    colocated::serve(function, colocated, run, stopped(function, stopping, &in_flight)).await
+}
+
+/// Completes on a stop signal once the invocation in flight, if any, has
+/// been answered; its deliveries get the grace.
+async fn stopped(function: &'static str, stopping: &Stopping, in_flight: &InFlight) {
+    stop_signal().await;
+    info!(function, grace_ms = STOP_GRACE.as_millis() as u64, "stopping: deliveries in flight get the grace");
+    stopping.request();
+    in_flight.idle().await;
 }
 
 /// Completes on SIGTERM or SIGINT.
@@ -138,7 +167,7 @@ impl SnapStartResource for FreshConnections {
 /// Counts invocations between being taken from `/next` and their answer
 /// being posted: the outermost layer, so the count covers the posting too.
 #[derive(Debug, Clone, Default)]
-struct InFlight(Arc<watch::Sender<usize>>);
+pub(crate) struct InFlight(Arc<watch::Sender<usize>>);
 
 impl InFlight {
     /// Completes once no invocation is in flight.
@@ -146,14 +175,14 @@ impl InFlight {
         let _ = self.0.subscribe().wait_for(|count| *count == 0).await;
     }
 
-    fn enter(&self) -> InFlightGuard {
+    pub(crate) fn enter(&self) -> InFlightGuard {
         self.0.send_modify(|count| *count += 1);
         InFlightGuard(self.0.clone())
     }
 }
 
 /// Leaves the count when the invocation ends, answered or dropped.
-struct InFlightGuard(Arc<watch::Sender<usize>>);
+pub(crate) struct InFlightGuard(Arc<watch::Sender<usize>>);
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
@@ -169,7 +198,7 @@ impl<S> Layer<S> for InFlight {
     }
 }
 
-struct Counted<S> {
+pub(crate) struct Counted<S> {
     inner: S,
     in_flight: InFlight,
 }
@@ -190,7 +219,7 @@ impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for Counted<S> {
 }
 
 /// The inner future, holding its place in the count until it completes or is dropped.
-struct CountedFuture<F> {
+pub(crate) struct CountedFuture<F> {
     // Boxed so that this future is Unpin without pin projection; one
     // allocation per invocation, next to the many of the runtime itself.
     inner: Pin<Box<F>>,

@@ -29,10 +29,10 @@
 mod colocated;
 pub mod cron;
 pub(crate) mod event_guard;
+mod event_loop;
 #[cfg(feature = "extension")]
 pub mod extension;
 pub mod lifecycle;
-mod raw_event;
 mod setup;
 pub mod sqs;
 mod startup;

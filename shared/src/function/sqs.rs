@@ -4,8 +4,8 @@
 use std::time::Instant as StdInstant;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
-use lambda_runtime::layers::TracingLayer;
-use lambda_runtime::{Context, Diagnostic, LambdaEvent, Runtime, service_fn};
+use bytes::Bytes;
+use lambda_runtime::{Context, Diagnostic};
 use tracing::{info, warn};
 
 use super::setup::number;
@@ -14,8 +14,6 @@ use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_batch;
-
-use super::raw_event::RawEvents;
 
 const FUNCTION: &str = "bindery-sqs";
 const DEFAULT_CONCURRENCY: u64 = 16;
@@ -101,17 +99,9 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     };
     let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
     let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
-    let raw_events = RawEvents::default();
-    let handler = service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let (function, raw_events) = (&function, &raw_events);
-        async move {
-            let payload = raw_events.take(&event.context.request_id).ok_or_else(|| Diagnostic {
-                error_type: "Bindery.Internal".into(),
-                error_message: "the invocation's event was not kept for its handler".into(),
-            })?;
-            function.handle(&payload, &event.context).await
-        }
-    });
-    let runtime = Runtime::new(handler).layer(raw_events.clone()).layer(TracingLayer::new());
-    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
+    let handler = |event: Bytes, context: Context| {
+        let function = &function;
+        async move { function.handle(&event, &context).await }
+    };
+    lifecycle::serve_events(FUNCTION, handler, &app, &stopping, colocated).await
 }
