@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bindery_e2e::{FunctionProcess, InvokeOptions, RecordingApp, RuntimeApi, release_bin};
+use bindery_e2e::{FunctionProcess, InvokeOptions, RecordingApp, RuntimeApi, SinkApp, release_bin};
 use serde_json::json;
 
 const STARTS: usize = 30;
@@ -84,7 +84,7 @@ async fn batch(dir: &str) {
     const RECORDS: usize = 10_000;
     const ROUNDS: usize = 9;
     const CONCURRENCY: &str = "16";
-    let app = RecordingApp::start().await;
+    let app = SinkApp::start().await;
     let api = RuntimeApi::start().await;
     let url = app.url();
     let env = [
@@ -111,6 +111,10 @@ async fn batch(dir: &str) {
         .collect();
     let event = json!({ "Records": records }).to_string();
     let (mut bindery, mut floor, mut floor_headers) = (Vec::new(), Vec::new(), Vec::new());
+    // Header bytes per request the app read, per sender: the comparison with
+    // the floor that sends the metadata headers is only fair if they match.
+    let mut header_bytes = [0u64; 3];
+    let mut counted = |slot: usize, before: u64| header_bytes[slot] += app.header_bytes() - before;
     let run_floor = |extra: Option<&str>| {
         let mut args =
             vec![format!("{url}/orders"), RECORDS.to_string(), CONCURRENCY.to_owned(), body.len().to_string()];
@@ -121,18 +125,30 @@ async fn batch(dir: &str) {
         Duration::from_millis(ms)
     };
     for _ in 0..ROUNDS {
+        let before = app.header_bytes();
         let started = Instant::now();
         let options =
             InvokeOptions { deadline: Duration::from_secs(120), wait: Duration::from_secs(120), ..Default::default() };
         let outcome = api.invoke(event.clone(), options).await;
         bindery.push(started.elapsed());
+        counted(0, before);
         let failures = outcome.response()["batchItemFailures"].as_array().map_or(usize::MAX, Vec::len);
         assert_eq!(failures, 0, "every record acknowledged");
 
+        let before = app.header_bytes();
         floor.push(run_floor(None));
+        counted(1, before);
+        let before = app.header_bytes();
         floor_headers.push(run_floor(Some("with-headers")));
+        counted(2, before);
     }
-    assert_eq!(app.requests().len(), 3 * ROUNDS * RECORDS);
+    assert_eq!(app.requests(), (3 * ROUNDS * RECORDS) as u64);
+    assert_eq!(app.body_bytes(), (3 * ROUNDS * RECORDS * body.len()) as u64);
+    let per_request = header_bytes.map(|total| total as f64 / (ROUNDS * RECORDS) as f64);
+    println!(
+        "| header bytes per request read by the app: bindery-sqs, floor, floor with headers | {:.0}, {:.0}, {:.0} | |",
+        per_request[0], per_request[1], per_request[2]
+    );
     let after = status_kib(process.pid(), "VmRSS:");
     let peak = status_kib(process.pid(), "VmHWM:");
     let (floor_median, _) = median(floor);
@@ -171,15 +187,24 @@ async fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    // `cargo bench ... -- batch` runs only the parts whose names are given.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let dir = components();
     let dir_text = dir.display().to_string();
     let app = RecordingApp::start().await;
     println!("| measure | median | p90 |\n|---|---|---|");
-    start_up(&dir_text, &app.url()).await;
-    batch(&dir_text).await;
-    for bin in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
-        let size = std::fs::metadata(release_bin(bin)).expect("binary").len();
-        println!("| release binary size, stripped: {bin} | {:.2} MB | |", size as f64 / 1e6);
+    if wanted("start-up") {
+        start_up(&dir_text, &app.url()).await;
+    }
+    if wanted("batch") {
+        batch(&dir_text).await;
+    }
+    if wanted("size") {
+        for bin in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
+            let size = std::fs::metadata(release_bin(bin)).expect("binary").len();
+            println!("| release binary size, stripped: {bin} | {:.2} MB | |", size as f64 / 1e6);
+        }
     }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -14,12 +14,14 @@ mod function;
 pub mod python;
 mod runtime_api;
 mod server;
+mod sink_app;
 
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use extensions_api::{ExtensionCall, ExtensionsApi};
 pub use faulty_app::{Fault, FaultyApp, Handled};
 pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
+pub use sink_app::SinkApp;
 
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full
 /// URLs (`http://127.0.0.1:8080/x`) and bare authorities (`127.0.0.1:8080`).
