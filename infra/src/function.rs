@@ -45,6 +45,11 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         .map(|(_, binary)| binary.as_str())
         .or(settings.binary.as_deref());
     let mut variables = json!({ "BINDERY_BINDING": component.name });
+    if component.type_ == SQS_TYPE {
+        // glibc raises its mmap threshold after a large buffer is freed, and
+        // then keeps every later batch's memory resident (BENCHMARKS.md).
+        variables["MALLOC_MMAP_THRESHOLD_"] = json!("131072");
+    }
     if custom.is_none() {
         add_app_url_parameter(stack);
         variables["BINDERY_APP_URL"] = ref_(APP_URL_PARAMETER);

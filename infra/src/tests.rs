@@ -127,6 +127,8 @@ fn an_sqs_binding_is_a_queue_with_a_dead_letter_queue_and_partial_batch_response
     assert_eq!(event["BatchSize"], 10);
     assert_eq!(event["ScalingConfig"]["MaximumConcurrency"], 10);
     assert!(event.get("MaximumBatchingWindowInSeconds").is_none());
+    let variables = &t["Resources"]["TasksFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "large batches do not stay resident");
 }
 
 #[test]
