@@ -16,7 +16,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use bytes::{Bytes, BytesMut};
 use http::header::CONTENT_LENGTH;
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{Method, Request, Response, Uri};
+use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -75,7 +75,11 @@ impl RuntimeApi {
             log_stream: var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
             log_group: var("AWS_LAMBDA_LOG_GROUP_NAME").unwrap_or_default(),
         };
-        Ok(Self { client: RwLock::new(api_client()), authority, config: Arc::new(config) })
+        Ok(Self::new(authority, config))
+    }
+
+    fn new(authority: Authority, config: Config) -> Self {
+        Self { client: RwLock::new(api_client()), authority, config: Arc::new(config) }
     }
 
     /// With SnapStart, waits on `/restore/next` until the snapshot is
@@ -95,9 +99,14 @@ impl RuntimeApi {
     }
 
     /// Waits for the next invocation: its context and its event, whole.
-    pub(crate) async fn next(&self) -> Result<(Context, Bytes), BoxError> {
+    /// `None` when the Runtime API answered 204, no invocation, as
+    /// `cargo lambda watch` does to keep a function polling.
+    pub(crate) async fn next(&self) -> Result<Option<(Context, Bytes)>, BoxError> {
         let response = self.call(Method::GET, "/2018-06-01/runtime/invocation/next", None, Bytes::new()).await?;
         let (parts, mut body) = response.into_parts();
+        if parts.status == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
         if !parts.status.is_success() {
             return Err(format!("/invocation/next answered {}", parts.status).into());
         }
@@ -114,7 +123,7 @@ impl RuntimeApi {
                 event.extend_from_slice(&chunk);
             }
         }
-        Ok((context, event.freeze()))
+        Ok(Some((context, event.freeze())))
     }
 
     /// Posts the handler's result: its JSON to `/response`, or its
@@ -164,11 +173,96 @@ where
     R: Serialize,
 {
     loop {
-        let (context, event) = api.next().await?;
+        let Some((context, event)) = api.next().await? else { continue };
         let _answering = in_flight.enter();
         let span = request_span(&context);
         let request_id = context.request_id.clone();
         let result = handler(event, context).instrument(span.clone()).await;
         api.answer(&request_id, result).instrument(span).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::{Path, State};
+    use axum::routing::{get, post};
+    use futures_util::stream;
+
+    use super::*;
+
+    /// A Runtime API that first answers `/next` with 204, then with one
+    /// event sent in three chunks without a `Content-Length`, and keeps
+    /// what is posted to `/response` or `/error`.
+    #[derive(Default)]
+    struct Api {
+        polls: AtomicUsize,
+        answers: Mutex<Vec<(String, String)>>,
+    }
+
+    async fn next(State(api): State<Arc<Api>>) -> axum::response::Response {
+        let poll = api.polls.fetch_add(1, Ordering::SeqCst);
+        let builder =
+            axum::response::Response::builder().header("lambda-runtime-aws-request-id", format!("req-{poll}"));
+        let builder = builder.header("lambda-runtime-deadline-ms", "4102444800000");
+        match poll {
+            0 => builder.status(204).body(Body::empty()).unwrap(),
+            1 => {
+                let chunks = ["{\"Records\":", "[1,2,", "3]}"].map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
+                builder.body(Body::from_stream(stream::iter(chunks))).unwrap()
+            }
+            _ => builder.body(Body::from("not json")).unwrap(),
+        }
+    }
+
+    async fn answer(
+        State(api): State<Arc<Api>>,
+        Path((id, kind)): Path<(String, String)>,
+        headers: http::HeaderMap,
+        body: String,
+    ) {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+        let error_type = header("lambda-runtime-function-error-type");
+        assert!(header("user-agent").starts_with("aws-lambda-rust/"), "lambda_runtime's user agent");
+        api.answers.lock().unwrap().push((format!("{id}/{kind} {error_type}"), body));
+    }
+
+    #[tokio::test]
+    async fn events_arrive_whole_and_answers_are_posted_past_a_204() {
+        let api = Arc::new(Api::default());
+        let router = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
+            .with_state(api.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let runtime = RuntimeApi::new(authority, Config { function_name: "f".into(), ..Config::default() });
+        let in_flight = InFlight::default();
+        let handler = |event: Bytes, context: Context| async move {
+            let value: serde_json::Value = serde_json::from_slice(&event)
+                .map_err(|e| Diagnostic { error_type: "Bad".into(), error_message: format!("{e}") })?;
+            Ok::<_, Diagnostic>(serde_json::json!({ "id": context.request_id, "event": value }))
+        };
+        let answered = async {
+            while api.answers.lock().unwrap().len() < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        let within = std::time::Duration::from_secs(10);
+        tokio::select! {
+            result = run(&runtime, &in_flight, handler) => panic!("the loop ended: {result:?}"),
+            waited = tokio::time::timeout(within, answered) => waited.expect("both answers posted"),
+        }
+        let answers = api.answers.lock().unwrap().clone();
+        assert_eq!(answers[0], ("req-1/response -".into(), r#"{"event":{"Records":[1,2,3]},"id":"req-1"}"#.into()));
+        assert_eq!(answers[1].0, "req-2/error unhandled");
+        let diagnostic: serde_json::Value = serde_json::from_str(&answers[1].1).unwrap();
+        assert_eq!(diagnostic["errorType"], "Bad");
     }
 }
