@@ -68,7 +68,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Records<'a> {
 /// Where a record's fields lie in the buffer. Each may hold any JSON value,
 /// so that a record with a field of the wrong type still has an id to be
 /// reported failed by; everything else (the receipt handle, checksums,
-/// region) is skipped.
+/// region) is skipped. A record that is not an object, or names one of these
+/// fields twice, makes the whole batch unreadable (AWS sends neither).
 #[derive(Deserialize)]
 struct RecordView<'a> {
     #[serde(rename = "messageId", borrow)]
