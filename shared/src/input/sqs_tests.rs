@@ -100,6 +100,10 @@ fn payloads_that_are_not_batches_are_refused() {
         assert!(parse_batch(text.as_bytes()).is_err(), "{text:?}");
     }
     assert!(parse_batch(br#"{"Records": []}"#).unwrap().is_empty());
+    // Records AWS never sends: one that is not an object, or names a field twice.
+    for text in [r#"{"Records": [1]}"#, r#"{"Records": [{"messageId": "a", "body": "x", "body": "y"}]}"#] {
+        assert!(parse_batch(text.as_bytes()).is_err(), "{text:?}");
+    }
 }
 
 #[test]
