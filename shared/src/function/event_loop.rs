@@ -3,10 +3,9 @@
 //!
 //! `lambda_runtime` gathers an event's body as the chunks hyper reads and
 //! only then copies them into one buffer, so while a large batch arrives it
-//! is held about one and a half times over (BENCHMARKS.md, "Memory"). Here
-//! the body goes into a buffer of its `Content-Length` as it arrives, and
-//! each chunk is dropped once copied, which also lets hyper reuse its read
-//! buffer instead of mapping fresh memory for every chunk. Everything else
+//! is held about one and a half times over (BENCHMARKS.md). Here the body
+//! goes into a buffer of its `Content-Length` as it arrives, read 64 KiB at
+//! a time, and each chunk is dropped once copied. Everything else
 //! is `lambda_runtime`'s own: `Config`, `Context`, `Diagnostic`, the request
 //! span, and the requests as `Runtime` sends them (its user agent included).
 
