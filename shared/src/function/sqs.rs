@@ -13,7 +13,7 @@ use super::{FunctionSetup, StartupError, colocated, lifecycle, setup, startup, t
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
-use crate::input::sqs::parse_batch;
+use crate::input::sqs::parse_shared_batch;
 
 const FUNCTION: &str = "bindery-sqs";
 const DEFAULT_CONCURRENCY: u64 = 16;
@@ -38,9 +38,9 @@ impl SqsFunction {
     /// record ends acknowledged or in `batchItemFailures`; only a record
     /// without a message id, which could not be named there, fails the whole
     /// invocation.
-    pub async fn handle(&self, payload: &[u8], context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
+    pub async fn handle(&self, payload: &Bytes, context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
         let started = StdInstant::now();
-        let records = parse_batch(payload)
+        let records = parse_shared_batch(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
         let total = records.len();
         let deadline = super::deadline(context, self.setup.margin);

@@ -93,6 +93,16 @@ pub fn parse_batch(payload: &[u8]) -> Result<Vec<SqsRecord<'_>>, InputError> {
     view.records.0
 }
 
+/// [`parse_batch`] of a shared buffer: a body without escapes is then
+/// delivered as a slice of it, never copied.
+pub fn parse_shared_batch(payload: &Bytes) -> Result<Vec<SqsRecord<'_>>, InputError> {
+    let mut records = parse_batch(payload)?;
+    for record in &mut records {
+        record.shared = Some(payload);
+    }
+    Ok(records)
+}
+
 /// Reads one record on its own. `Err` only when it has no message id.
 pub fn parse_record(raw: &RawValue) -> Result<SqsRecord<'_>, InputError> {
     let view = serde_json::from_str::<RecordView<'_>>(raw.get()).map_err(|_| no_id())?;
@@ -111,6 +121,8 @@ pub struct SqsRecord<'a> {
     body: Option<&'a RawValue>,
     attributes: Option<&'a RawValue>,
     message_attributes: Option<&'a RawValue>,
+    /// The buffer the record lies in, when it is shared ([`parse_shared_batch`]).
+    shared: Option<&'a Bytes>,
 }
 
 /// A record's FIFO message group.
@@ -182,14 +194,17 @@ impl<'a> SqsRecord<'a> {
             Group::None
         };
         let (body, attributes, message_attributes) = (view.body, view.attributes, view.message_attributes);
-        Ok(SqsRecord { message_id, group, fifo, body, attributes, message_attributes })
+        Ok(SqsRecord { message_id, group, fifo, body, attributes, message_attributes, shared: None })
     }
 
     /// The event to deliver: the body and the metadata, read now.
     pub fn event(&self) -> Result<BindingEvent, InputError> {
         let data = match field::<Option<Text<'_>>>(self.body, "body")? {
             None => Bytes::new(),
-            Some(Text(Cow::Borrowed(body))) => Bytes::copy_from_slice(body.as_bytes()),
+            Some(Text(Cow::Borrowed(body))) => self
+                .shared
+                .and_then(|buffer| slice_of(buffer, body))
+                .unwrap_or_else(|| Bytes::copy_from_slice(body.as_bytes())),
             Some(Text(Cow::Owned(body))) => Bytes::from(body),
         };
         let system: SystemAttributes<'_> = field(self.attributes, "attributes")?;
@@ -216,6 +231,13 @@ impl<'a> SqsRecord<'a> {
         let traceparent = system.aws_trace_header.and_then(|Text(h)| traceparent_from_xray(&h));
         Ok(BindingEvent { data, metadata, traceparent })
     }
+}
+
+/// `part` as a slice of `buffer`, when it lies inside it.
+fn slice_of(buffer: &Bytes, part: &str) -> Option<Bytes> {
+    let start = (part.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= buffer.len()).then(|| buffer.slice(start..end))
 }
 
 fn no_id() -> InputError {

@@ -152,3 +152,20 @@ fn a_wrongly_typed_field_fails_its_record_and_says_which() {
         assert!(error.message.starts_with(&format!("malformed SQS record: {field}: ")), "{}", error.message);
     }
 }
+
+#[test]
+fn a_shared_batch_delivers_plain_bodies_as_slices_of_it() {
+    let text = r#"{"Records":[{"messageId":"a","body":"plain text"},{"messageId":"b","body":"{\"escaped\":1}"}]}"#;
+    let buffer = Bytes::from(text);
+    let records = parse_shared_batch(&buffer).unwrap();
+    let plain = records[0].event().unwrap().data;
+    assert_eq!(&plain[..], b"plain text");
+    let inside = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
+    assert!(inside.contains(&(plain.as_ptr() as usize)), "a slice of the buffer, not a copy");
+    assert_eq!(&records[1].event().unwrap().data[..], br#"{"escaped":1}"#);
+    // The same events as from an unshared parse.
+    let unshared = parse_batch(text.as_bytes()).unwrap();
+    for (shared, own) in records.iter().zip(&unshared) {
+        assert_eq!(shared.event().unwrap().data, own.event().unwrap().data);
+    }
+}
