@@ -4,8 +4,9 @@
 //! A batch is read in one pass straight out of the invocation's buffer:
 //! [`parse_batch`] reads each record's id and message group, and notes where
 //! its body and attributes lie without copying them; [`SqsRecord::event`]
-//! reads those when the record's delivery starts. So a batch is never held
-//! twice in memory, each body is scanned once before its delivery, and a
+//! reads those when the record's delivery starts (a body without escapes, as
+//! a slice of the buffer when [`parse_shared_batch`] read it). So a batch is
+//! never held twice in memory, each body is scanned once before its delivery, and a
 //! malformed record is reported failed on its own instead of failing the
 //! whole batch.
 //!
