@@ -6,9 +6,9 @@
 //! its body and attributes lie without copying them; [`SqsRecord::event`]
 //! reads those when the record's delivery starts (a body without escapes, as
 //! a slice of the buffer when [`parse_shared_batch`] read it). So a batch is
-//! never held twice in memory, each body is scanned once before its delivery, and a
-//! malformed record is reported failed on its own instead of failing the
-//! whole batch.
+//! never held twice in memory, each body is scanned once before its
+//! delivery, and a malformed record is reported failed on its own instead of
+//! failing the whole batch.
 //!
 //! The fields are `aws_lambda_events`' [`SqsMessage`] ones, under the same
 //! names; a test checks that every event read this way equals the one
