@@ -10,14 +10,14 @@
 //! delivery, and a malformed record is reported failed on its own instead of
 //! failing the whole batch.
 //!
-//! The fields are `aws_lambda_events`' [`SqsMessage`] ones, under the same
-//! names; a test checks that every event read this way equals the one
-//! [`record_event`] builds from the parsed `SqsMessage`.
+//! The fields are `aws_lambda_events`' `SqsMessage` ones, under the same
+//! names; a test checks that every event read this way equals the one built
+//! from `aws_lambda_events`' own parse of the record.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
+use aws_lambda_events::sqs::SqsMessageAttribute;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -223,7 +223,7 @@ impl<'a> SqsRecord<'a> {
                 metadata.push((key.to_owned(), value.into_owned()));
             }
         }
-        // A BTreeMap, so in name order as `record_event` sorts them.
+        // A BTreeMap, so in name order.
         for (name, attribute) in attributes {
             if let Some(value) = attribute_text(attribute) {
                 metadata.push((format!("attr-{name}"), value));
@@ -243,35 +243,6 @@ fn slice_of(buffer: &Bytes, part: &str) -> Option<Bytes> {
 
 fn no_id() -> InputError {
     InputError::new("an SQS record has no messageId, so it cannot be reported failed on its own")
-}
-
-/// The event for one message: its body, and its metadata as headers.
-pub fn record_event(mut message: SqsMessage) -> BindingEvent {
-    let mut metadata = Vec::with_capacity(6 + message.message_attributes.len());
-    if let Some(id) = message.message_id {
-        metadata.push(("messageId".to_owned(), id));
-    }
-    let attrs = &mut message.attributes;
-    for (attribute, key) in [
-        ("ApproximateReceiveCount", "approximateReceiveCount"),
-        ("SentTimestamp", "sentTimestamp"),
-        ("MessageGroupId", "messageGroupId"),
-        ("MessageDeduplicationId", "messageDeduplicationId"),
-        ("SequenceNumber", "sequenceNumber"),
-    ] {
-        if let Some(value) = attrs.remove(attribute) {
-            metadata.push((key.to_owned(), value));
-        }
-    }
-    let mut attributes: Vec<(String, SqsMessageAttribute)> = message.message_attributes.into_iter().collect();
-    attributes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (name, attribute) in attributes {
-        if let Some(value) = attribute_text(attribute) {
-            metadata.push((format!("attr-{name}"), value));
-        }
-    }
-    let traceparent = attrs.get("AWSTraceHeader").and_then(|h| traceparent_from_xray(h));
-    BindingEvent { data: message.body.map(Into::into).unwrap_or_default(), metadata, traceparent }
 }
 
 /// String and Number attributes as written; Binary ones base64-encoded.

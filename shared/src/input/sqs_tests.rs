@@ -1,3 +1,5 @@
+use aws_lambda_events::sqs::SqsMessage;
+
 use super::*;
 
 fn fixture(name: &str) -> String {
@@ -6,6 +8,36 @@ fn fixture(name: &str) -> String {
 
 fn raw(json: serde_json::Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(&json).unwrap()
+}
+
+/// The reference translation: the event for a message `aws_lambda_events`
+/// parsed whole, its attributes sorted by name.
+fn record_event(mut message: SqsMessage) -> BindingEvent {
+    let mut metadata = Vec::with_capacity(6 + message.message_attributes.len());
+    if let Some(id) = message.message_id {
+        metadata.push(("messageId".to_owned(), id));
+    }
+    let attrs = &mut message.attributes;
+    for (attribute, key) in [
+        ("ApproximateReceiveCount", "approximateReceiveCount"),
+        ("SentTimestamp", "sentTimestamp"),
+        ("MessageGroupId", "messageGroupId"),
+        ("MessageDeduplicationId", "messageDeduplicationId"),
+        ("SequenceNumber", "sequenceNumber"),
+    ] {
+        if let Some(value) = attrs.remove(attribute) {
+            metadata.push((key.to_owned(), value));
+        }
+    }
+    let mut attributes: Vec<(String, SqsMessageAttribute)> = message.message_attributes.into_iter().collect();
+    attributes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, attribute) in attributes {
+        if let Some(value) = attribute_text(attribute) {
+            metadata.push((format!("attr-{name}"), value));
+        }
+    }
+    let traceparent = attrs.get("AWSTraceHeader").and_then(|h| traceparent_from_xray(h));
+    BindingEvent { data: message.body.map(Into::into).unwrap_or_default(), metadata, traceparent }
 }
 
 #[test]

@@ -227,7 +227,7 @@ async fn load(
         }
         rss_max_kib = rss_max_kib.max(rss);
         samples += 1;
-        if samples % 6 == 0 {
+        if samples % (60 / SAMPLE_EVERY.as_secs()) == 0 {
             rss_each_minute_kib.push(rss);
         }
     }
