@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bindery::deliver::batch::deliver_batch;
 use bindery::deliver::{App, Deliverer};
-use bindery::input::sqs::{parse_batch, parse_record};
+use bindery::input::sqs::{parse_batch, parse_record, parse_shared_batch};
 use bindery::input::webhook::webhook_event;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -249,5 +249,24 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_event, large_body, batch);
+/// Reading a 10,000-record batch and translating every record, no network:
+/// what bindery-sqs spends on a batch that the floor does not.
+fn translate(c: &mut Criterion) {
+    let body = body_of(1024);
+    let records: Vec<_> = (0..10_000).map(|i| sqs_record(i, &body)).collect();
+    let payload = Bytes::from(json!({ "Records": records }).to_string());
+    let mut group = c.benchmark_group("sqs_translate_10000x1KiB");
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("parse_shared_batch_and_every_event", |b| {
+        b.iter(|| {
+            let records = parse_shared_batch(black_box(&payload)).expect("batch");
+            for record in &records {
+                black_box(record.event().expect("event"));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_event, large_body, batch, translate);
 criterion_main!(benches);

@@ -40,9 +40,9 @@ pub(crate) async fn fire(component: Component, deliverer: Deliverer, console: Co
         let event = BindingEvent {
             data: Default::default(),
             metadata: vec![
-                ("timeZone".to_owned(), time_zone.clone()),
-                ("readTimeUTC".to_owned(), go_utc_string(Utc::now())),
-                ("scheduledTime".to_owned(), next.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("timeZone".into(), time_zone.clone()),
+                ("readTimeUTC".into(), go_utc_string(Utc::now())),
+                ("scheduledTime".into(), next.to_rfc3339_opts(SecondsFormat::Secs, true)),
             ],
             traceparent: None,
         };

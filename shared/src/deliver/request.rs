@@ -55,6 +55,8 @@ pub fn build_request(
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri.clone();
     let headers = request.headers_mut();
+    // Sized once: content type, token, traceparent and the metadata.
+    *headers = http::HeaderMap::with_capacity(3 + event.metadata.len());
     headers.insert(CONTENT_TYPE, JSON);
     for (key, value) in event.metadata {
         let Some(name) = header_name(&key)? else { continue };
@@ -104,7 +106,7 @@ mod tests {
     fn event(metadata: &[(&str, &str)]) -> BindingEvent {
         BindingEvent {
             data: Bytes::from_static(b"{\"a\":1}"),
-            metadata: metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            metadata: metadata.iter().map(|(k, v)| (k.to_string().into(), v.to_string())).collect(),
             traceparent: Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01".into()),
         }
     }

@@ -1,6 +1,8 @@
 //! One module per event source. Each turns an AWS event into
 //! [`BindingEvent`]s: pure functions, no I/O, fed by fixtures in tests.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 pub mod schedule;
@@ -15,8 +17,9 @@ pub struct BindingEvent {
     /// The body, verbatim: empty for schedules, the message body for SQS.
     pub data: Bytes,
     /// Metadata items in order; keys as the source names them (they are
-    /// lower-cased on delivery). A key may repeat.
-    pub metadata: Vec<(String, String)>,
+    /// lower-cased on delivery). A key may repeat. Keys are mostly names
+    /// bindery knows, so borrowed: an SQS batch makes thousands of them.
+    pub metadata: Vec<(Cow<'static, str>, String)>,
     /// A W3C `traceparent` to send with the event, when a trace is active.
     pub traceparent: Option<String>,
 }

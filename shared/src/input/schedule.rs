@@ -5,6 +5,8 @@
 //! the schedule itself says, when it says it: `scheduledTime`, `attempt`,
 //! `scheduleArn`, `executionId` (reference/lambda-anchors.md §6.3).
 
+use std::borrow::Cow;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use serde_json::Value;
@@ -24,8 +26,8 @@ pub fn schedule_event(
     time_zone: &str,
     now: DateTime<Utc>,
 ) -> Result<BindingEvent, InputError> {
-    let mut metadata =
-        vec![("timeZone".to_owned(), time_zone.to_owned()), ("readTimeUTC".to_owned(), go_utc_string(now))];
+    let mut metadata: Vec<(Cow<'static, str>, String)> =
+        vec![("timeZone".into(), time_zone.to_owned()), ("readTimeUTC".into(), go_utc_string(now))];
     if payload.get("detail-type").and_then(Value::as_str) == Some(LEGACY_DETAIL_TYPE) {
         legacy_rule(payload, &mut metadata)?;
     } else if let Some(input) = payload.as_object() {
@@ -38,14 +40,14 @@ pub fn schedule_event(
         }
         for key in ["scheduledTime", "attempt", "scheduleArn", "executionId"] {
             if let Some(value) = input.get(key).and_then(text) {
-                metadata.push((key.to_owned(), value));
+                metadata.push((key.into(), value));
             }
         }
     }
     Ok(BindingEvent { data: Default::default(), metadata, traceparent: None })
 }
 
-fn legacy_rule(payload: &Value, metadata: &mut Vec<(String, String)>) -> Result<(), InputError> {
+fn legacy_rule(payload: &Value, metadata: &mut Vec<(Cow<'static, str>, String)>) -> Result<(), InputError> {
     let event: EventBridgeEvent<Value> = serde_json::from_value(payload.clone())
         .map_err(|e| InputError::new(format!("malformed scheduled-rule event: {e}")))?;
     if let Some(time) = event.time {
@@ -112,11 +114,11 @@ mod tests {
         assert_eq!(
             event.metadata,
             vec![
-                ("timeZone".to_owned(), "UTC".to_owned()),
-                ("readTimeUTC".to_owned(), "2026-08-21 20:12:09.123456789 +0000 UTC".to_owned()),
-                ("scheduledTime".to_owned(), "2015-10-08T16:53:06Z".to_owned()),
-                ("scheduleArn".to_owned(), "arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule".to_owned()),
-                ("executionId".to_owned(), "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa".to_owned()),
+                ("timeZone".into(), "UTC".to_owned()),
+                ("readTimeUTC".into(), "2026-08-21 20:12:09.123456789 +0000 UTC".to_owned()),
+                ("scheduledTime".into(), "2015-10-08T16:53:06Z".to_owned()),
+                ("scheduleArn".into(), "arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule".to_owned()),
+                ("executionId".into(), "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa".to_owned()),
             ]
         );
     }

@@ -1,4 +1,4 @@
-use aws_lambda_events::sqs::SqsMessage;
+use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
 
 use super::*;
 
@@ -15,7 +15,7 @@ fn raw(json: serde_json::Value) -> Box<RawValue> {
 fn record_event(mut message: SqsMessage) -> BindingEvent {
     let mut metadata = Vec::with_capacity(6 + message.message_attributes.len());
     if let Some(id) = message.message_id {
-        metadata.push(("messageId".to_owned(), id));
+        metadata.push(("messageId".into(), id));
     }
     let attrs = &mut message.attributes;
     for (attribute, key) in [
@@ -26,14 +26,19 @@ fn record_event(mut message: SqsMessage) -> BindingEvent {
         ("SequenceNumber", "sequenceNumber"),
     ] {
         if let Some(value) = attrs.remove(attribute) {
-            metadata.push((key.to_owned(), value));
+            metadata.push((key.into(), value));
         }
     }
     let mut attributes: Vec<(String, SqsMessageAttribute)> = message.message_attributes.into_iter().collect();
     attributes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (name, attribute) in attributes {
-        if let Some(value) = attribute_text(attribute) {
-            metadata.push((format!("attr-{name}"), value));
+        let value = match (attribute.string_value, attribute.binary_value) {
+            (Some(s), _) => Some(s),
+            (None, Some(b)) => Some(STANDARD.encode(&b.0)),
+            (None, None) => None,
+        };
+        if let Some(value) = value {
+            metadata.push((format!("attr-{name}").into(), value));
         }
     }
     let traceparent = attrs.get("AWSTraceHeader").and_then(|h| traceparent_from_xray(h));
@@ -71,7 +76,7 @@ fn standard_record_metadata() {
             ("attr-priority", "7"),
             ("attr-tenant", "acme"),
         ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .map(|(k, v)| (k.into(), v.to_owned()))
     );
     assert_eq!(event.traceparent.as_deref(), Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
     // The receipt handle is a credential for deleting the message: never forwarded.
@@ -161,6 +166,10 @@ fn events_match_the_aws_lambda_events_parse() {
                                                   "a": {"stringValue": "1", "dataType": "Number"},
                                                   "empty": {"dataType": "String"}}}),
         serde_json::json!({"messageId": "only"}),
+        // Strings read without a second parse: empty, non-ASCII, quotes
+        // and backslashes (escaped, so parsed again).
+        serde_json::json!({"messageId": "u", "body": "", "attributes": {"SentTimestamp": "hé ✓"}}),
+        serde_json::json!({"messageId": "ü", "body": "héllo ✓", "messageAttributes": {"q": {"stringValue": "a\\b\"c"}}}),
     ]);
     for record in records {
         let raw = raw(record.clone());
@@ -178,7 +187,13 @@ fn a_wrongly_typed_field_fails_its_record_and_says_which() {
         (serde_json::json!({"messageId": "m", "body": 12}), "body"),
         (serde_json::json!({"messageId": "m", "attributes": {"SentTimestamp": 5}}), "attributes"),
         (serde_json::json!({"messageId": "m", "messageAttributes": [1]}), "messageAttributes"),
+        (
+            serde_json::json!({"messageId": "m", "messageAttributes": {"b": {"binaryValue": "not base64!"}}}),
+            "messageAttributes",
+        ),
     ] {
+        // `aws_lambda_events` refuses the record too.
+        assert!(serde_json::from_value::<SqsMessage>(record.clone()).is_err(), "{record}");
         let raw = raw(record);
         let error = parse_record(&raw).unwrap().event().unwrap_err();
         assert!(error.message.starts_with(&format!("malformed SQS record: {field}: ")), "{}", error.message);

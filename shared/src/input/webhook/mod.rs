@@ -61,7 +61,7 @@ pub fn webhook_event(
         {
             continue;
         }
-        metadata.push((key.to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+        metadata.push((key.to_owned().into(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
     }
     metadata.push(("method".into(), parts.method.as_str().to_owned()));
     metadata.push(("path".into(), parts.uri.path().to_owned()));
