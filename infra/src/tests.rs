@@ -68,7 +68,10 @@ fn a_cron_binding_is_a_scheduler_schedule_with_retries_and_a_dead_letter_queue()
         &[("schedule", "CRON_TZ=Europe/Berlin 0 30 2 * * *")],
     )));
     let function = &t["Resources"]["NightlyFunction"];
-    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "bindery-cron");
+    assert_eq!(
+        function["Metadata"],
+        json!({"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "bindery-cron"}})
+    );
     assert_eq!(function["Properties"]["Environment"]["Variables"]["BINDERY_BINDING"], "nightly");
     let schedule = &function["Properties"]["Events"]["Schedule"];
     assert_eq!(schedule["Type"], "ScheduleV2");
@@ -127,7 +130,13 @@ fn an_sqs_binding_is_a_queue_with_a_dead_letter_queue_and_partial_batch_response
     assert_eq!(event["BatchSize"], 10);
     assert_eq!(event["ScalingConfig"]["MaximumConcurrency"], 10);
     assert!(event.get("MaximumBatchingWindowInSeconds").is_none());
-    let variables = &t["Resources"]["TasksFunction"]["Properties"]["Environment"]["Variables"];
+    let function = &t["Resources"]["TasksFunction"];
+    assert_eq!(
+        function["Metadata"],
+        json!({"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "bindery-sqs"}})
+    );
+    let variables = &function["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["BINDERY_BINDING"], "tasks");
     assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "large batches do not stay resident");
 }
 
@@ -205,6 +214,10 @@ fn a_webhook_is_a_post_route_on_one_http_api() {
     let t = json_of(&generate(&yaml));
     assert_eq!(t["Resources"]["WebhookApi"]["Type"], "AWS::Serverless::HttpApi");
     for (id, path) in [("GithubFunction", "/github"), ("StripeFunction", "/stripe")] {
+        assert_eq!(
+            t["Resources"][id]["Metadata"],
+            json!({"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "bindery-webhook"}})
+        );
         let event = &t["Resources"][id]["Properties"]["Events"]["Webhook"];
         assert_eq!(event["Type"], "HttpApi");
         assert_eq!(event["Properties"]["Method"], "POST");
