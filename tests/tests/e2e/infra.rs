@@ -225,8 +225,8 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
     );
     let input: Value = serde_json::from_str(schedule["Target"]["Input"].as_str().unwrap()).unwrap();
     assert_eq!(
-        (input["binding"].as_str(), input["scheduledTime"].as_str()),
-        (Some("cron-binding"), Some("<aws.scheduler.scheduled-time>"))
+        (input["binding"].as_str(), input["scheduledTime"].as_str(), input["attempt"].as_str()),
+        (Some("cron-binding"), Some("<aws.scheduler.scheduled-time>"), Some("<aws.scheduler.attempt-number>"))
     );
     // ... the failed-delivery destination ...
     let invoke = &translated_resource(&translated, "AWS::Lambda::EventInvokeConfig", "CronBinding")["Properties"];
@@ -295,6 +295,21 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         (Some("cron(30 2 * * ? *)"), Some("Europe/Berlin"))
     );
     assert_eq!(nightly["Target"]["RetryPolicy"], json!({"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 10}));
+    let input: Value = serde_json::from_str(nightly["Target"]["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (input["binding"].as_str(), input["scheduledTime"].as_str(), input["attempt"].as_str()),
+        (Some("nightly"), Some("<aws.scheduler.scheduled-time>"), Some("<aws.scheduler.attempt-number>"))
+    );
     let quarter = &translated_resource(&translated, "AWS::Scheduler::Schedule", "EveryQuarterHour")["Properties"];
     assert_eq!(quarter["ScheduleExpression"], "rate(15 minutes)");
+
+    // The webhook's route on the HTTP API, which moto skips too.
+    let api = &translated_resource(&translated, "AWS::ApiGatewayV2::Api", "WebhookApi")["Properties"]["Body"];
+    let route = &api["paths"]["/stripe-events"]["post"]["x-amazon-apigateway-integration"];
+    assert_eq!(route["payloadFormatVersion"], "2.0", "{api}");
+    assert_eq!(
+        route["uri"]["Fn::Sub"].as_str().map(|uri| uri.contains("StripeEventsFunction.Arn")),
+        Some(true),
+        "{api}"
+    );
 }
