@@ -130,6 +130,10 @@ pub(crate) struct InfraArgs {
     /// The Cargo project that builds the functions (default: the nearest directory with a Cargo.toml, upwards from here).
     #[arg(long)]
     pub(crate) code_uri: Option<PathBuf>,
+    /// Point each function at target/lambda/<binary>/ of the Cargo project, as `cargo lambda build` leaves it,
+    /// for `sam deploy` without `sam build` (no BuildMethod).
+    #[arg(long)]
+    pub(crate) prebuilt: bool,
     /// The functions' CPU.
     #[arg(long, value_enum, default_value_t = Arch::Arm64)]
     pub(crate) arch: Arch,

@@ -27,6 +27,7 @@ pub(crate) fn infra(args: InfraArgs) -> Result<(), Failure> {
     };
     let settings = Settings {
         code_uri: relative(&template_dir, &code_dir),
+        prebuilt: args.prebuilt,
         components_uri: relative(&template_dir, &absolute(&cwd, components_path)),
         architecture: match args.arch {
             Arch::Arm64 => Architecture::Arm64,

@@ -65,16 +65,27 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
     for (name, value) in trigger.properties {
         properties[name] = value;
     }
+    let binary = custom.unwrap_or(trigger.binary);
+    if settings.prebuilt {
+        properties["CodeUri"] = json!(lambda_dir(&settings.code_uri, binary));
+    }
     let mut resource = Resource::new("AWS::Serverless::Function", properties);
-    resource.metadata = Some(json!({
-        "BuildMethod": "rust-cargolambda",
-        "BuildProperties": { "Binary": custom.unwrap_or(trigger.binary) },
-    }));
+    if !settings.prebuilt {
+        resource.metadata = Some(json!({ "BuildMethod": "rust-cargolambda", "BuildProperties": { "Binary": binary } }));
+    }
     stack.resources.insert(function_id.clone(), resource);
     stack.outputs.insert(
         function_id.clone(),
         json!({ "Description": format!("The function of binding {:?}", component.name), "Value": ref_(&function_id) }),
     );
+}
+
+/// Where `cargo lambda build` leaves `binary` in the Cargo project `code_uri`.
+fn lambda_dir(code_uri: &str, binary: &str) -> String {
+    match code_uri.trim_end_matches('/') {
+        "." | "" => format!("target/lambda/{binary}"),
+        project => format!("{project}/target/lambda/{binary}"),
+    }
 }
 
 fn add_app_url_parameter(stack: &mut Stack) {

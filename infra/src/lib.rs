@@ -48,6 +48,10 @@ impl Architecture {
 pub struct Settings {
     /// The Cargo project that builds the functions' binaries, relative to the template.
     pub code_uri: String,
+    /// Each function's code is `target/lambda/<binary>/` of the Cargo project,
+    /// as `cargo lambda build` leaves it, for `sam deploy` without `sam build`;
+    /// otherwise the Cargo project, built by `sam build` (`BuildMethod: rust-cargolambda`).
+    pub prebuilt: bool,
     /// The components directory, relative to the template: packaged as a layer.
     pub components_uri: String,
     pub architecture: Architecture,
@@ -134,8 +138,7 @@ pub fn sam_template(
     for (name, value) in secret_variables {
         variables[name] = value;
     }
-    let globals = json!({ "Function": {
-        "CodeUri": settings.code_uri,
+    let mut globals = json!({ "Function": {
         "Handler": "bootstrap",
         "Runtime": "provided.al2023",
         "Architectures": [settings.architecture.as_str()],
@@ -144,6 +147,9 @@ pub fn sam_template(
         "Layers": [template::ref_(LAYER_ID)],
         "Environment": { "Variables": variables },
     }});
+    if !settings.prebuilt {
+        globals["Function"]["CodeUri"] = json!(settings.code_uri);
+    }
     let template = Template {
         format_version: "2010-09-09",
         transform: "AWS::Serverless-2016-10-31",

@@ -9,6 +9,7 @@ use super::*;
 fn settings() -> Settings {
     Settings {
         code_uri: ".".into(),
+        prebuilt: false,
         components_uri: "components".into(),
         architecture: Architecture::Arm64,
         timeout_seconds: 30,
@@ -318,6 +319,28 @@ fn a_binary_of_ones_own_replaces_the_bindery_function_and_its_app_url() {
 }
 
 #[test]
+fn prebuilt_functions_are_the_directories_cargo_lambda_builds_and_name_no_build_method() {
+    let yaml = [
+        component("c", "bindings.cron", &[("schedule", "@daily")]),
+        component("q", "bindings.aws.sqs", &[("queueName", "q"), ("direction", "input")]),
+        component("w", "bindings.http", &[("direction", "input"), ("signatureScheme", "none")]),
+    ]
+    .join("---\n");
+    let prebuilt = Settings { prebuilt: true, code_uri: "../..".into(), ..settings() };
+    let t = json_of(&generate_with(&yaml, &prebuilt).unwrap());
+    assert!(t["Globals"]["Function"].get("CodeUri").is_none(), "{}", t["Globals"]);
+    for (id, binary) in [("CFunction", "bindery-cron"), ("QFunction", "bindery-sqs"), ("WFunction", "bindery-webhook")]
+    {
+        let function = &t["Resources"][id];
+        assert_eq!(function["Properties"]["CodeUri"], format!("../../target/lambda/{binary}"));
+        assert!(function.get("Metadata").is_none(), "sam build has nothing to build: {function}");
+    }
+    let here = Settings { prebuilt: true, binary: Some("my-app".into()), ..settings() };
+    let t = json_of(&generate_with(&yaml, &here).unwrap());
+    assert_eq!(t["Resources"]["QFunction"]["Properties"]["CodeUri"], "target/lambda/my-app");
+}
+
+#[test]
 fn the_template_is_yaml_with_the_functions_defaults_in_globals() {
     let generated = generate(&component("c", "bindings.cron", &[("schedule", "*/5 * * * *")]));
     let yaml = generated.template.to_yaml();
@@ -327,6 +350,7 @@ fn the_template_is_yaml_with_the_functions_defaults_in_globals() {
     );
     let t = json_of(&generated);
     let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["CodeUri"], ".", "the Cargo project sam build runs cargo lambda in");
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"], json!(["arm64"]));
     assert_eq!(globals["Layers"], json!([{"Ref": "ComponentsLayer"}]));

@@ -2,23 +2,29 @@
 loopback, as `sam package` and `sam deploy` would, offline, and prints what
 the emulator created, as JSON, for the Rust test to check.
 
-    sam_deploy.py TEMPLATE --endpoint http://127.0.0.1:PORT --bootstrap BINARY
+    sam_deploy.py TEMPLATE --endpoint http://127.0.0.1:PORT [--bootstrap BINARY]
                   --out DIR [--stack NAME] [--parameter KEY=VALUE]...
 
 1. Packages: every function's code becomes a zip holding BINARY as
-   `bootstrap`, every layer a zip of its ContentUri directory, uploaded to
-   the emulator's S3; the template points at them (what `sam package` does).
+   `bootstrap` (what `sam build` would have built), or without --bootstrap,
+   a zip of its own CodeUri directory, which must hold a `bootstrap` (a
+   `bindery infra --prebuilt` template); every layer a zip of its ContentUri
+   directory. The zips are uploaded to the emulator's S3 and the template
+   points at them (what `sam package` does).
 2. Translates SAM to plain CloudFormation with aws-sam-translator, and
    writes the result to DIR/translated.json.
 3. Creates the stack on the emulator and waits for it.
 4. Reads back the functions, event source mappings, queues and IAM role
-   policies, and prints them.
+   policies, and prints them, with the directory each function's code was
+   zipped from and the zip's SHA-256 (as Lambda reports it).
 
 Only loopback endpoints are accepted: nothing here can reach real AWS.
 """
 
 import argparse
 import ast
+import base64
+import hashlib
 import io
 import ipaddress
 import json
@@ -77,23 +83,43 @@ def zip_bytes(entries):
     return buffer.getvalue()
 
 
+def directory_zip(directory):
+    """The files of `directory` (not its subdirectories), executables kept executable."""
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    return zip_bytes([(p.name, p.read_bytes(), 0o755 if os.access(p, os.X_OK) else 0o644) for p in files])
+
+
+def prebuilt_code(template_dir, name, code_uri):
+    """The zip of a function's own CodeUri directory, which must hold a `bootstrap`."""
+    if not isinstance(code_uri, str):
+        sys.exit(f"{name}: CodeUri {code_uri!r} is not a directory: give --bootstrap")
+    directory = template_dir / code_uri
+    if not (directory / "bootstrap").is_file():
+        sys.exit(f"{name}: no bootstrap in {directory}")
+    return directory_zip(directory)
+
+
 def package(template, template_dir, bootstrap, s3):
-    """Uploads code and layers; returns the template pointing at them."""
+    """Uploads code and layers; returns the template pointing at them, and
+    {function: {"code_uri", "sha256"}} for the code of each."""
     s3.create_bucket(Bucket=BUCKET)
-    code = zip_bytes([("bootstrap", Path(bootstrap).read_bytes(), 0o755)])
+    built = zip_bytes([("bootstrap", Path(bootstrap).read_bytes(), 0o755)]) if bootstrap else None
     template.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+    packaged = {}
     for name, resource in template["Resources"].items():
         properties = resource.setdefault("Properties", {})
         if resource["Type"] == "AWS::Serverless::Function":
+            code_uri = properties.get("CodeUri")
+            code = built or prebuilt_code(template_dir, name, code_uri)
             s3.put_object(Bucket=BUCKET, Key=f"{name}.zip", Body=code)
             properties["CodeUri"] = {"Bucket": BUCKET, "Key": f"{name}.zip"}
+            sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
+            packaged[name] = {"code_uri": None if built else code_uri, "sha256": sha256}
         elif resource["Type"] == "AWS::Serverless::LayerVersion":
-            directory = template_dir / properties["ContentUri"]
-            files = sorted(p for p in directory.iterdir() if p.is_file())
-            layer = zip_bytes([(p.name, p.read_bytes(), 0o644) for p in files])
+            layer = directory_zip(template_dir / properties["ContentUri"])
             s3.put_object(Bucket=BUCKET, Key=f"{name}.zip", Body=layer)
             properties["ContentUri"] = {"Bucket": BUCKET, "Key": f"{name}.zip"}
-    return template
+    return template, packaged
 
 
 def create_stack(cloudformation, name, body, parameters):
@@ -149,6 +175,7 @@ def read_back(endpoint, stack_name):
             "handler": config.get("Handler"),
             "architectures": config.get("Architectures"),
             "timeout": config.get("Timeout"),
+            "code_sha256": config.get("CodeSha256"),
             "memory": config.get("MemorySize"),
             "environment": config.get("Environment", {}).get("Variables", {}),
             "layers": [layer["Arn"] for layer in config.get("Layers", [])],
@@ -195,7 +222,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("template")
     parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--bootstrap")
     parser.add_argument("--out", required=True)
     parser.add_argument("--stack", default="bindery")
     parser.add_argument("--parameter", action="append", default=[])
@@ -206,14 +233,16 @@ def main():
     template_path = Path(args.template).resolve()
     template = yaml_parse(template_path.read_text())
     parameters = dict(p.split("=", 1) for p in args.parameter)
-    packaged = package(template, template_path.parent, args.bootstrap, client("s3", args.endpoint))
-    translated = transform(packaged, parameters, NoManagedPolicies())
+    template, packaged = package(template, template_path.parent, args.bootstrap, client("s3", args.endpoint))
+    translated = transform(template, parameters, NoManagedPolicies())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "translated.json").write_text(json.dumps(translated, indent=2))
 
     create_stack(client("cloudformation", args.endpoint), args.stack, translated, parameters)
-    print(json.dumps(read_back(args.endpoint, args.stack), indent=2, default=str))
+    created = read_back(args.endpoint, args.stack)
+    created["packaged"] = packaged
+    print(json.dumps(created, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ use bindery_e2e::{debug_bin, release_bin};
 use serde_json::{Value, json};
 
 const REGENERATE: &str = "cargo run -p bindery-cli -- infra --components examples/task-api/components/aws \
-                          --out infra/task-api/template.yaml --binary task-api-lambda";
+                          --out infra/task-api/template.yaml --binary task-api-lambda --prebuilt";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -42,10 +42,11 @@ fn bindery_infra(dir: &Path, args: &[&str]) -> (String, String) {
 
 /// The fixture components (tests/fixtures/infra): FIFO and windowed queues, a
 /// zoned schedule, a webhook secret, every output type and both AWS stores.
-fn fixture_template(dir: &Path) -> PathBuf {
+fn fixture_template(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("template.yaml");
     let components = workspace().join("tests/fixtures/infra");
-    let args = ["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec!["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
     let (_, notes) = bindery_infra(&workspace(), &args);
     assert!(notes.contains("note: nightly:") && notes.contains("Europe/Berlin"), "{notes}");
     out
@@ -61,6 +62,7 @@ fn the_example_template_is_in_sync_with_its_components() {
         "../..",
         "--binary",
         "task-api-lambda",
+        "--prebuilt",
     ];
     let (generated, _) = bindery_infra(&dir, &args);
     let committed = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
@@ -86,7 +88,7 @@ fn unconvertible_components_are_refused_by_the_cli_naming_file_component_and_fie
 #[test]
 fn every_generated_template_passes_cfn_lint_without_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = fixture_template(dir.path());
+    let fixture = fixture_template(dir.path(), &[]);
     let x86 = dir.path().join("x86.yaml");
     let long = dir.path().join("long.yaml");
     let components = workspace().join("tests/fixtures/infra");
@@ -104,10 +106,11 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
     assert!(output.status.success() && output.stdout.is_empty(), "cfn-lint: {}", text(&output));
 }
 
-/// A moto server on a loopback port of its own, stopped when dropped.
 /// Packages, translates and deploys `template` on a moto of its own; returns
-/// what was created and the translated template.
-fn deploy(template: &Path, parameters: &[&str]) -> (Value, Value) {
+/// what was created and the translated template. Every function runs
+/// `bootstrap` (what `sam build` would have built) when given, else the
+/// `bootstrap` in its own CodeUri (a `--prebuilt` template).
+fn deploy(template: &Path, parameters: &[&str], bootstrap: Option<&Path>) -> (Value, Value) {
     let moto = OwnMoto::start();
     let out = tempfile::tempdir().unwrap();
     let stack = "bindery";
@@ -116,12 +119,13 @@ fn deploy(template: &Path, parameters: &[&str]) -> (Value, Value) {
         .arg(workspace().join("tests/python/sam_deploy.py"))
         .arg(template)
         .args(["--endpoint", &moto.endpoint, "--stack", stack])
-        .arg("--bootstrap")
-        .arg(release_bin("bindery-sqs"))
         .arg("--out")
         .arg(out.path())
         .env_clear()
         .envs(std::env::var_os("PATH").map(|p| ("PATH", p)));
+    if let Some(bootstrap) = bootstrap {
+        command.arg("--bootstrap").arg(bootstrap);
+    }
     for parameter in parameters {
         command.args(["--parameter", parameter]);
     }
@@ -151,7 +155,7 @@ fn statements(role: &Value) -> Vec<Value> {
 #[test]
 fn the_example_deploys_with_its_triggers_queues_and_policies() {
     let template = workspace().join("infra/task-api/template.yaml");
-    let (created, translated) = deploy(&template, &[]);
+    let (created, translated) = deploy(&template, &[], Some(&release_bin("bindery-sqs")));
 
     // A function per input binding, the Task API's binary in each, configured by environment.
     let functions = created["functions"].as_object().unwrap();
@@ -252,9 +256,26 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
 
 #[test]
 fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
+    // A --prebuilt template: each function is the directory `cargo lambda build` leaves.
     let dir = tempfile::tempdir().unwrap();
-    let template = fixture_template(dir.path());
-    let (created, translated) = deploy(&template, &["SecretStripeWebhookSecret=prod/stripe"]);
+    let template = fixture_template(dir.path(), &["--prebuilt", "--code-uri", dir.path().to_str().unwrap()]);
+    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
+        let built = dir.path().join("target/lambda").join(binary);
+        std::fs::create_dir_all(&built).unwrap();
+        std::fs::copy(release_bin(binary), built.join("bootstrap")).unwrap();
+    }
+    let (created, translated) = deploy(&template, &["SecretStripeWebhookSecret=prod/stripe"], None);
+    for (id, binary) in [
+        ("NightlyFunction", "bindery-cron"),
+        ("EveryQuarterHourFunction", "bindery-cron"),
+        ("OrdersFunction", "bindery-sqs"),
+        ("ClicksFunction", "bindery-sqs"),
+        ("StripeEventsFunction", "bindery-webhook"),
+    ] {
+        let packaged = &created["packaged"][id];
+        assert_eq!(packaged["code_uri"], format!("target/lambda/{binary}"), "{id}");
+        assert_eq!(created["functions"][id]["code_sha256"], packaged["sha256"], "{id} runs the zip of its directory");
+    }
     let queues = &created["queues"];
 
     // FIFO: a FIFO queue and dead-letter queue, redriven after 3 receives, at most 5 batches at once.
