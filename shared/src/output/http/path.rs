@@ -11,10 +11,15 @@
 //! fragments. Something that looks like an absolute URL is refused too: it
 //! would stay on the component's host, but it cannot be what the caller meant.
 //!
-//! `@` and `:` are ordinary path characters after the `/` that always
-//! follows the origin, so e-mail addresses in paths are fine. Spaces,
-//! non-ASCII and other characters a URI cannot hold are percent-encoded, as
-//! Go's `net/url` does for Dapr.
+//! An `@` in the first segment (before the first `/`, `?` or `#`, leading
+//! slashes aside) is refused as well: `user:pw@evil.com/x` appended to a
+//! URL reads as user information and a host to anyone who joins it without
+//! the `/` bindery puts between them, or who logs it for a person to read.
+//! Past the first `/`, `@` and `:` are ordinary path characters, so
+//! `users/@me` and e-mail addresses deeper in the path are fine, and a first
+//! segment that needs an `@` can spell it `%40`. Spaces, non-ASCII and other
+//! characters a URI cannot hold are percent-encoded, as Go's `net/url` does
+//! for Dapr.
 
 /// How many rounds of `%`-decoding are checked for `..`: a server that
 /// decodes twice is not unheard of, three times would be.
@@ -36,6 +41,10 @@ pub(crate) fn join(base_path: &str, base_query: Option<&str>, path: &str) -> Res
     };
     if segments.starts_with("//") || is_absolute(segments.trim_start_matches('/')) {
         return Err("is an absolute URL; it may only add to the component's url");
+    }
+    if reads_as_userinfo(segments) {
+        return Err("has an '@' before its first '/', which would read as user information (user@host); \
+                    write it as %40 or put it after a '/'");
     }
     for segment in segments.split('/') {
         climbs(segment)?;
@@ -60,6 +69,13 @@ fn is_absolute(path: &str) -> bool {
     rest.starts_with("//")
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
         && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// An `@` in the first segment (leading slashes aside, as they are trimmed
+/// when joining): `user:pw@host` or `@host` once appended to a URL.
+fn reads_as_userinfo(segments: &str) -> bool {
+    let first = segments.trim_start_matches('/').split('/').next().unwrap_or_default();
+    first.contains('@')
 }
 
 /// Refuses a segment that is, or decodes to, a `..` step up.
@@ -142,9 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn at_signs_and_urls_inside_stay_in_the_path() {
-        assert_eq!(join("/base", None, "user@evil.com").unwrap(), "/base/user@evil.com");
-        assert_eq!(join("/base", None, "@evil.com:8080/x").unwrap(), "/base/@evil.com:8080/x");
+    fn at_signs_past_the_first_slash_and_urls_inside_stay_in_the_path() {
+        assert_eq!(join("/api", None, "users/@me").unwrap(), "/api/users/@me");
+        assert_eq!(join("/api", None, "/users/@me?x=1").unwrap(), "/api/users/@me?x=1");
+        assert_eq!(join("/mail", None, "to/alice@example.com").unwrap(), "/mail/to/alice@example.com");
+        assert_eq!(join("/npm", None, "%40scope/pkg").unwrap(), "/npm/%40scope/pkg");
+        assert_eq!(join("/cb", None, "x?by=bob@example.com").unwrap(), "/cb/x?by=bob@example.com");
         assert_eq!(join("/web", None, "2020/https://example.com").unwrap(), "/web/2020/https://example.com");
         assert_eq!(join("/cb", None, "?next=https://example.com/x").unwrap(), "/cb/?next=https://example.com/x");
         assert_eq!(join("/", None, "evil.com:443/x").unwrap(), "/evil.com:443/x");
@@ -178,6 +197,25 @@ mod tests {
         ] {
             assert!(join("/base", None, path).is_err(), "{path:?} was accepted");
         }
+    }
+
+    #[test]
+    fn user_information_is_refused() {
+        for path in [
+            "@evil.com/x",
+            "@evil.com",
+            "user:pw@evil.com",
+            "user:pw@evil.com/x?y=1",
+            "user@evil.com",
+            "@evil.com:8080/x",
+            "/@evil.com/x",
+            "//user@evil.com",
+            "a@b?c",
+        ] {
+            let why = join("/base", None, path).unwrap_err();
+            assert!(why.contains("user information") || why.contains("absolute URL"), "{path:?}: {why}");
+        }
+        assert!(join("", None, "user:pw@evil.com").unwrap_err().contains("'@' before its first '/'"));
     }
 
     #[test]

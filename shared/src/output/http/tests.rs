@@ -166,6 +166,25 @@ async fn escaping_paths_are_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn user_information_in_the_path_is_refused_before_anything_is_sent() {
+    // Nobody accepts on this listener: a connection would wait in its backlog.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let b = binding(&format!("http://{}", listener.local_addr().unwrap()), &[]);
+    for path in ["@evil.com/x", "user:pw@evil.com", "/alice:s3cret@evil.com/x?y=1"] {
+        let error = b.invoke(request("post", "{}", &[("path", path)])).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::BadRequest, "{path}");
+        assert!(error.message.starts_with("metadata \"path\" has an '@' before its first '/'"), "{error}");
+        assert!(!error.message.contains("evil.com") && !error.message.contains("s3cret"), "{error}");
+    }
+    let pending = listener.accept().map(|_| ()).unwrap_err();
+    assert_eq!(pending.kind(), std::io::ErrorKind::WouldBlock, "no connection was made");
+
+    let got = echoed(&binding(&server().await, &[]), request("get", "", &[("path", "users/@me")])).await;
+    assert_eq!(got["uri"], "/users/@me");
+}
+
+#[tokio::test]
 async fn non_2xx_keeps_the_response_or_passes_it_through() {
     let url = server().await;
     let b = binding(&url, &[]);
