@@ -127,3 +127,49 @@ async fn build(component: &Component) -> Result<Option<Box<dyn OutputBinding>>, 
     let settings = LayerSettings::from_metadata(metadata, timeout_field)?;
     Ok(Some(layer::stack(binding, &component.name, &component.type_, &settings)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `bindings.http` component; an input-only one has no `url`, so
+    /// building its output side would fail the whole load.
+    fn http(name: &str, direction: Option<&str>) -> String {
+        let mut items = String::new();
+        if let Some(direction) = direction {
+            items.push_str(&format!("  - name: direction\n    value: \"{direction}\"\n"));
+        }
+        if direction.is_none_or(|d| d.contains("output")) {
+            items.push_str("  - name: url\n    value: http://127.0.0.1:9/hooks\n");
+        }
+        if direction.is_some_and(|d| d.contains("input")) {
+            items.push_str("  - name: signatureScheme\n    value: none\n");
+        }
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  \
+             type: bindings.http\n  version: v1\n  metadata:\n{items}"
+        )
+    }
+
+    #[tokio::test]
+    async fn input_only_components_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let documents = [
+            http("webhook", Some("input")),
+            http("notify", Some("output")),
+            http("plain", None),
+            http("both", Some("input, output")),
+        ];
+        std::fs::write(dir.path().join("components.yaml"), documents.join("---\n")).unwrap();
+        let options = LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None };
+        let components = crate::component::load(dir.path(), &options).unwrap();
+        assert_eq!(components.len(), 4, "the input-only component is loaded, for the input side");
+
+        let bindings = Bindings::from_components(&components).await.unwrap();
+        let names: Vec<&str> = bindings.list().map(|(name, _)| name).collect();
+        assert_eq!(names, ["both", "notify", "plain"]);
+        assert!(bindings.get("webhook").is_none());
+        let error = bindings.invoke("webhook", InvokeRequest::new("post", "{}")).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownBinding);
+    }
+}
