@@ -104,3 +104,69 @@ async fn the_stack_keeps_the_bindings_rules() {
     assert!(stacked.is_idempotent(&InvokeRequest::new("get", "")));
     assert!(stacked.invoke(InvokeRequest::new("get", "")).await.is_ok());
 }
+
+/// Everything a `tracing` subscriber writes, for reading back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+/// The JSON lines a subscriber at `level` writes while the stack runs a
+/// failing and then a succeeding call carrying `data` and `metadata`.
+async fn traced_calls(level: tracing::Level, data: &str, metadata: (&str, &str)) -> (String, Vec<serde_json::Value>) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(level)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(captured.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let settings = LayerSettings { timeout: Some(Duration::from_secs(5)), retry: fast_policy(1) };
+    let stacked = stack(Box::new(Scripted::new(&[ErrorKind::BadRequest])), "orders", "bindings.aws.sqs", &settings);
+    let request = || InvokeRequest::new("create", data.to_owned()).with_metadata(metadata.0, metadata.1);
+    assert!(stacked.invoke(request()).await.is_err());
+    assert!(stacked.invoke(request()).await.is_ok());
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    (text, lines)
+}
+
+#[tokio::test]
+async fn each_call_is_traced_with_binding_type_and_operation_but_no_values() {
+    let (data, metadata) = ("the-message-body-7f3a", ("securityToken", "the-token-value-9c1e"));
+    for level in [tracing::Level::INFO, tracing::Level::TRACE] {
+        let (text, lines) = traced_calls(level, data, metadata).await;
+        assert!(!text.contains(data) && !text.contains(metadata.1), "{level}: a value was traced: {text}");
+        let names_the_call = |line: &serde_json::Value| {
+            let span = &line["span"];
+            span["name"] == "output_binding"
+                && span["binding"] == "orders"
+                && span["type"] == "bindings.aws.sqs"
+                && span["operation"] == "create"
+        };
+        let closed: Vec<_> = lines.iter().filter(|l| l["fields"]["message"] == "close").collect();
+        assert_eq!(closed.len(), 2, "{level}: one span per call: {text}");
+        assert!(closed.iter().all(|l| names_the_call(l)), "{level}: {text}");
+        let failed =
+            lines.iter().find(|l| l["fields"]["message"] == "invocation failed").expect("the failure is logged");
+        assert_eq!(failed["level"], "WARN");
+        assert_eq!(failed["fields"]["kind"], "BadRequest");
+        assert!(names_the_call(failed), "{level}: {text}");
+    }
+}
