@@ -204,6 +204,38 @@ mod tests {
         assert_eq!(fallback_location(None, false, "b", "k"), "https://b.s3.amazonaws.com/k");
     }
 
+    /// The URL the SDK built for `forcePathStyle` (`None`: not set), from a
+    /// presign, which signs a request without sending it: the made-up host
+    /// is never dialed.
+    async fn presigned_url(force_path_style: Option<&str>) -> String {
+        let mut pairs = vec![
+            ("bucket", "reports"),
+            ("region", "us-east-1"),
+            ("endpoint", "http://s3.bindery.invalid:9000"),
+            ("accessKey", "AKIDEXAMPLE"),
+            ("secretKey", "example"),
+        ];
+        pairs.extend(force_path_style.map(|v| ("forcePathStyle", v)));
+        let metadata = Metadata::from_pairs(pairs);
+        let config = crate::output::aws::sdk_config(&metadata).await.unwrap();
+        let binding = S3Binding::from_metadata(&metadata, &config).unwrap();
+        let request =
+            InvokeRequest::new("presign", "").with_metadata("key", "daily.json").with_metadata("presignTTL", "5m");
+        let response = binding.invoke(request).await.unwrap().unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&response.data).unwrap();
+        answer["presignURL"].as_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn force_path_style_false_or_unset_puts_the_bucket_in_the_host() {
+        for setting in [Some("false"), None] {
+            let url = presigned_url(setting).await;
+            assert!(url.starts_with("http://reports.s3.bindery.invalid:9000/daily.json?"), "{setting:?}: {url}");
+        }
+        let url = presigned_url(Some("true")).await;
+        assert!(url.starts_with("http://s3.bindery.invalid:9000/reports/daily.json?"), "{url}");
+    }
+
     #[test]
     fn writes_with_generated_keys_are_not_idempotent() {
         let create = InvokeRequest::new("create", "x");
