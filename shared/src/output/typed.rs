@@ -195,8 +195,14 @@ pub struct Queue<'a> {
 }
 
 impl Queue<'_> {
-    /// Sends one message; the answer is its message id.
+    /// Sends one message, its body exactly `body`; the answer is its message id.
     pub async fn send(&self, body: impl Into<Bytes>) -> Result<String, InvokeError> {
+        // Any binding has a `create`: without this check a queue helper
+        // pointed at a bucket would store an object.
+        match self.bindings.type_of(self.name) {
+            Some(kinds::SQS_TYPE) => {}
+            other => return Err(wrong_type(self.name, other, "bindings.aws.sqs")),
+        }
         let response = self.bindings.invoke(self.name, InvokeRequest::new(operation::CREATE, body.into())).await?;
         Ok(response.and_then(|r| r.metadata.get("messageId").cloned()).unwrap_or_default())
     }
@@ -206,5 +212,28 @@ fn wrong_type(name: &str, found: Option<&str>, wanted: &str) -> InvokeError {
     match found {
         None => InvokeError::new(ErrorKind::UnknownBinding, format!("couldn't find output binding {name}")),
         Some(found) => InvokeError::bad_request(format!("output binding {name} is a {found}, not {wanted}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::Metadata;
+    use crate::output::localstorage::LocalStorage;
+
+    #[tokio::test]
+    async fn a_queue_helper_on_another_type_sends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let folder = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap();
+        let mut bindings = Bindings::default();
+        bindings.insert("files", kinds::LOCALSTORAGE_TYPE, Box::new(folder));
+
+        let error = bindings.queue("files").send("hello").await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::BadRequest);
+        assert_eq!(error.message, "output binding files is a bindings.localstorage, not bindings.aws.sqs");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+        let error = bindings.queue("nowhere").send("hello").await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownBinding);
     }
 }

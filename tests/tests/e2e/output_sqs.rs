@@ -87,6 +87,27 @@ async fn create_sends_the_data_as_it_comes_with_attributes() {
 }
 
 #[tokio::test]
+async fn the_typed_queue_helper_sends_bodies_exactly_and_answers_their_ids() {
+    let emulator = Emulator::from_env();
+    let (name, url) = queue(&emulator, false).await;
+    let (bindings, _dir) = binding(&emulator, "tasks", &name).await;
+    let queue = bindings.queue("tasks");
+    let mut sent = Vec::new();
+    for body in [r#"{"id":7,"done":true}"#, r#""quoted""#, "plain ✓"] {
+        let id = queue.send(body.as_bytes().to_vec()).await.unwrap_or_else(|e| panic!("{e}"));
+        sent.push((id, body.to_owned()));
+    }
+    let mut received: Vec<_> = receive(&emulator, &url)
+        .await
+        .into_iter()
+        .map(|m| (m.message_id.expect("an id"), m.body.expect("a body")))
+        .collect();
+    sent.sort_unstable();
+    received.sort_unstable();
+    assert_eq!(received, sent, "each body arrives as sent, under the id send answered");
+}
+
+#[tokio::test]
 async fn fifo_group_and_deduplication_ids_are_honoured() {
     let emulator = Emulator::from_env();
     let (name, url) = queue(&emulator, true).await;
