@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -105,6 +105,29 @@ impl Emulator {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
         format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+    }
+
+    /// The whole environment for a process that must find the emulator the
+    /// way an app on AWS finds AWS, through the SDK's default chain:
+    /// `AWS_ENDPOINT_URL` (checked to be loopback), the test keys and region
+    /// in the standard variables, and `HOME` and the config and credentials
+    /// files in `home`, an empty folder, so no profile of the machine's user
+    /// is read. The instance metadata service is off. Pass it to a command
+    /// whose environment was cleared, so no `AWS_PROFILE` or other setting
+    /// leaks in.
+    pub fn default_chain_env(&self, home: &Path) -> Vec<(&'static str, String)> {
+        loopback_only(&self.endpoint);
+        let home = home.display();
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_REGION", REGION.to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("HOME", home.to_string()),
+            ("AWS_CONFIG_FILE", format!("{home}/no-aws-config")),
+            ("AWS_SHARED_CREDENTIALS_FILE", format!("{home}/no-aws-credentials")),
+        ]
     }
 
     /// `spec.metadata` items (YAML, indented for a component) pointing an AWS

@@ -16,6 +16,7 @@ mod extension;
 mod faults;
 mod harness;
 mod infra;
+mod output_default_chain;
 mod output_s3;
 mod output_ses;
 mod output_sqs;
