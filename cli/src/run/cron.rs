@@ -1,6 +1,10 @@
 //! Cron bindings fire locally on their Dapr schedule (5 or 6 fields,
 //! descriptors, `@every`, `CRON_TZ=`), each fire an empty-body POST with
 //! Dapr's `timeZone` and `readTimeUTC` headers plus `scheduledTime`.
+//!
+//! As in daprd, a schedule without `CRON_TZ=` fires in the machine's local
+//! zone, and `timeZone` names that zone (the cron runner's), not the
+//! schedule's.
 
 use std::time::{Duration, Instant as StdInstant};
 
@@ -9,50 +13,75 @@ use bindery::deliver::Deliverer;
 use bindery::input::BindingEvent;
 use bindery::input::schedule::go_utc_string;
 use bindery::schedule::Schedule;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use super::console::Console;
 use super::delivery_outcome;
+use super::local_zone::LocalZone;
+use crate::Failure;
 
 /// How long one local delivery may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Fires `component`'s schedule until `stop`. Each fire is delivered on its
-/// own task, so a slow app never delays the next one.
-pub(crate) async fn fire(component: Component, deliverer: Deliverer, console: Console, stop: CancellationToken) {
-    let expression = component.metadata.get("schedule").unwrap_or_default();
-    // The loader has validated the schedule; this cannot fail for a loaded component.
-    let Ok(schedule) = expression.parse::<Schedule>() else {
-        console.warn(&format!("{}: schedule {expression:?} does not parse; it will not fire", component.name));
-        return;
-    };
-    // Dapr's cron binding reports the schedule's zone, or "Local".
-    let time_zone = schedule.time_zone().map_or_else(|| "Local".to_owned(), |tz| tz.name().to_owned());
-    let mut after = Utc::now();
-    while let Some(next) = schedule.next_after(after) {
-        let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        after = next;
-        let event = BindingEvent {
-            data: Default::default(),
-            metadata: vec![
-                ("timeZone".into(), time_zone.clone()),
-                ("readTimeUTC".into(), go_utc_string(Utc::now())),
-                ("scheduledTime".into(), next.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            ],
-            traceparent: None,
-        };
-        let deliverer = deliverer.clone();
-        let binding = component.name.clone();
-        tokio::spawn(async move {
-            let started = StdInstant::now();
-            let result = deliverer.deliver(event, tokio::time::Instant::now() + DELIVERY_TIMEOUT).await;
-            console.event(&binding, "cron", &delivery_outcome(&result), started.elapsed());
-        });
+/// One cron binding, its schedule parsed.
+pub(crate) struct Cron {
+    component: Component,
+    schedule: Schedule,
+    local: LocalZone,
+}
+
+impl Cron {
+    /// The loader has validated the schedule, so this fails only for a
+    /// component that did not come through it.
+    pub(crate) fn new(component: &Component, local: &LocalZone) -> Result<Self, Failure> {
+        let expression = component.metadata.get("schedule").unwrap_or_default();
+        let schedule = expression
+            .parse::<Schedule>()
+            .map_err(|e| Failure::new(format!("{}: schedule {expression:?}: {e}", component.name)))?;
+        Ok(Self { component: component.clone(), schedule, local: local.clone() })
     }
-    console.warn(&format!("{}: schedule {expression:?} has no further fire time", component.name));
+
+    /// The first fire after `after`, in the zone the schedule is read in,
+    /// for the start-up line: `2026-08-21 12:00:00 +05:45 (Asia/Kathmandu)`.
+    pub(crate) fn describe_next(&self, after: DateTime<Utc>) -> String {
+        let zone: Tz = self.schedule.time_zone().unwrap_or(self.local.zone);
+        match self.schedule.next_after_in(after, self.local.zone) {
+            Some(next) => format!("{} ({zone})", next.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %:z")),
+            None => "never".to_owned(),
+        }
+    }
+
+    /// Fires until `stop`. Each fire is delivered on its own task, so a
+    /// slow app never delays the next one.
+    pub(crate) async fn fire(self, deliverer: Deliverer, console: Console, stop: CancellationToken) {
+        let Cron { component, schedule, local } = self;
+        let mut after = Utc::now();
+        while let Some(next) = schedule.next_after_in(after, local.zone) {
+            let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            after = next;
+            let event = BindingEvent {
+                data: Default::default(),
+                metadata: vec![
+                    ("timeZone".into(), local.name.clone()),
+                    ("readTimeUTC".into(), go_utc_string(Utc::now())),
+                    ("scheduledTime".into(), next.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ],
+                traceparent: None,
+            };
+            let deliverer = deliverer.clone();
+            let binding = component.name.clone();
+            tokio::spawn(async move {
+                let started = StdInstant::now();
+                let result = deliverer.deliver(event, tokio::time::Instant::now() + DELIVERY_TIMEOUT).await;
+                console.event(&binding, "cron", &delivery_outcome(&result), started.elapsed());
+            });
+        }
+        console.warn(&format!("{}: schedule {:?} has no further fire time", component.name, schedule.as_str()));
+    }
 }

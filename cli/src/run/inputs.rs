@@ -10,7 +10,9 @@ use bindery::input::webhook::WebhookAuth;
 use tokio_util::sync::CancellationToken;
 
 use super::console::{Console, Outcome};
-use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, cron, sqs, webhook};
+use super::cron::Cron;
+use super::local_zone::LocalZone;
+use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, sqs, webhook};
 use crate::Failure;
 use crate::args::RunArgs;
 
@@ -26,6 +28,8 @@ pub(super) async fn start_inputs(
 ) -> Result<(), Failure> {
     let token = std::env::var("APP_API_TOKEN").ok();
     let mut relays = Vec::new();
+    // Read once, and only when a schedule needs it.
+    let mut local: Option<LocalZone> = None;
     for component in inputs {
         let deliverer = Deliverer::new(app.clone(), component.route.clone(), token.as_deref())
             .map_err(|e| Failure::new(format!("{}: {}", component.name, e.message)))?;
@@ -35,11 +39,23 @@ pub(super) async fn start_inputs(
         let stop = stop.clone();
         match component.type_.as_str() {
             CRON_TYPE => {
+                let local = local.get_or_insert_with(|| {
+                    let (local, warning) = LocalZone::from_env();
+                    if let Some(warning) = warning {
+                        console.warn(&warning);
+                    }
+                    local
+                });
+                let cron = Cron::new(component, local)?;
                 let schedule = component.metadata.get("schedule").unwrap_or_default();
-                console.status(&format!("{}: cron {schedule:?} -> POST {}", component.name, component.route));
-                let component = (*component).clone();
+                console.status(&format!(
+                    "{}: cron {schedule:?} -> POST {}, next {}",
+                    component.name,
+                    component.route,
+                    cron.describe_next(chrono::Utc::now())
+                ));
                 tasks.spawn(async move {
-                    cron::fire(component, deliverer, console, stop).await;
+                    cron.fire(deliverer, console, stop).await;
                     Ok(())
                 });
             }

@@ -9,6 +9,7 @@
 mod console;
 mod cron;
 mod inputs;
+mod local_zone;
 mod sqs;
 mod webhook;
 

@@ -105,7 +105,8 @@ impl Schedule {
     }
 
     /// The zone from a `CRON_TZ=`/`TZ=` prefix. `TZ=Local` gives `None`
-    /// (the process zone, UTC on Lambda) and `TZ=` gives UTC, as in Go.
+    /// (the process zone, UTC on Lambda; see [`Schedule::next_after_in`])
+    /// and `TZ=` gives UTC, as in Go.
     /// `@every` ignores it.
     pub fn time_zone(&self) -> Option<Tz> {
         self.time_zone
@@ -135,15 +136,22 @@ impl Schedule {
             && has(bits.second, wall.second())
     }
 
-    /// Next fire strictly after `after`. For Every: after + d. For Cron:
-    /// evaluated in the schedule's time zone (UTC when none given), with
-    /// Dapr's search: whole seconds, at most five years ahead (`None` past
-    /// that, e.g. for `0 0 0 30 2 *`).
+    /// Next fire strictly after `after`, a schedule without a zone read in
+    /// UTC: the local zone on Lambda, so what daprd would do there.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_after_in(after, Tz::UTC)
+    }
+
+    /// Next fire strictly after `after`, a schedule without a zone read in
+    /// `local`: daprd reads it in its process's `time.Local`, so `bindery
+    /// run` passes the machine's zone. For Every: after + d. For Cron: in
+    /// the schedule's zone, else `local`, with Dapr's search: whole seconds,
+    /// at most five years ahead (`None` past that, e.g. for `0 0 0 30 2 *`).
+    pub fn next_after_in(&self, after: DateTime<Utc>, local: Tz) -> Option<DateTime<Utc>> {
         if let ScheduleKind::Every(every) = self.kind {
             return after.checked_add_signed(TimeDelta::from_std(every).ok()?);
         }
-        let zoned = after.with_timezone(&self.time_zone.unwrap_or(Tz::UTC));
+        let zoned = after.with_timezone(&self.time_zone.unwrap_or(local));
         next_fire(self.bits.as_ref()?, zoned).map(|t| t.with_timezone(&Utc))
     }
 }

@@ -179,6 +179,31 @@ fn next_after_every_adds_the_duration() {
     assert_eq!(parse("CRON_TZ=Asia/Tokyo @every 1h30m").next_after(start), Some(utc("2026-01-01T11:30:00.250Z")));
 }
 
+/// daprd reads a schedule without a zone in its process's local zone;
+/// `next_after` is that with UTC as the local zone, as on Lambda.
+#[test]
+fn next_after_in_reads_an_unzoned_schedule_in_the_local_zone() {
+    let noon = parse("0 0 12 * * *");
+    let after = utc("2026-08-21T00:00:00Z");
+    // Kathmandu is UTC+05:45: local noon is 06:15 UTC.
+    assert_eq!(noon.next_after_in(after, Tz::Asia__Kathmandu), Some(utc("2026-08-21T06:15:00Z")));
+    assert_eq!(noon.next_after_in(after, Tz::UTC), noon.next_after(after));
+    assert_eq!(noon.next_after(after), Some(utc("2026-08-21T12:00:00Z")));
+    // `TZ=Local` is the local zone too; a named zone wins over it.
+    let local = parse("TZ=Local 0 0 12 * * *");
+    assert_eq!(local.next_after_in(after, Tz::Asia__Kathmandu), Some(utc("2026-08-21T06:15:00Z")));
+    let tokyo = parse("CRON_TZ=Asia/Tokyo 0 0 12 * * *");
+    assert_eq!(tokyo.next_after_in(after, Tz::Asia__Kathmandu), Some(utc("2026-08-21T03:00:00Z")));
+    // The local zone's daylight-saving changes apply as a named zone's do:
+    // 02:30 does not exist in New York on 2026-03-08.
+    let at_230 = parse("0 30 2 * * *");
+    let spring = utc("2026-03-08T05:00:00Z");
+    assert_eq!(at_230.next_after_in(spring, Tz::America__New_York), Some(utc("2026-03-09T06:30:00Z")));
+    // `@every` counts from `after` whatever the zone.
+    let every = parse("@every 90s");
+    assert_eq!(every.next_after_in(after, Tz::Asia__Kathmandu), Some(utc("2026-08-21T00:01:30Z")));
+}
+
 #[test]
 fn spring_forward_skips_the_missing_time_like_dapr() {
     // 2026-03-08 in New York: 02:00 EST jumps to 03:00 EDT.

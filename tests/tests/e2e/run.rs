@@ -4,17 +4,17 @@
 //! only when the app acknowledges them; the webhook is verified and
 //! forwarded; Dapr's OPTIONS probe decides which bindings start; Ctrl-C stops
 //! everything, the app included. And `run`'s own failures: an app that exits
-//! before it listens.
+//! before it listens. Cron schedules without a zone fire in the local one.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::common::webhook::{SECRET, github_signature};
-use crate::common::{ComponentsDir, component, cron_component, secret, value};
+use crate::common::{ComponentsDir, SECOND, bindery_run, component, cron_component, secret, value};
 use crate::common::{http_get as get, http_post as post};
 use aws_sdk_sqs::types::QueueAttributeName;
 use bindery_e2e::aws::Emulator;
-use bindery_e2e::{FunctionProcess, debug_bin, python, unused_port};
+use bindery_e2e::{FunctionProcess, RecordingApp, debug_bin, python, unused_port};
 
 fn example(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/fastapi").join(path)
@@ -188,4 +188,38 @@ async fn an_app_that_exits_before_it_listens_is_one_clear_line() {
     assert_eq!(failure.len(), 1, "{logs}");
     let expected = "the app (sh -c 'echo starting; exit 3') exited with status 3 before it was ready";
     assert!(failure[0].contains(expected), "{logs}");
+}
+
+/// daprd reads a schedule without `CRON_TZ=` in its machine's zone (Go's
+/// `time.Local`, from `TZ`), and every cron event's `timeZone` names that
+/// zone, whatever the schedule's own. Kathmandu is UTC+05:45, so local noon
+/// is no whole hour of UTC: the start-up line shows the first fire.
+#[tokio::test(flavor = "multi_thread")]
+async fn bindery_run_fires_schedules_without_a_zone_in_the_local_time_zone() {
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    dir.write("noon.yaml", &cron_component("noon", "0 0 12 * * *", &[]));
+    dir.write("tick.yaml", &cron_component("tick", "* * * * * *", &[]));
+    dir.write("tokyo-tick.yaml", &cron_component("tokyo-tick", "CRON_TZ=Asia/Tokyo * * * * * *", &[]));
+    let (bindery, _) = bindery_run(&dir, &app.url(), &[("TZ", "Asia/Kathmandu")], "tokyo-tick: cron").await;
+
+    let logs = bindery.logs();
+    let noon = logs.lines().find(|l| l.contains("noon: cron")).unwrap_or_default();
+    assert!(noon.ends_with(" 12:00:00 +05:45 (Asia/Kathmandu)"), "{logs}");
+    let tokyo = logs.lines().find(|l| l.contains("tokyo-tick: cron")).unwrap_or_default();
+    assert!(tokyo.ends_with(" +09:00 (Asia/Tokyo)"), "{logs}");
+
+    let paths = ["/tick", "/tokyo-tick"];
+    let mut requests = Vec::new();
+    for _ in 0..100 {
+        requests = app.wait_for_requests(requests.len() + 1, SECOND).await;
+        if paths.iter().all(|path| requests.iter().any(|r| r.path == *path)) {
+            break;
+        }
+    }
+    for path in paths {
+        let request = requests.iter().find(|r| r.path == path);
+        let request = request.unwrap_or_else(|| panic!("{path} did not fire: {}", bindery.logs()));
+        assert_eq!(request.header("timezone"), Some("Asia/Kathmandu"), "{path}: {request:?}");
+    }
 }
