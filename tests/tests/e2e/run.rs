@@ -2,9 +2,11 @@
 //! the Dapr Python SDK unchanged): cron fires and the app's cleanup writes
 //! through the output API; SQS messages (on moto) are consumed and deleted
 //! only when the app acknowledges them; the webhook is verified and
-//! forwarded; Dapr's OPTIONS probe decides which bindings start; Ctrl-C stops
-//! everything, the app included. And `run`'s own failures: an app that exits
-//! before it listens. Cron schedules without a zone fire in the local one.
+//! forwarded; completing a task notifies a monitoring webhook through the
+//! http-binding output; Dapr's OPTIONS probe decides which bindings start;
+//! Ctrl-C stops everything, the app included. And `run`'s own failures: an
+//! app that exits before it listens. Cron schedules without a zone fire in
+//! the local one.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -90,6 +92,12 @@ async fn bindery_run_drives_the_fastapi_example_with_every_binding_live() {
             ],
         ),
     );
+    // The monitoring webhook the tutorial's http-binding notifies, here a
+    // recording server on loopback instead of the example's 127.0.0.1:8089.
+    let monitoring = RecordingApp::start().await;
+    let monitoring_url = format!("{}/webhooks", monitoring.url());
+    let http_binding = [value("url", &monitoring_url), value("direction", "output")];
+    dir.write("http-binding.yaml", &component("http-binding", "bindings.http", &http_binding));
     let reports = data.join("reports").display().to_string();
     let mail = data.join("mail").display().to_string();
     dir.write("reports.yaml", &component("reports", "bindings.localstorage", &[value("rootPath", &reports)]));
@@ -168,6 +176,21 @@ async fn bindery_run_drives_the_fastapi_example_with_every_binding_live() {
     assert_eq!(forged, 401);
     let (_, received) = get(&format!("{app}/webhooks")).await;
     assert_eq!(received, r#"[{"event":"push","bytes":25}]"#);
+
+    // A task completed: the app saves it and notifies the monitoring webhook
+    // through the http-binding output (DaprClient().invoke_binding).
+    let json = [("Content-Type", "application/json")];
+    let (status, created) = post(&format!("{app}/tasks"), &json, r#"{"title":"write the report"}"#).await;
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"].clone();
+    let (status, completed) = post(&format!("{app}/tasks/{id}/complete"), &[], "").await;
+    assert_eq!(status, 200, "{completed}\n{}", bindery.logs());
+    let task = serde_json::json!({"id": id, "title": "write the report", "done": true});
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&completed).unwrap(), task);
+    let notified = monitoring.wait_for_requests(1, 10 * SECOND).await;
+    assert_eq!(notified.len(), 1, "the monitoring webhook got {notified:?}\n{}", bindery.logs());
+    assert_eq!((notified[0].method.as_str(), notified[0].path.as_str()), ("POST", "/webhooks"));
+    assert_eq!(notified[0].json(), serde_json::json!({"event": "task.completed", "task": task}));
 
     // Ctrl-C: bindery stops, and the app with it.
     bindery.interrupt();
