@@ -1,4 +1,5 @@
-//! The functions with a co-located app (`BINDERY_APP_CMD`): a real Python app
+//! The functions with a co-located app (`BINDERY_APP_CMD`) behind
+//! `bindery-sqs`, `bindery-cron` and `bindery-webhook`: a real Python app
 //! (`common/recording_app.py`) that the function starts at init with `PORT`,
 //! waits for, watches, and stops. An app that cannot start is an init error;
 //! an app that dies later ends the function without answering the invocation
@@ -8,7 +9,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{ComponentsDir, Running, SECOND, cron_component, spawn, sqs_component, sqs_record};
+use crate::common::webhook::{BODY, SECRET, github_event};
+use crate::common::{
+    ComponentsDir, Running, SECOND, component, cron_component, secret, spawn, sqs_component, sqs_record, value,
+};
 use bindery_e2e::{InvokeOptions, RuntimeApi, unused_port};
 use serde_json::{Value, json};
 
@@ -174,6 +178,34 @@ async fn a_cron_event_reaches_the_app_once_its_readiness_path_answers() {
     let post = requests.last().unwrap();
     assert_eq!((&post["method"], &post["path"], &post["body"]), (&json!("POST"), &json!("/cron-binding"), &json!("")));
     assert_eq!(app.posts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_verified_webhook_reaches_the_app_and_its_answer_goes_back() {
+    let app = PythonApp::new();
+    let mut env = app.env(&[("APP_POST_REPLY", r#"{"received":true}"#), ("GITHUB_SECRET", SECRET)]);
+    env.push(("BINDERY_BINDING".into(), "github-webhook".into()));
+    let items =
+        [value("direction", "input"), value("signatureScheme", "github"), secret("signatureSecret", "GITHUB_SECRET")];
+    let components = ComponentsDir::with("github-webhook.yaml", &component("github-webhook", "bindings.http", &items));
+    let f = Running::start("bindery-webhook", components, &as_strs(&env)).await;
+    assert!(app.alive(), "the app runs from init on");
+
+    let response = f.invoke(&github_event(BODY.as_bytes()), InvokeOptions::default()).await.response();
+
+    assert_eq!(response["statusCode"], json!(200), "{response}");
+    assert_eq!(response["body"].as_str(), Some(r#"{"received":true}"#), "{response}");
+    let posts = app.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!((&posts[0]["path"], &posts[0]["body"]), (&json!("/github-webhook"), &json!(BODY)));
+    assert_eq!(posts[0]["headers"]["x-github-event"], "push");
+
+    // A forged signature is refused by the function: the app never sees it.
+    let mut forged = github_event(BODY.as_bytes());
+    forged["headers"]["x-hub-signature-256"] = json!("sha256=00");
+    let refused = f.invoke(&forged, InvokeOptions::default()).await.response();
+    assert_eq!(refused["statusCode"], json!(401), "{refused}");
+    assert_eq!(app.posts().len(), 1, "{:?}", app.posts());
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ APP_MODE      serve (default) | exit-early (exit 3 at once) | never-listen |
 APP_LISTEN_AFTER   seconds to wait before listening (default 0)
 APP_HEALTHY_AFTER  seconds after listening during which GET answers 503
 APP_POST_DELAY     seconds to wait, after recording a POST, before answering it
+APP_POST_REPLY     the JSON body a POST is answered with (default none)
 """
 
 import http.server
@@ -27,6 +28,7 @@ if mode == "never-listen":
 time.sleep(float(os.environ.get("APP_LISTEN_AFTER", "0")))
 
 post_delay = float(os.environ.get("APP_POST_DELAY", "0"))
+post_reply = os.environ.get("APP_POST_REPLY", "").encode()
 healthy_at = time.monotonic() + float(os.environ.get("APP_HEALTHY_AFTER", "0"))
 lock = threading.Lock()
 
@@ -51,12 +53,15 @@ class App(http.server.BaseHTTPRequestHandler):
         if mode == "die-on-post":
             os._exit(7)
         time.sleep(post_delay)
-        self.answer(200)
+        self.answer(200, post_reply)
 
-    def answer(self, status):
+    def answer(self, status, body=b""):
         self.send_response(status)
-        self.send_header("content-length", "0")
+        if body:
+            self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
