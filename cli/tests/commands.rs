@@ -1,7 +1,9 @@
-//! The `bindery` binary from the shell: `validate`, `invoke`, `events`, and
+//! The `bindery` binary from the shell: `validate`, `invoke` (inline data or
+//! `--data-file`), `events`, `sidecar`'s ports from the Dapr variables, and
 //! the one-line, non-zero failures of every command.
 #![allow(clippy::unwrap_used)]
 
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -38,6 +40,16 @@ fn local_components(dir: &Path) {
          version: v1\n  metadata:\n  - name: rootPath\n    value: ./data\n",
     )
     .unwrap();
+}
+
+/// A child process that is killed (and reaped) however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -80,6 +92,66 @@ fn invoke_calls_a_binding_from_the_shell() {
     assert_one_line_failure(&missing, "error invoking output binding nope: couldn't find output binding nope");
     let bad_metadata = bindery(&["invoke", "-c", ".", "files", "-o", "create", "-m", "novalue"], dir.path());
     assert_eq!(bad_metadata.status.code(), Some(2), "{}", stderr(&bad_metadata));
+}
+
+#[test]
+fn invoke_reads_the_data_from_a_file_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    local_components(dir.path());
+    let bytes: Vec<u8> = [b"line one\n".as_slice(), &[0x00, 0xff, 0xfe], b"\"quoted\" {json}"].concat();
+    std::fs::write(dir.path().join("payload.bin"), &bytes).unwrap();
+    let created = bindery(
+        &["invoke", "-c", ".", "files", "-o", "create", "--data-file", "payload.bin", "-m", "fileName=copy.bin"],
+        dir.path(),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert_eq!(std::fs::read(dir.path().join("data/copy.bin")).unwrap(), bytes);
+
+    let missing = bindery(&["invoke", "-c", ".", "files", "-o", "create", "--data-file", "nope.bin"], dir.path());
+    assert_one_line_failure(&missing, "cannot read --data-file nope.bin: ");
+    let both =
+        bindery(&["invoke", "-c", ".", "files", "-o", "create", "-d", "x", "--data-file", "payload.bin"], dir.path());
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
+
+/// With no `--http-port`/`--grpc-port`, `bindery sidecar` listens where
+/// `DAPR_HTTP_PORT` and `DAPR_GRPC_PORT` say, as an SDK beside it expects.
+#[test]
+fn sidecar_ports_default_to_the_dapr_port_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    local_components(dir.path());
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let (http, grpc) = (free_port(), free_port());
+    let mut sidecar = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_bindery"))
+            .args(["sidecar", "--components", "."])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("DAPR_HTTP_PORT", &http)
+            .env("DAPR_GRPC_PORT", &grpc)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut banner = String::new();
+    std::io::BufReader::new(sidecar.0.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    let answers = |port: &str| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        stream.write_all(b"GET /v1.0/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let healthz = answers(&http);
+    // The gRPC port takes a connection (it speaks HTTP/2 only).
+    let grpc_listens = std::net::TcpStream::connect(("127.0.0.1", grpc.parse::<u16>().unwrap())).is_ok();
+    drop(sidecar);
+
+    let expected = format!("output API on http://127.0.0.1:{http} and grpc://127.0.0.1:{grpc}");
+    assert!(banner.contains(&expected), "{banner}");
+    assert!(healthz.starts_with("HTTP/1.1 204"), "{healthz}");
+    assert!(grpc_listens, "nothing listens on DAPR_GRPC_PORT {grpc}");
 }
 
 #[test]
