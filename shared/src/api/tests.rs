@@ -179,6 +179,75 @@ async fn http_body_limit_and_metadata_listing() {
     assert_eq!(call(&api, "GET", "/v1.0/bindings/store", &[], "").await.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// daprd's `--max-body-size` default, 4 MiB: a request of exactly that size
+/// is served, one byte more is refused before the binding runs.
+#[tokio::test]
+async fn the_default_body_limit_is_daprds_4_mib() {
+    assert_eq!(DEFAULT_MAX_BODY_SIZE, 4 * 1024 * 1024);
+    assert_eq!(ApiSettings::default().max_body_size, DEFAULT_MAX_BODY_SIZE);
+    let recorder = Recorder::default();
+    let mut bindings = Bindings::default();
+    bindings.insert("store", "test.recorder", Box::new(recorder.clone()));
+    let api = OutputApi::new(Arc::new(bindings), ApiSettings::default());
+    let body = |size: usize| {
+        let frame = r#"{"operation":"create","data":""}"#.len();
+        format!(r#"{{"operation":"create","data":"{}"}}"#, "x".repeat(size - frame))
+    };
+
+    let at_limit = call(&api, "POST", "/v1.0/bindings/store", &[], &body(DEFAULT_MAX_BODY_SIZE)).await;
+    assert_eq!(at_limit.status(), StatusCode::OK);
+    let above = call(&api, "POST", "/v1.0/bindings/store", &[], &body(DEFAULT_MAX_BODY_SIZE + 1)).await;
+    assert_eq!(above.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(recorder.0.lock().unwrap().len(), 1, "only the request at the limit reached the binding");
+}
+
+/// What `bindery run` and `bindery sidecar` serve: the metadata lists every
+/// loaded component (input bindings and secret stores too, with their
+/// versions), and the bindings and settings are those of the API it came from.
+#[tokio::test]
+async fn metadata_lists_every_loaded_component_with_with_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let component = |name: &str, type_: &str, version: &str, items: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
+             version: {version}\n  metadata:\n{items}"
+        )
+    };
+    let files = dir.path().join("files").display().to_string();
+    let yaml = [
+        component("nightly", "bindings.cron", "v1", "  - name: schedule\n    value: \"@daily\"\n"),
+        component("files", "bindings.localstorage", "v1", &format!("  - name: rootPath\n    value: {files:?}\n")),
+        component("env", "secretstores.local.env", "v1", "    []\n"),
+    ]
+    .join("---\n");
+    std::fs::write(dir.path().join("components.yaml"), yaml).unwrap();
+    let env = |_: &str| None;
+    let options = crate::component::LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let components = crate::component::load(dir.path(), &options).unwrap();
+    let bindings = Bindings::from_components(&components).await.unwrap();
+    let settings = ApiSettings { api_token: Some("s3cret".into()), app_id: "orders".into(), ..ApiSettings::default() };
+    let api = OutputApi::new(Arc::new(bindings), settings).with_components(&components);
+    let token = [("dapr-api-token", "s3cret")];
+
+    let metadata = json(&call(&api, "GET", "/v1.0/metadata", &token, "").await);
+    assert_eq!(metadata["id"], "orders");
+    let listed =
+        |name: &str, type_: &str| serde_json::json!({"name": name, "type": type_, "version": "v1", "capabilities": []});
+    assert_eq!(
+        metadata["components"],
+        serde_json::json!([
+            listed("nightly", "bindings.cron"),
+            listed("files", "bindings.localstorage"),
+            listed("env", "secretstores.local.env"),
+        ])
+    );
+    assert_eq!(call(&api, "GET", "/v1.0/metadata", &[], "").await.status(), StatusCode::UNAUTHORIZED);
+    let create = r#"{"operation": "create", "data": "hi", "metadata": {"fileName": "a.txt"}}"#;
+    assert_eq!(call(&api, "POST", "/v1.0/bindings/files", &token, create).await.status(), StatusCode::OK);
+    // localstorage unquotes the JSON string, as Dapr's does.
+    assert_eq!(std::fs::read(dir.path().join("files/a.txt")).unwrap(), b"hi");
+}
+
 async fn grpc_client(api: &OutputApi) -> (DaprClient<tonic::transport::Channel>, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
