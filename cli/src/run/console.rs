@@ -36,13 +36,19 @@ const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
 impl Console {
+    /// Colour only on a terminal, and never with `NO_COLOR` set.
     pub(crate) fn new() -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Self { color }
     }
 
-    /// `12:00:01.234  cron-binding  cron     ✓ 200   3.1 ms`
+    /// `12:00:01.234  cron-binding          cron     ✓ acked  3.1 ms`
     pub(crate) fn event(&self, binding: &str, source: &str, outcome: &Outcome, latency: Duration) {
+        let time = chrono::Local::now().format("%H:%M:%S%.3f").to_string();
+        println!("{}", self.event_line(&time, binding, source, outcome, latency));
+    }
+
+    fn event_line(&self, time: &str, binding: &str, source: &str, outcome: &Outcome, latency: Duration) -> String {
         let (style, mark, what) = match outcome {
             Outcome::Acked => (GREEN, "✓", "acked".to_owned()),
             Outcome::Answered(status) => (GREEN, "✓", status.to_string()),
@@ -51,17 +57,16 @@ impl Console {
             Outcome::Failed(reason) => (RED, "✗", reason.clone()),
             Outcome::NotDelivered(reason) => (YELLOW, "-", reason.clone()),
         };
-        let time = chrono::Local::now().format("%H:%M:%S%.3f");
         let latency = format!("{:.1} ms", latency.as_secs_f64() * 1000.0);
-        println!(
+        format!(
             "{}  {}  {:<8} {} {:<6} {}",
-            self.paint(DIM, &time.to_string()),
+            self.paint(DIM, time),
             self.paint(BOLD, &format!("{binding:<20}")),
             source,
             self.paint(style, mark),
             self.paint(style, &what),
             self.paint(DIM, &latency),
-        );
+        )
     }
 
     /// A line about bindery itself.
@@ -76,5 +81,44 @@ impl Console {
 
     fn paint(&self, style: Style, text: &str) -> String {
         if self.color { format!("{style}{text}{style:#}") } else { text.to_owned() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: Console = Console { color: false };
+
+    #[test]
+    fn an_event_line_names_the_binding_the_outcome_and_the_latency_without_colour() {
+        let ms = Duration::from_micros;
+        let refused = Outcome::Rejected(401, Some("bad signature".into()));
+        let stopped = Outcome::NotDelivered("group stopped".into());
+        let lines = [
+            PLAIN.event_line("12:00:01.234", "cron-binding", "cron", &Outcome::Acked, ms(3_140)),
+            PLAIN.event_line("12:00:02.000", "github-webhook", "webhook", &Outcome::Answered(202), ms(12_000)),
+            PLAIN.event_line("12:00:03.000", "task-events", "sqs", &Outcome::Rejected(400, None), ms(900)),
+            PLAIN.event_line("12:00:04.000", "github-webhook", "webhook", &refused, ms(50)),
+            PLAIN.event_line("12:00:05.000", "task-events", "sqs", &stopped, ms(0)),
+        ];
+        assert_eq!(
+            lines,
+            [
+                "12:00:01.234  cron-binding          cron     ✓ acked  3.1 ms",
+                "12:00:02.000  github-webhook        webhook  ✓ 202    12.0 ms",
+                "12:00:03.000  task-events           sqs      ✗ 400    0.9 ms",
+                "12:00:04.000  github-webhook        webhook  ✗ 401 bad signature 0.1 ms",
+                "12:00:05.000  task-events           sqs      - group stopped 0.0 ms",
+            ]
+        );
+    }
+
+    #[test]
+    fn on_a_terminal_the_same_line_is_painted() {
+        let painted =
+            Console { color: true }.event_line("12:00:01.234", "cron-binding", "cron", &Outcome::Acked, Duration::ZERO);
+        assert!(painted.contains('\u{1b}'), "{painted:?}");
+        assert!(painted.contains("acked") && painted.contains("cron-binding"), "{painted:?}");
     }
 }

@@ -245,4 +245,46 @@ async fn bindery_run_fires_schedules_without_a_zone_in_the_local_time_zone() {
         let request = request.unwrap_or_else(|| panic!("{path} did not fire: {}", bindery.logs()));
         assert_eq!(request.header("timezone"), Some("Asia/Kathmandu"), "{path}: {request:?}");
     }
+
+    // One line per event, binding, source, outcome and latency, without
+    // colour: the output is a pipe, not a terminal.
+    assert!(bindery.wait_for_output("cron     ✓ acked", 10 * SECOND).await, "{}", bindery.logs());
+    let logs = bindery.logs();
+    let event = logs.lines().find(|l| l.contains("  tick  ") && l.contains("✓ acked")).unwrap_or_default();
+    assert!(event.ends_with(" ms"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "colour codes in piped output: {logs:?}");
+}
+
+/// An SQS component with `direction: output` is an output binding only:
+/// `bindery run` never reads its queue, while it polls the input one.
+#[tokio::test(flavor = "multi_thread")]
+async fn bindery_run_does_not_poll_an_sqs_binding_whose_direction_is_output() {
+    let emulator = Emulator::from_env();
+    let sqs = emulator.sqs().await;
+    let mut urls = Vec::new();
+    let (inbox, outbox) = (emulator.unique("run-inbox"), emulator.unique("run-outbox"));
+    for queue in [&inbox, &outbox] {
+        urls.push(sqs.create_queue().queue_name(queue).send().await.unwrap().queue_url.unwrap());
+    }
+    let (inbox_url, outbox_url) = (&urls[0], &urls[1]);
+    sqs.send_message().queue_url(outbox_url).message_body("for another consumer").send().await.unwrap();
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    let input = [("queueName", inbox.as_str()), ("direction", "input")];
+    dir.write("inbox.yaml", &emulator.component("inbox", "bindings.aws.sqs", &input));
+    let output = [("queueName", outbox.as_str()), ("direction", "output")];
+    dir.write("outbox.yaml", &emulator.component("outbox", "bindings.aws.sqs", &output));
+    let (bindery, _) = bindery_run(&dir, &app.url(), &[], "inbox: polling SQS").await;
+
+    // The input queue is polled: its message reaches the app.
+    sqs.send_message().queue_url(inbox_url).message_body("for the app").send().await.unwrap();
+    let delivered = app.wait_for_requests(1, 20 * SECOND).await;
+    assert_eq!(delivered.len(), 1, "{}", bindery.logs());
+    assert_eq!((delivered[0].path.as_str(), &delivered[0].body[..]), ("/inbox", &b"for the app"[..]));
+
+    // The output one is served by the output API, and its message was never received.
+    let logs = bindery.logs();
+    assert!(logs.contains("(1 output binding(s))") && !logs.contains("outbox: polling"), "{logs}");
+    assert_eq!(emulator.queue_counts(outbox_url).await, (1, 0), "(visible, in flight) on the output queue\n{logs}");
+    assert!(app.requests().iter().all(|r| r.path != "/outbox"), "{:?}", app.requests());
 }
