@@ -68,12 +68,21 @@ fn validate_lists_every_component_or_every_problem() {
          version: v1\n  metadata: []\n",
     )
     .unwrap();
+    // A problem only building the binding finds (the layers' timeout),
+    // reported in the same run as the loader's.
+    std::fs::write(
+        dir.path().join("slow.yaml"),
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: slow\nspec:\n  type: bindings.localstorage\n  \
+         version: v1\n  metadata:\n  - name: rootPath\n    value: ./data\n  - name: timeout\n    value: soon\n",
+    )
+    .unwrap();
     let bad = bindery(&["validate", "--components", "."], dir.path());
     let err = stderr(&bad);
     assert_eq!(bad.status.code(), Some(1), "{err}");
-    assert!(err.contains("2 configuration errors"), "{err}");
+    assert!(err.contains("3 configuration errors"), "{err}");
     assert!(err.contains("component \"nightly\"") && err.contains("field \"schedule\""), "{err}");
     assert!(err.contains("component \"store\"") && err.contains("field \"bucket\""), "{err}");
+    assert!(err.contains("component \"slow\"") && err.contains("field \"timeout\""), "{err}");
 }
 
 #[test]

@@ -88,13 +88,33 @@ pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, Config
     build_all(&parsed, errors, options)
 }
 
-/// Opens the secret stores, then resolves and validates every parsed
-/// component; `errors` are those found while parsing.
+/// Loads what can be loaded: the components without a problem, and every
+/// problem of the others, so a check can go on to build the good ones and
+/// report everything in one run (`bindery validate`). Only a path that
+/// cannot be read at all is an error.
+pub fn load_partial(path: &Path, options: &LoadOptions<'_>) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
+    let (parsed, errors) = parse_all(path, options)?;
+    Ok(build_each(&parsed, errors, options))
+}
+
+/// [`build_each`], failing on any problem.
 fn build_all(
+    parsed: &[Parsed],
+    errors: Vec<ConfigError>,
+    options: &LoadOptions<'_>,
+) -> Result<Components, ConfigErrors> {
+    let (components, errors) = build_each(parsed, errors, options);
+    if errors.is_empty() { Ok(components) } else { Err(ConfigErrors(errors)) }
+}
+
+/// Opens the secret stores, then resolves and validates every parsed
+/// component; `errors` are those found while parsing. Returns the
+/// components that passed, and every problem.
+fn build_each(
     parsed: &[Parsed],
     mut errors: Vec<ConfigError>,
     options: &LoadOptions<'_>,
-) -> Result<Components, ConfigErrors> {
+) -> (Components, Vec<ConfigError>) {
     let stores = open_stores(parsed, options, &mut errors);
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     let mut items = Vec::new();
@@ -107,7 +127,7 @@ fn build_all(
             }
         }
     }
-    if errors.is_empty() { Ok(Components { items }) } else { Err(ConfigErrors(errors)) }
+    (Components { items }, errors)
 }
 
 /// A `secretKeyRef` that names a remote (AWS) store: what must be fetched

@@ -101,6 +101,32 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(all.iter().filter(|e| e.kind == ConfigErrorKind::SecretUnresolved).count(), 1);
 }
 
+/// `load_partial` keeps what `load` would drop on the first bad file: the
+/// good components, beside exactly the problems `load` reports.
+#[test]
+fn load_partial_returns_the_good_components_and_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "valid/cron-binding.yaml",
+        "valid/http-binding.yaml",
+        "invalid/bad-schedule.yaml",
+        "invalid/many-problems.yaml",
+    ] {
+        let name = file.replace('/', "-");
+        std::fs::copy(fixtures(file), dir.path().join(name)).unwrap();
+    }
+    let strict: Vec<String> = load(dir.path(), &options()).unwrap_err().iter().map(ToString::to_string).collect();
+
+    let (components, problems) = load_partial(dir.path(), &options()).unwrap();
+
+    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(problems, strict);
+    assert!(problems.iter().any(|p| p.contains("component \"nightly\"")), "{problems:#?}");
+    let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["cron-binding", "http-binding"]);
+    assert!(load_partial(&fixtures("missing"), &options()).is_err(), "an unreadable path is still an error");
+}
+
 #[test]
 fn yaml_syntax_errors_name_the_file_and_line() {
     let errors = errors("invalid/syntax.yaml");

@@ -16,7 +16,9 @@ pub use direction::{Directions, parse_direction};
 pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
 #[cfg(feature = "fuzzing")]
 pub use loader::load_text;
-pub use loader::{Components, LoadOptions, SecretKeyRef, SecretReference, load, secret_key_refs, secret_references};
+pub use loader::{
+    Components, LoadOptions, SecretKeyRef, SecretReference, load, load_partial, secret_key_refs, secret_references,
+};
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;
 pub use secrets::EnvLookup;

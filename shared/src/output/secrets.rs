@@ -8,11 +8,30 @@
 
 use std::path::Path;
 
-use crate::component::{Components, ConfigErrors, LoadOptions};
+use crate::component::{Components, ConfigError, ConfigErrors, LoadOptions};
 
 /// Loads the components under `path`, resolving every `secretKeyRef` through
 /// its store, AWS stores included.
 pub async fn load_components(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    with_remote_secrets(path, options, crate::component::load).await
+}
+
+/// [`load_components`] that goes on past problems: the components that
+/// loaded, and every problem of the others (see [`crate::component::load_partial`]).
+pub async fn load_components_partial(
+    path: &Path,
+    options: &LoadOptions<'_>,
+) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
+    with_remote_secrets(path, options, crate::component::load_partial).await
+}
+
+/// Runs `load` once the secrets of the AWS stores the components refer to
+/// are fetched.
+async fn with_remote_secrets<T>(
+    path: &Path,
+    options: &LoadOptions<'_>,
+    load: impl FnOnce(&Path, &LoadOptions<'_>) -> Result<T, ConfigErrors>,
+) -> Result<T, ConfigErrors> {
     #[cfg(feature = "aws")]
     {
         let references = crate::component::secret_references(path, options)?;
@@ -24,10 +43,10 @@ pub async fn load_components(path: &Path, options: &LoadOptions<'_>) -> Result<C
                 env: options.env,
                 prefetched: Some(&prefetched),
             };
-            return crate::component::load(path, &options);
+            return load(path, &options);
         }
     }
-    crate::component::load(path, options)
+    load(path, options)
 }
 
 #[cfg(feature = "aws")]
