@@ -50,7 +50,7 @@ pub(crate) struct ApiArgs {
     #[arg(long, env = "DAPR_GRPC_PORT", default_value_t = 50001)]
     pub(crate) grpc_port: u16,
     /// The largest request body accepted, in bytes (daprd's default, 4 MiB).
-    #[arg(long, default_value_t = bindery::api::DEFAULT_MAX_BODY_SIZE)]
+    #[arg(long, env = "BINDERY_MAX_BODY_SIZE", default_value_t = bindery::api::DEFAULT_MAX_BODY_SIZE)]
     pub(crate) max_body_size: usize,
 }
 

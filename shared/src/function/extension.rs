@@ -6,6 +6,8 @@
 //! it loads the components (`BINDERY_COMPONENTS`), binds the API's ports
 //! (`DAPR_HTTP_PORT`, default 3500; `DAPR_GRPC_PORT`, default 50001), then
 //! registers for `SHUTDOWN` only, so Lambda never waits on it per invocation.
+//! `BINDERY_MAX_BODY_SIZE` sets the body limit, as `--max-body-size` does
+//! for `bindery sidecar`.
 //! The function's SDK waits for `/v1.0/healthz/outbound` as it does for daprd.
 //! A bad component is reported to the Extensions API as an init error, with
 //! the file, component and field, and the function fails its init.
@@ -18,11 +20,13 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::{StartupError, setup, telemetry};
-use crate::api::{ApiSettings, OutputApi};
+use crate::api::{ApiSettings, DEFAULT_MAX_BODY_SIZE, OutputApi};
+use crate::component::EnvLookup;
 use crate::output::Bindings;
 
 const EXTENSION: &str = "bindery-extension";
 const ERROR_TYPE: &str = "Bindery.ConfigError";
+const MAX_BODY_SIZE_VAR: &str = "BINDERY_MAX_BODY_SIZE";
 
 /// `main` of `bindery-extension`.
 pub async fn run() -> Result<(), lambda_extension::Error> {
@@ -70,9 +74,18 @@ async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError
     };
     let http = bind(http_port, "DAPR_HTTP_PORT").await?;
     let grpc = bind(grpc_port, "DAPR_GRPC_PORT").await?;
-    let api = OutputApi::new(std::sync::Arc::new(bindings), ApiSettings::from_env());
+    let api = OutputApi::new(std::sync::Arc::new(bindings), api_settings(&env)?);
     info!(http_port, grpc_port, bindings = api.bindings().list().count(), "output API ready");
     Ok((api, http, grpc))
+}
+
+/// daprd's settings from the environment, and `BINDERY_MAX_BODY_SIZE`, the
+/// variable `bindery run`/`sidecar` read for `--max-body-size`: in bytes,
+/// 4 MiB by default as in daprd, at most 1 GiB since a body is held whole in
+/// the function's memory.
+fn api_settings(env: EnvLookup<'_>) -> Result<ApiSettings, StartupError> {
+    let max_body_size = setup::number(env, MAX_BODY_SIZE_VAR, DEFAULT_MAX_BODY_SIZE as u64, 1..=1 << 30)?;
+    Ok(ApiSettings { max_body_size: max_body_size as usize, ..ApiSettings::from_env() })
 }
 
 /// Posts `/extension/init/error`, so Lambda fails the init with the reason.
@@ -85,5 +98,27 @@ async fn report_init_error(extension_id: &str, message: &str) {
     };
     if let Err(e) = sent {
         error!(error = %e, "cannot report the init error to the Extensions API");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn max_body_size(value: Option<&str>) -> Result<usize, String> {
+        let env = |name: &str| (name == MAX_BODY_SIZE_VAR).then(|| value.map(str::to_owned)).flatten();
+        api_settings(&env).map(|s| s.max_body_size).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn the_body_limit_is_daprds_unless_bindery_max_body_size_says_otherwise() {
+        assert_eq!(max_body_size(None), Ok(4 << 20));
+        assert_eq!(max_body_size(Some("")), Ok(4 << 20));
+        assert_eq!(max_body_size(Some("16777216")), Ok(16 << 20));
+        let refused = "BINDERY_MAX_BODY_SIZE must be a whole number from 1 to 1073741824, got";
+        for bad in ["0", "4Mi", "-1", "1073741825"] {
+            let error = max_body_size(Some(bad)).unwrap_err();
+            assert!(error.starts_with(refused), "{bad:?}: {error}");
+        }
     }
 }

@@ -1,23 +1,36 @@
 //! `bindery-extension` as Lambda runs it: registered through a real
 //! Extensions API on loopback, serving daprd's output API to a function's
-//! Dapr SDK (the real Python SDK here), stopping on SHUTDOWN, and failing the
-//! init with the file, component and field when a component is wrong.
+//! Dapr SDK (the real Python SDK here), with the body limit
+//! `BINDERY_MAX_BODY_SIZE` sets, stopping on SHUTDOWN, and failing the init
+//! with the file, component and field when a component is wrong.
 
 use std::time::Duration;
 
-use crate::common::{ComponentsDir, component, value};
+use crate::common::{ComponentsDir, component, http_post, value};
 use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, python, unused_port};
 use serde_json::json;
 
 fn start(api: &ExtensionsApi, dir: &ComponentsDir, http_port: u16, grpc_port: u16) -> FunctionProcess {
+    start_with(api, dir, http_port, grpc_port, &[])
+}
+
+/// [`start`], plus `extra` variables.
+fn start_with(
+    api: &ExtensionsApi,
+    dir: &ComponentsDir,
+    http_port: u16,
+    grpc_port: u16,
+    extra: &[(&str, &str)],
+) -> FunctionProcess {
     let address = api.address();
     let (http, grpc, components) = (http_port.to_string(), grpc_port.to_string(), dir.path_str());
-    let env = [
+    let mut env = vec![
         ("AWS_LAMBDA_RUNTIME_API", address.as_str()),
         ("BINDERY_COMPONENTS", components.as_str()),
         ("DAPR_HTTP_PORT", http.as_str()),
         ("DAPR_GRPC_PORT", grpc.as_str()),
     ];
+    env.extend_from_slice(extra);
     FunctionProcess::command(&debug_bin("bindery-extension"), &[], &env)
 }
 
@@ -56,6 +69,34 @@ async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
     api.shutdown();
     let status = extension.wait_exit(Duration::from_secs(10)).await.expect("the extension exits on SHUTDOWN");
     assert!(status.success(), "{status:?}\n{}", extension.logs());
+}
+
+/// `BINDERY_MAX_BODY_SIZE` moves the body limit as `--max-body-size` does
+/// for `bindery sidecar`: a body of exactly that many bytes is served, one
+/// more is a 413.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_body_limit_is_set_by_bindery_max_body_size() {
+    let api = ExtensionsApi::start().await;
+    let dir = ComponentsDir::new();
+    let files = dir.path().join("files");
+    dir.write(
+        "files.yaml",
+        &component("files", "bindings.localstorage", &[value("rootPath", &files.display().to_string())]),
+    );
+    let http_port = unused_port();
+    let extension = start_with(&api, &dir, http_port, unused_port(), &[("BINDERY_MAX_BODY_SIZE", "2048")]);
+    assert!(api.wait_for_next(Duration::from_secs(20)).await, "{}", extension.logs());
+    let url = format!("http://127.0.0.1:{http_port}/v1.0/bindings/files");
+    let body = |size: usize| {
+        let frame = r#"{"operation":"create","metadata":{"fileName":"f.txt"},"data":""}"#.len();
+        format!(r#"{{"operation":"create","metadata":{{"fileName":"f.txt"}},"data":"{}"}}"#, "x".repeat(size - frame))
+    };
+
+    let (at_limit, answer) = http_post(&url, &[], &body(2048)).await;
+    assert_eq!(at_limit, 200, "{answer}\n{}", extension.logs());
+    assert!(files.join("f.txt").exists());
+    let (above, _) = http_post(&url, &[], &body(2049)).await;
+    assert_eq!(above, 413, "{}", extension.logs());
 }
 
 #[tokio::test(flavor = "multi_thread")]
