@@ -34,15 +34,22 @@ fn start_with(
     FunctionProcess::command(&debug_bin("bindery-extension"), &[], &env)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
-    let api = ExtensionsApi::start().await;
+/// A components directory with one localstorage binding, `files`, and the
+/// folder it writes to.
+fn files_binding() -> (ComponentsDir, std::path::PathBuf) {
     let dir = ComponentsDir::new();
     let files = dir.path().join("files");
     dir.write(
         "files.yaml",
         &component("files", "bindings.localstorage", &[value("rootPath", &files.display().to_string())]),
     );
+    (dir, files)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
+    let api = ExtensionsApi::start().await;
+    let (dir, files) = files_binding();
     let (http_port, grpc_port) = (unused_port(), unused_port());
     let mut extension = start(&api, &dir, http_port, grpc_port);
     assert!(api.wait_for_next(Duration::from_secs(20)).await, "{}", extension.logs());
@@ -77,12 +84,7 @@ async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_body_limit_is_set_by_bindery_max_body_size() {
     let api = ExtensionsApi::start().await;
-    let dir = ComponentsDir::new();
-    let files = dir.path().join("files");
-    dir.write(
-        "files.yaml",
-        &component("files", "bindings.localstorage", &[value("rootPath", &files.display().to_string())]),
-    );
+    let (dir, files) = files_binding();
     let http_port = unused_port();
     let extension = start_with(&api, &dir, http_port, unused_port(), &[("BINDERY_MAX_BODY_SIZE", "2048")]);
     assert!(api.wait_for_next(Duration::from_secs(20)).await, "{}", extension.logs());
