@@ -178,10 +178,7 @@ struct AttributeView<'a> {
 
 /// A JSON string, or `None` for anything else.
 fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    match plain_string(raw) {
-        Some(plain) => Some(Cow::Borrowed(plain)),
-        None => serde_json::from_str::<Text<'_>>(raw.get()).ok().map(|t| t.0),
-    }
+    string_field(Some(raw), "a string").ok().flatten()
 }
 
 /// The contents of a JSON string without escapes, read without a second
