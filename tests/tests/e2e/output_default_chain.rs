@@ -10,15 +10,7 @@ use std::process::{Command, Output};
 use bindery_e2e::aws::Emulator;
 use bindery_e2e::debug_bin;
 
-/// A component of `type_` with `items`, and nothing about where AWS is or
-/// who is calling it.
-fn component(name: &str, type_: &str, items: &[(&str, &str)]) -> String {
-    let items: String = items.iter().map(|(k, v)| format!("    - name: {k}\n      value: \"{v}\"\n")).collect();
-    format!(
-        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
-         version: v1\n  metadata:\n{items}"
-    )
-}
+use crate::common::{ComponentsDir, component, value};
 
 /// `bindery invoke --components <components> args...` with exactly `env`
 /// as its environment.
@@ -42,13 +34,14 @@ async fn s3_and_sqs_without_endpoint_or_keys_use_the_default_chain() {
     let sqs = emulator.sqs().await;
     let queue_url = sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let documents = [
-        component("objects", "bindings.aws.s3", &[("bucket", &bucket), ("forcePathStyle", "true")]),
-        component("outbox", "bindings.aws.sqs", &[("queueName", &queue)]),
-    ];
-    std::fs::write(dir.path().join("components.yaml"), documents.join("---\n")).unwrap();
-    let components = dir.path().display().to_string();
+    // Nothing about where AWS is or who is calling it.
+    let dir = ComponentsDir::new();
+    dir.write(
+        "objects.yaml",
+        &component("objects", "bindings.aws.s3", &[value("bucket", &bucket), value("forcePathStyle", "true")]),
+    );
+    dir.write("outbox.yaml", &component("outbox", "bindings.aws.sqs", &[value("queueName", &queue)]));
+    let components = dir.path_str();
     let home = tempfile::tempdir().unwrap();
     let env = emulator.default_chain_env(home.path());
 
