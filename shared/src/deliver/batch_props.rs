@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::*;
-use crate::deliver::DeliveryErrorKind;
+use crate::deliver::{DeliveryErrorKind, build_request};
 use crate::input::sqs::parse_record;
 
 /// One record of a generated batch.
@@ -32,6 +32,9 @@ struct Spec {
     fails: bool,
     /// The body is not a string: the record cannot become an event.
     malformed: bool,
+    /// A String attribute's value: any text SQS allows, control
+    /// characters (tab, LF, CR, DEL) and edge spaces included.
+    attribute: String,
 }
 
 #[derive(Debug, Clone)]
@@ -44,8 +47,12 @@ struct Case {
 
 fn spec() -> impl Strategy<Value = Spec> {
     let delay = prop_oneof![Just(0u64), 1u64..50, 50u64..5000];
-    (0u8..4, delay, prop::bool::weighted(0.2), prop::bool::weighted(0.05))
-        .prop_map(|(group, delay_ms, fails, malformed)| Spec { group, delay_ms, fails, malformed })
+    // SQS's allowed characters: #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF.
+    let attribute =
+        prop_oneof!["[\t\n\r\x7f a-z]{0,8}", "[\t\n\r\x20-\u{d7ff}\u{e000}-\u{fffd}\u{10000}-\u{10ffff}]{0,16}"];
+    (0u8..4, delay, prop::bool::weighted(0.2), prop::bool::weighted(0.05), attribute).prop_map(
+        |(group, delay_ms, fails, malformed, attribute)| Spec { group, delay_ms, fails, malformed, attribute },
+    )
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -57,8 +64,13 @@ fn raw(index: usize, spec: &Spec, fifo: bool) -> Box<RawValue> {
     let arn = if fifo { "arn:aws:sqs:us-east-1:1:q.fifo" } else { "arn:aws:sqs:us-east-1:1:q" };
     let attributes = if fifo { json!({ "MessageGroupId": format!("g{}", spec.group) }) } else { json!({}) };
     let body = if spec.malformed { json!({ "not": "a string" }) } else { json!(index.to_string()) };
-    let record =
-        json!({ "messageId": format!("m{index}"), "body": body, "eventSourceARN": arn, "attributes": attributes });
+    let record = json!({
+        "messageId": format!("m{index}"),
+        "body": body,
+        "eventSourceARN": arn,
+        "attributes": attributes,
+        "messageAttributes": { "note": { "stringValue": spec.attribute, "dataType": "String" } },
+    });
     serde_json::value::to_raw_value(&record).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -79,12 +91,21 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     let records: Vec<SqsRecord<'_>> =
         raws.iter().map(|r| parse_record(r).unwrap_or_else(|e| panic!("{e:?}"))).collect();
     let calls = RefCell::new(Vec::new());
+    let mangled = RefCell::new(Vec::new());
     let (in_flight, peak) = (Cell::new(0usize), Cell::new(0usize));
     let (report, elapsed_ms) = runtime.block_on(async {
         let start = Instant::now();
         let deadline = start + Duration::from_millis(case.deadline_ms);
         let report = deliver_batch(records, case.limit, deadline, |event| {
             let index: usize = std::str::from_utf8(&event.data).ok().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+            // What the app would receive: no attribute may make the request
+            // unbuildable, and the app gets the value back exactly.
+            let request = build_request(&http::Uri::from_static("/q"), event, None);
+            let received = request.as_ref().ok().and_then(|r| attribute_received(r.headers()));
+            let expected = case.records.get(index).map(|s| s.attribute.clone());
+            if received != expected {
+                mangled.borrow_mut().push((index, received));
+            }
             calls.borrow_mut().push(Call { index, started_ms: start.elapsed().as_millis() as u64 });
             in_flight.set(in_flight.get() + 1);
             peak.set(peak.get().max(in_flight.get()));
@@ -103,6 +124,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     });
     let calls = calls.into_inner();
     let n = case.records.len();
+    prop_assert_eq!(mangled.into_inner(), vec![], "(record, what the app got of its attribute)");
 
     // Every record is in the report, once, in batch order.
     let ids: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
@@ -165,6 +187,16 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     prop_assert!(elapsed_ms <= case.deadline_ms, "answered at {} ms, deadline {} ms", elapsed_ms, case.deadline_ms);
     prop_assert!(peak.get() <= case.limit, "{} in flight, limit {}", peak.get(), case.limit);
     Ok(())
+}
+
+/// The `note` attribute as the app reads it: its header, or its starred
+/// header percent-decoded (deliver/request.rs).
+fn attribute_received(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(plain) = headers.get("attr-note") {
+        return String::from_utf8(plain.as_bytes().to_vec()).ok();
+    }
+    let encoded = headers.get("attr-note*")?.to_str().ok()?.strip_prefix("UTF-8''")?;
+    percent_encoding::percent_decode_str(encoded).decode_utf8().ok().map(|v| v.into_owned())
 }
 
 /// How many random batches each run tries (RELIABILITY.md).

@@ -2,11 +2,21 @@
 //! (reference/dapr-bindings-contract.md §1.2): `POST /<route>`, the raw body,
 //! `Content-Type: application/json`, each metadata item as a lower-cased
 //! header without prefix, `dapr-api-token` and `traceparent`.
+//!
+//! No metadata makes an event undeliverable. An item HTTP cannot carry as
+//! it is (a value with a control character other than a tab, or with
+//! spaces or tabs at either end, which servers strip; a key that is not a
+//! header name, or that ends in `*`) travels under a *starred* name, in
+//! RFC 8187's notation: the header `<key>*`, the key percent-encoded, with
+//! the value `UTF-8''<value percent-encoded>`. So an SQS attribute
+//! `note` = `"a\r\nb"` arrives as `attr-note*: UTF-8''a%0D%0Ab`, never as a
+//! mangled `attr-note`. A name ending in `*` always carries an encoded item.
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Method, Request, Uri};
 use http_body_util::Full;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::error::{DeliveryError, DeliveryErrorKind};
 use crate::input::BindingEvent;
@@ -59,9 +69,16 @@ pub fn build_request(
     *headers = http::HeaderMap::with_capacity(3 + event.metadata.len());
     headers.insert(CONTENT_TYPE, JSON);
     for (key, value) in event.metadata {
-        let Some(name) = header_name(&key)? else { continue };
-        let value = HeaderValue::from_maybe_shared(Bytes::from(value))
-            .map_err(|_| invalid(format!("metadata {key:?} has a value that cannot be an HTTP header")))?;
+        let name = match SQS_KEYS.iter().find(|(known, _)| *known == key) {
+            Some((_, name)) => Some(name.clone()),
+            None if skipped(&key) => continue,
+            None => header_name(&key),
+        };
+        let (name, value) = match name {
+            Some(name) if carried_as_is(&value) => (name, HeaderValue::from_maybe_shared(Bytes::from(value))),
+            _ => starred(&key, &value),
+        };
+        let value = value.map_err(|_| invalid(format!("metadata {key:?} could not be encoded as a header")))?;
         headers.append(name, value);
     }
     if let Some(token) = api_token {
@@ -73,26 +90,63 @@ pub fn build_request(
     Ok(request)
 }
 
-/// The header for a metadata key: lower-cased, `None` when Dapr skips it,
-/// gRPC-reserved names renamed as daprd renames them.
-fn header_name(key: &str) -> Result<Option<HeaderName>, DeliveryError> {
-    if let Some((_, name)) = SQS_KEYS.iter().find(|(known, _)| *known == key) {
-        return Ok(Some(name.clone()));
-    }
+/// Whether Dapr leaves the metadata key out of the request.
+fn skipped(key: &str) -> bool {
     let starts = |prefix: &str| key.len() >= prefix.len() && key[..prefix.len()].eq_ignore_ascii_case(prefix);
     let ends = |suffix: &str| key.len() >= suffix.len() && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
-    if SKIPPED.iter().any(|s| key.eq_ignore_ascii_case(s)) || starts("proxy-") || ends("-bin") {
-        return Ok(None);
+    SKIPPED.iter().any(|s| key.eq_ignore_ascii_case(s)) || starts("proxy-") || ends("-bin")
+}
+
+/// The header for a metadata key: lower-cased, gRPC-reserved names renamed
+/// as daprd renames them; `None` when the key cannot be a header name as it
+/// is, or ends in the `*` that marks an encoded item.
+fn header_name(key: &str) -> Option<HeaderName> {
+    if key.ends_with('*') {
+        return None;
     }
     let name = if let Some(rest) = key.strip_prefix(':') {
         HeaderName::from_bytes(format!("dapr-{rest}").as_bytes())
-    } else if starts("grpc-") {
+    } else if key.len() >= 5 && key[..5].eq_ignore_ascii_case("grpc-") {
         HeaderName::from_bytes(format!("dapr-{key}").as_bytes())
     } else {
         // `from_bytes` lower-cases the name itself.
         HeaderName::from_bytes(key.as_bytes())
     };
-    name.map(Some).map_err(|_| invalid(format!("metadata key {key:?} cannot be an HTTP header name")))
+    name.ok()
+}
+
+/// Whether the app receives `value` exactly when it is sent as it is: no
+/// byte a header value cannot hold (controls but the tab, DEL), and no
+/// space or tab at either end, which HTTP parsers strip.
+fn carried_as_is(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let padded = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    !padded(bytes.first()) && !padded(bytes.last()) && bytes.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// RFC 8187's `attr-char`: what an encoded name or value keeps as it is.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// The item under its starred name: `<key percent-encoded>*` and
+/// `UTF-8''<value percent-encoded>`. Both are ASCII tokens, so always valid.
+fn starred(key: &str, value: &str) -> (HeaderName, Result<HeaderValue, http::header::InvalidHeaderValue>) {
+    let name = format!("{}*", utf8_percent_encode(key, ATTR_CHAR));
+    // An empty key encodes to a lone `*`, a valid header name too.
+    let name = HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| HeaderName::from_static("*"));
+    let value = HeaderValue::try_from(format!("UTF-8''{}", utf8_percent_encode(value, ATTR_CHAR)));
+    (name, value)
 }
 
 fn invalid(message: String) -> DeliveryError {
@@ -168,13 +222,89 @@ mod tests {
         assert_eq!(req.headers()["city"].as_bytes(), "Zürich".as_bytes());
     }
 
+    /// The app's side of the marker: a header named `<key>*` carries the
+    /// key percent-encoded, and the value as `UTF-8''<percent-encoded>`.
+    fn decoded(request: &Request<Full<Bytes>>) -> Vec<(String, String)> {
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned();
+        let mut items: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name.as_str().strip_suffix('*')?;
+                let value = value.to_str().unwrap().strip_prefix("UTF-8''").unwrap();
+                Some((decode(key), decode(value)))
+            })
+            .collect();
+        items.sort();
+        items
+    }
+
     #[test]
-    fn unrepresentable_metadata_is_an_error_not_a_panic() {
-        let err =
-            build_request(&Uri::from_static("/b"), event(&[("note", "line1\r\nInjected: yes")]), None).unwrap_err();
-        assert_eq!(err.kind, DeliveryErrorKind::InvalidEvent);
-        assert_eq!(err.message, "metadata \"note\" has a value that cannot be an HTTP header");
-        let err = build_request(&Uri::from_static("/b"), event(&[("bad key", "v")]), None).unwrap_err();
-        assert_eq!(err.message, "metadata key \"bad key\" cannot be an HTTP header name");
+    fn values_http_cannot_carry_are_delivered_percent_encoded_under_a_starred_name() {
+        // All of these are values SQS accepts in a String or Number attribute.
+        let values = [
+            ("note", "line1\r\nInjected: yes"),
+            ("attr-lf", "\n"),
+            ("attr-del", "a\u{7f}b"),
+            ("attr-padded", " both ends "),
+            ("attr-tab-end", "x\t"),
+        ];
+        let req = build_request(&Uri::from_static("/b"), event(&values), None).unwrap();
+        let h = req.headers();
+        assert_eq!(h["note*"], "UTF-8''line1%0D%0AInjected%3A%20yes");
+        assert_eq!(h["attr-padded*"], "UTF-8''%20both%20ends%20");
+        for (key, _) in values {
+            assert!(h.get(key).is_none(), "{key} is only under its starred name");
+        }
+        let mut expected: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        expected.sort();
+        assert_eq!(decoded(&req), expected, "the app recovers every value exactly");
+    }
+
+    #[test]
+    fn keys_that_cannot_be_header_names_or_end_in_a_star_are_encoded_too() {
+        let items = [("bad key", "v"), ("x*", "plain"), ("50%", "off")];
+        let req = build_request(&Uri::from_static("/b"), event(&items), None).unwrap();
+        let h = req.headers();
+        assert_eq!(h["bad%20key*"], "UTF-8''v");
+        assert_eq!(h["x%2a*"], "UTF-8''plain", "a name ending in '*' always means encoded");
+        assert_eq!(h["50%"], "off", "a name without the star is never decoded, so '%' stays as it is");
+        assert!(h.get("x*").is_none());
+        assert_eq!(decoded(&req), [("bad key".to_owned(), "v".to_owned()), ("x*".to_owned(), "plain".to_owned())]);
+    }
+
+    #[test]
+    fn a_tab_inside_a_value_and_utf8_travel_as_they_are() {
+        let req = build_request(&Uri::from_static("/b"), event(&[("a", "x\ty"), ("city", "Zürich")]), None).unwrap();
+        assert_eq!(req.headers()["a"], "x\ty");
+        assert_eq!(req.headers()["city"].as_bytes(), "Zürich".as_bytes());
+        assert!(decoded(&req).is_empty());
+    }
+
+    proptest::proptest! {
+        /// No metadata makes an event undeliverable, and the app gets every
+        /// item back exactly: as it is, or from its starred name.
+        #[test]
+        fn any_metadata_is_delivered_and_recoverable(
+            items in proptest::collection::vec(("[a-fh-z][a-z0-9*% .-]{0,8}", "\\PC*|[\t\n\r\x7f a-z\u{e9}]{0,12}"), 0..6)
+        ) {
+            let pairs: Vec<(&str, &str)> = items.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let req = build_request(&Uri::from_static("/b"), event(&pairs), None).unwrap();
+            let mut plain: Vec<(String, String)> = req
+                .headers()
+                .iter()
+                .filter(|(name, _)| !name.as_str().ends_with('*') && !["content-type", "traceparent"].contains(&name.as_str()))
+                .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8(value.as_bytes().to_vec()).unwrap()))
+                .collect();
+            plain.extend(decoded(&req));
+            plain.sort();
+            let mut expected: Vec<(String, String)> = items
+                .iter()
+                .filter(|(k, _)| !SKIPPED.contains(&k.as_str()) && !k.starts_with("proxy-") && !k.ends_with("-bin"))
+                .cloned()
+                .collect();
+            expected.sort();
+            proptest::prop_assert_eq!(plain, expected);
+        }
     }
 }

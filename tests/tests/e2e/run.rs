@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::common::webhook::{SECRET, github_signature};
-use crate::common::{ComponentsDir, SECOND, bindery_run, component, cron_component, secret, value};
+use crate::common::{ComponentsDir, SECOND, bindery_run, component, cron_component, metadata_value, secret, value};
 use crate::common::{http_get as get, http_post as post};
 use aws_sdk_sqs::types::QueueAttributeName;
 use bindery_e2e::aws::Emulator;
@@ -287,4 +287,50 @@ async fn bindery_run_does_not_poll_an_sqs_binding_whose_direction_is_output() {
     assert!(logs.contains("(1 output binding(s))") && !logs.contains("outbox: polling"), "{logs}");
     assert_eq!(emulator.queue_counts(outbox_url).await, (1, 0), "(visible, in flight) on the output queue\n{logs}");
     assert!(app.requests().iter().all(|r| r.path != "/outbox"), "{:?}", app.requests());
+}
+
+/// A FIFO message whose attribute holds CR/LF (SQS allows it) is delivered,
+/// and so is the next message of its group: no value blocks a group.
+#[tokio::test(flavor = "multi_thread")]
+async fn bindery_run_delivers_a_fifo_message_with_control_characters_in_an_attribute_and_the_next_in_its_group() {
+    use aws_sdk_sqs::types::MessageAttributeValue;
+    let emulator = Emulator::from_env();
+    let sqs = emulator.sqs().await;
+    let queue = format!("{}.fifo", emulator.unique("run-odd"));
+    let created = sqs
+        .create_queue()
+        .queue_name(&queue)
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "true")
+        .send()
+        .await
+        .unwrap();
+    let queue_url = created.queue_url.unwrap();
+    let odd = "line 1\r\nline 2\t";
+    let note = MessageAttributeValue::builder().data_type("String").string_value(odd).build().unwrap();
+    let first = sqs.send_message().queue_url(&queue_url).message_group_id("G").message_body("first");
+    first.message_attributes("note", note).send().await.unwrap();
+    sqs.send_message().queue_url(&queue_url).message_group_id("G").message_body("second").send().await.unwrap();
+
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    dir.write(
+        "orders.yaml",
+        &emulator.component("orders", "bindings.aws.sqs", &[("queueName", &queue), ("direction", "input")]),
+    );
+    let (bindery, _) = bindery_run(&dir, &app.url(), &[], "orders: polling SQS").await;
+
+    let delivered = app.wait_for_requests(2, 20 * SECOND).await;
+    let bodies: Vec<&[u8]> = delivered.iter().map(|r| &r.body[..]).collect();
+    assert_eq!(bodies, [&b"first"[..], &b"second"[..]], "{}", bindery.logs());
+    assert_eq!(metadata_value(&delivered[0], "attr-note").as_deref(), Some(odd), "{:?}", delivered[0].headers);
+    let mut counts = (1, 1);
+    for _ in 0..50 {
+        counts = emulator.queue_counts(&queue_url).await;
+        if counts == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts, (0, 0), "(visible, in flight): both acknowledged and deleted\n{}", bindery.logs());
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{
     FIRST_REQUEST_ID, SECOND, TRACEPARENT, XRAY_TRACE, assert_error, assert_json_logs, assert_no_requests, deadline_ms,
-    start_sqs, unexpected_headers,
+    metadata_value, start_sqs, unexpected_headers,
 };
 use bindery_e2e::{InvokeOptions, Recorded, RecordingApp, Reply, unused_port};
 use serde_json::{Value, json};
@@ -304,4 +304,39 @@ async fn a_malformed_fifo_record_still_stops_its_group() {
     let requests = app.requests();
     assert_eq!(failures(&response), ids(&["a2", "a3"]), "delivered: {:?}", bodies(&requests));
     assert_eq!(bodies(&requests), ["a1", "b1"].map(String::from).into());
+}
+
+/// SQS allows tab, LF, CR and DEL in String and Number attribute values (and
+/// spaces at either end, which HTTP strips). No such value may make a record
+/// undeliverable: it would fail on every receive until the DLQ, and block its
+/// FIFO group.
+#[tokio::test]
+async fn attribute_values_http_cannot_carry_are_delivered_and_recoverable() {
+    let app = RecordingApp::start().await;
+    let f = start_sqs(&app.url(), &[]).await;
+    let values = [
+        ("note", "String", "line 1\r\nInjected: yes"),
+        ("tabbed", "String", "a\tb\t"),
+        ("deleted", "String", "x\u{7f}y"),
+        ("padded", "String", "  centred  "),
+        ("amount", "Number", "12\n"),
+    ];
+    let mut odd = fifo_record("odd", "G", 1);
+    for (name, data_type, value) in values {
+        odd["messageAttributes"][name] = json!({"stringValue": value, "dataType": data_type});
+    }
+    let event = batch(vec![odd, fifo_record("next-in-group", "G", 2)]);
+
+    let response = f.invoke(&event, InvokeOptions::default()).await.response();
+
+    assert_eq!(response, json!({"batchItemFailures": []}), "{}", f.function.logs());
+    let requests = app.requests();
+    assert_eq!(bodies(&requests), ["odd", "next-in-group"].map(String::from).into());
+    let request = requests.iter().find(|r| r.body == b"odd".as_slice()).unwrap();
+    for (name, _, value) in values {
+        let key = format!("attr-{name}");
+        assert_eq!(metadata_value(request, &key).as_deref(), Some(value), "{key}: {:?}", request.headers);
+    }
+    assert_eq!(request.header("attr-note"), None, "an encoded value never arrives mangled under its own name");
+    assert_eq!(request.header("attr-tenant"), Some("acme"), "plain values stay plain");
 }

@@ -281,3 +281,13 @@ pub(crate) async fn bindery_run(
     assert!(bindery.wait_for_output(ready, 20 * SECOND).await, "no {ready:?}: {}", bindery.logs());
     (bindery, webhook)
 }
+
+/// The value of a metadata item the app got: as it is, or, for an item HTTP
+/// cannot carry, from its starred header (`<key>*: UTF-8''<percent-encoded>`).
+pub(crate) fn metadata_value(request: &bindery_e2e::Recorded, key: &str) -> Option<String> {
+    if let Some(value) = request.header(key) {
+        return Some(value.to_owned());
+    }
+    let encoded = request.header(&format!("{key}*"))?.strip_prefix("UTF-8''")?;
+    percent_encoding::percent_decode_str(encoded).decode_utf8().ok().map(|v| v.into_owned())
+}
