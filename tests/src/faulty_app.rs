@@ -28,6 +28,11 @@ pub enum Fault {
     /// Reads the request, answers `200` with `Content-Length: 100`, sends 10
     /// bytes of it, then resets the connection.
     ResetMidResponse,
+    /// Reads the request, answers `200` with `Content-Length: 2097152`,
+    /// sends 1.5 MiB of it, then resets the connection.
+    ResetMidLargeResponse,
+    /// Reads the request and answers `200` with a whole 3 MiB body.
+    LargeOk,
     /// Reads the request and never answers (until the app is dropped).
     Hang,
 }
@@ -43,7 +48,7 @@ pub struct Handled {
 impl Handled {
     /// Whether the app acknowledged the request: a whole 2xx answer.
     pub fn acknowledged(&self) -> bool {
-        matches!(self.fault, Fault::Answer(status) if (200..300).contains(&status))
+        matches!(self.fault, Fault::Answer(200..=299) | Fault::LargeOk)
     }
 }
 
@@ -151,6 +156,23 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                 let _ = stream.flush().await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 return reset(stream);
+            }
+            Fault::ResetMidLargeResponse => {
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 2 << 20);
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&vec![b'x'; 3 << 19]).await;
+                let _ = stream.flush().await;
+                // Long enough for the client to read all it was sent.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return reset(stream);
+            }
+            Fault::LargeOk => {
+                buffer.drain(..head_len + content_length);
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 3 << 20);
+                let sent = stream.write_all(head.as_bytes()).await.and(stream.write_all(&vec![b'x'; 3 << 20]).await);
+                if sent.is_err() {
+                    return;
+                }
             }
             Fault::Hang => return std::future::pending().await,
         }

@@ -41,6 +41,9 @@ async fn each_transport_fault_is_exactly_a_batch_item_failure_and_the_redelivery
         ("reset-mid-response", Fault::ResetMidResponse),
         ("past-the-deadline", Fault::Hang),
         ("ok-3", Fault::Answer(200)),
+        // A 2xx counts only when its body arrives whole, however large.
+        ("reset-after-1.5-of-2-MiB", Fault::ResetMidLargeResponse),
+        ("whole-3-MiB-2xx", Fault::LargeOk),
     ];
     let app =
         FaultyApp::start(move |id| faults.iter().find(|(f, _)| *f == id).map_or(Fault::Answer(200), |f| f.1)).await;
@@ -50,11 +53,22 @@ async fn each_transport_fault_is_exactly_a_batch_item_failure_and_the_redelivery
 
     let response = f.invoke(&batch(&ids), opts()).await.response();
 
-    let broken = ["reset-mid-request", "truncated-2xx", "answers-503", "reset-mid-response", "past-the-deadline"];
+    let broken = [
+        "reset-mid-request",
+        "truncated-2xx",
+        "answers-503",
+        "reset-mid-response",
+        "past-the-deadline",
+        "reset-after-1.5-of-2-MiB",
+    ];
     assert_eq!(failed(&response), set(&broken), "{}", f.function.logs());
     let acknowledged: BTreeSet<String> =
         app.handled().iter().filter(|h| h.acknowledged()).map(|h| h.message_id.clone()).collect();
-    assert_eq!(acknowledged, set(&["ok-1", "ok-2", "ok-3"]), "what the app acknowledged is what was acked");
+    assert_eq!(
+        acknowledged,
+        set(&["ok-1", "ok-2", "ok-3", "whole-3-MiB-2xx"]),
+        "what the app acknowledged is what was acked"
+    );
 
     // The app recovers; SQS delivers the failed records again.
     app.set_rule(|_| Fault::Answer(200));
