@@ -26,3 +26,4 @@ pub mod input;
 pub mod output;
 pub mod process;
 pub mod schedule;
+pub mod token;

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use subtle::ConstantTimeEq;
 use tonic::metadata::{MetadataKey, MetadataMap as GrpcMetadata, MetadataValue};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -14,6 +13,7 @@ use super::error::{DOMAIN, ERR_INVOKE_OUTPUT_BINDING, response_body};
 use super::http::{API_TOKEN_HEADER, TRACE_KEYS};
 use super::{OutputApi, invoke_error_message};
 use crate::output::{InvokeRequest, MetadataMap};
+use crate::token::SecretToken;
 
 /// The generated types of `proto/dapr/proto/runtime/v1/dapr.proto`.
 #[allow(unreachable_pub, missing_docs, clippy::all)]
@@ -35,7 +35,7 @@ impl OutputApi {
             DaprServer::new(self.clone()).max_decoding_message_size(limit).max_encoding_message_size(usize::MAX);
         tonic::service::interceptor::InterceptedService::new(
             server,
-            TokenCheck { expected: self.inner.settings.api_token.clone() },
+            TokenCheck { expected: self.inner.api_token.clone() },
         )
     }
 }
@@ -99,7 +99,7 @@ fn add_metadata_headers(headers: &mut GrpcMetadata, metadata: &MetadataMap) {
 /// daprd's gRPC token rule (`pkg/api/grpc/auth.go`).
 #[derive(Debug, Clone)]
 pub struct TokenCheck {
-    expected: Option<String>,
+    expected: Option<SecretToken>,
 }
 
 impl tonic::service::Interceptor for TokenCheck {
@@ -109,7 +109,7 @@ impl tonic::service::Interceptor for TokenCheck {
         };
         match request.metadata().get(API_TOKEN_HEADER) {
             None => Err(Status::unauthenticated("missing api token in request metadata")),
-            Some(given) if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) => Ok(request),
+            Some(given) if expected.matches(given.as_bytes()) => Ok(request),
             Some(_) => Err(Status::unauthenticated("authentication error: api token mismatch")),
         }
     }

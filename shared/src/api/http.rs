@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use super::error::{ERR_INVOKE_OUTPUT_BINDING, ERR_MALFORMED_REQUEST, ErrorBody, response_body};
 use super::{OutputApi, go_json, invoke_error_message};
@@ -140,11 +139,11 @@ async fn metadata(State(api): State<OutputApi>) -> Response {
 
 /// daprd's token rule: with `DAPR_API_TOKEN` set, a missing or wrong
 /// `dapr-api-token` is answered 401 `invalid api token`, compared in
-/// constant time.
+/// constant time whatever its length ([`SecretToken`](crate::token::SecretToken)).
 async fn require_token(State(api): State<OutputApi>, request: Request, next: Next) -> Response {
-    if let Some(expected) = &api.inner.settings.api_token {
+    if let Some(expected) = &api.inner.api_token {
         let given = request.headers().get(API_TOKEN_HEADER).map(HeaderValue::as_bytes).unwrap_or_default();
-        if !bool::from(given.ct_eq(expected.as_bytes())) {
+        if !expected.matches(given) {
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -35,6 +35,7 @@ pub use grpc::{GrpcService, TokenCheck, proto};
 
 use crate::component::Components;
 use crate::output::{Bindings, InvokeError, InvokeRequest, InvokeResult};
+use crate::token::SecretToken;
 
 /// daprd's default request body limit (`--max-body-size 4Mi`).
 pub const DEFAULT_MAX_BODY_SIZE: usize = 4 << 20;
@@ -83,6 +84,8 @@ pub struct OutputApi {
 struct Inner {
     bindings: Arc<Bindings>,
     settings: ApiSettings,
+    /// `settings.api_token`, ready to compare.
+    api_token: Option<SecretToken>,
     components: Vec<ComponentInfo>,
 }
 
@@ -100,7 +103,8 @@ impl OutputApi {
             .list()
             .map(|(name, type_)| ComponentInfo { name: name.to_owned(), type_: type_.to_owned(), version: "v1".into() })
             .collect();
-        Self { inner: Arc::new(Inner { bindings, settings, components }) }
+        let api_token = settings.api_token.as_deref().map(|t| SecretToken::new(t.as_bytes()));
+        Self { inner: Arc::new(Inner { bindings, settings, api_token, components }) }
     }
 
     /// Lists `components` (input bindings and secret stores too) in `GET /v1.0/metadata`.
@@ -109,8 +113,12 @@ impl OutputApi {
             .iter()
             .map(|c| ComponentInfo { name: c.name.clone(), type_: c.type_.clone(), version: c.version.clone() })
             .collect();
-        let inner =
-            Inner { bindings: self.inner.bindings.clone(), settings: self.inner.settings.clone(), components: listed };
+        let inner = Inner {
+            bindings: self.inner.bindings.clone(),
+            settings: self.inner.settings.clone(),
+            api_token: self.inner.api_token.clone(),
+            components: listed,
+        };
         Self { inner: Arc::new(inner) }
     }
 

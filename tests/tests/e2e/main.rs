@@ -27,5 +27,6 @@ mod sqs;
 mod startup;
 mod stopping;
 mod task_api;
+mod token_compare;
 mod webhook;
 mod webhook_auth;

@@ -32,11 +32,12 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, header};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::component::error::FieldError;
 use crate::component::metadata::Metadata;
+use crate::token::SecretToken;
 
 /// Field names, as documented (matched case-insensitively by [`Metadata`]).
 const SCHEME: &str = "signatureScheme";
@@ -145,9 +146,9 @@ enum Scheme {
         prefix: Option<String>,
         encoding: Encoding,
     },
-    /// Only the SHA-256 of the token is kept, so the comparison hides its length too.
+    /// Compared as digests, so the comparison hides the token's length too.
     Token {
-        token_digest: [u8; 32],
+        token: SecretToken,
         header: ProofHeader,
         bearer: bool,
     },
@@ -270,15 +271,10 @@ impl WebhookAuth {
                 .ok_or_else(|| header.malformed())?;
                 check(ct_eq(&sign(mac, &[body]), &presented))
             }
-            Scheme::Token { token_digest, header, bearer } => {
+            Scheme::Token { token: expected, header, bearer } => {
                 let value = header.single(headers)?.as_bytes().trim_ascii();
                 let token = if *bearer { bearer_token(value).ok_or_else(|| header.malformed())? } else { value };
-                let presented: [u8; 32] = Sha256::digest(token).into();
-                if bool::from(token_digest.as_slice().ct_eq(presented.as_slice())) {
-                    Ok(())
-                } else {
-                    Err(Rejection::BadToken)
-                }
+                if expected.matches(token) { Ok(()) } else { Err(Rejection::BadToken) }
             }
             Scheme::None => Ok(()),
         }
@@ -365,9 +361,9 @@ fn parse_scheme(metadata: &Metadata, name: &str, errors: &mut Vec<FieldError>) -
                 None => Some(ProofHeader::known(header::AUTHORIZATION, "Authorization")),
                 Some(text) => ProofHeader::parse(TOKEN_HEADER, text).map_err(|e| errors.push(e)).ok(),
             }?;
-            let token_digest: [u8; 32] = Sha256::digest(secret?).into();
+            let token = SecretToken::new(secret?);
             let bearer = header.name == header::AUTHORIZATION;
-            Some(Scheme::Token { token_digest, header, bearer })
+            Some(Scheme::Token { token, header, bearer })
         }
         _ => Some(Scheme::None),
     }
