@@ -52,6 +52,26 @@ pub(crate) struct ApiArgs {
     /// The largest request body accepted, in bytes (daprd's default, 4 MiB).
     #[arg(long, env = "BINDERY_MAX_BODY_SIZE", default_value_t = bindery::api::DEFAULT_MAX_BODY_SIZE)]
     pub(crate) max_body_size: usize,
+    /// Hosts the API answers besides loopback ones (a name, `*.domain`, or `*`), comma-separated:
+    /// a request with any other `Host` is refused, so a web page cannot reach the API by DNS rebinding.
+    #[arg(long, env = "BINDERY_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOSTS")]
+    pub(crate) allowed_hosts: Vec<String>,
+    /// Web page origins allowed to call the API (e.g. http://localhost:5173, or `*`), comma-separated:
+    /// any other request carrying an `Origin` or `Sec-Fetch-Site: cross-site` is refused.
+    #[arg(long, env = "BINDERY_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGINS")]
+    pub(crate) allowed_origins: Vec<String>,
+}
+
+impl ApiArgs {
+    /// The API's settings from these flags (and daprd's environment).
+    pub(crate) fn settings(&self, app_id: &str) -> bindery::api::ApiSettings {
+        bindery::api::ApiSettings {
+            max_body_size: self.max_body_size,
+            app_id: app_id.to_owned(),
+            local_only: bindery::api::LocalOnly::api(&self.allowed_hosts, &self.allowed_origins),
+            ..bindery::api::ApiSettings::from_env()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +92,10 @@ pub(crate) struct RunArgs {
     /// The port webhook bindings are served on, at /<binding>.
     #[arg(long, default_value_t = 3600)]
     pub(crate) webhook_port: u16,
+    /// Hosts the webhook port answers besides loopback ones, comma-separated: your tunnel's
+    /// (abc.ngrok-free.app), `*.domain`, or `*` for any.
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub(crate) webhook_allowed_hosts: Vec<String>,
     /// How long to wait for the app to listen, in seconds.
     #[arg(long, default_value_t = 60)]
     pub(crate) app_ready_timeout: u64,

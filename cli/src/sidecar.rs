@@ -1,7 +1,7 @@
 //! `bindery sidecar`: the output API alone, for an app running elsewhere
 //! (a container beside it, another terminal).
 
-use bindery::api::{ApiSettings, OutputApi};
+use bindery::api::OutputApi;
 use tokio::sync::watch;
 
 use crate::args::SidecarArgs;
@@ -12,9 +12,8 @@ pub(crate) async fn sidecar(args: SidecarArgs) -> Result<(), Failure> {
     let loaded = load(&args.components.components, Some(&args.app_id)).await?;
     let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
     let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
-    let settings =
-        ApiSettings { max_body_size: args.api.max_body_size, app_id: args.app_id, ..ApiSettings::from_env() };
-    let api = OutputApi::new(loaded.bindings.clone(), settings).with_components(&loaded.components);
+    let api =
+        OutputApi::new(loaded.bindings.clone(), args.api.settings(&args.app_id)).with_components(&loaded.components);
     let names: Vec<String> = loaded.bindings.list().map(|(name, type_)| format!("{name} ({type_})")).collect();
     println!(
         "bindery sidecar: output API on http://127.0.0.1:{} and grpc://127.0.0.1:{}; bindings: {}",

@@ -2,6 +2,7 @@
 //! `direction` names input), then started as a cron schedule, an SQS poller
 //! or a route of the webhook server.
 
+use bindery::api::LocalOnly;
 use bindery::component::Component;
 use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
 use bindery::deliver::webhook::WebhookRelay;
@@ -85,8 +86,9 @@ pub(super) async fn start_inputs(
     }
     if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {
         let stop = stop.clone();
+        let rules = LocalOnly::webhook(&args.webhook_allowed_hosts);
         tasks.spawn(async move {
-            webhook::serve(listener, relays, console, stop)
+            webhook::serve(listener, relays, rules, console, stop)
                 .await
                 .map_err(|e| Failure::new(format!("the webhook server stopped: {e}")))
         });

@@ -15,7 +15,7 @@ mod webhook;
 
 use std::time::Duration;
 
-use bindery::api::{ApiSettings, OutputApi};
+use bindery::api::OutputApi;
 use bindery::component::Component;
 use bindery::component::kinds::HTTP_TYPE;
 use bindery::deliver::App;
@@ -155,9 +155,7 @@ fn task_failure(joined: Result<Result<(), Failure>, tokio::task::JoinError>) -> 
 }
 
 fn output_api(args: &RunArgs, loaded: &Loaded) -> OutputApi {
-    let settings =
-        ApiSettings { max_body_size: args.api.max_body_size, app_id: args.app_id.clone(), ..ApiSettings::from_env() };
-    OutputApi::new(loaded.bindings.clone(), settings).with_components(&loaded.components)
+    OutputApi::new(loaded.bindings.clone(), args.api.settings(&args.app_id)).with_components(&loaded.components)
 }
 
 type Tasks = JoinSet<Result<(), Failure>>;

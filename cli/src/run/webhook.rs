@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use bindery::api::LocalOnly;
 use bindery::deliver::webhook::WebhookRelay;
 use http::StatusCode;
 use tokio::net::TcpListener;
@@ -23,6 +24,8 @@ const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 struct Webhooks {
     relays: Arc<HashMap<String, WebhookRelay>>,
+    /// The Host rule: loopback, or the hosts of `--webhook-allowed-hosts`.
+    local_only: Arc<LocalOnly>,
     console: Console,
 }
 
@@ -30,11 +33,12 @@ struct Webhooks {
 pub(crate) async fn serve(
     listener: TcpListener,
     relays: Vec<WebhookRelay>,
+    local_only: LocalOnly,
     console: Console,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let relays = relays.into_iter().map(|r| (r.binding().to_owned(), r)).collect();
-    let state = Webhooks { relays: Arc::new(relays), console };
+    let state = Webhooks { relays: Arc::new(relays), local_only: Arc::new(local_only), console };
     let router = Router::new().route("/{binding}", any(relay)).with_state(state);
     axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
 }
@@ -44,11 +48,30 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
         return (StatusCode::NOT_FOUND, format!("no webhook binding named {binding:?}\n")).into_response();
     };
     let started = StdInstant::now();
+    let refuse = |status: StatusCode, reason: String| {
+        webhooks.console.event(
+            &binding,
+            "webhook",
+            &Outcome::Rejected(status.as_u16(), Some(reason.clone())),
+            started.elapsed(),
+        );
+        (status, axum::Json(serde_json::json!({ "error": reason }))).into_response()
+    };
+    if let Err(refused) = webhooks.local_only.check(request.uri(), request.headers()) {
+        return refuse(StatusCode::FORBIDDEN, refused.0);
+    }
+    // Nothing is buffered past `maxBodySize`, and nothing at all when the
+    // declared length is over it: the signature is checked on the whole
+    // body, so memory would otherwise go to unverified senders.
+    let limit = relay.max_body_size();
     let (parts, body) = request.into_parts();
-    // Read one byte past any sane limit; the relay answers 413 by its own.
-    let body = match axum::body::to_bytes(body, 64 << 20).await {
+    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|size| size > limit) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large".into());
+    }
+    let body = match axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
         Ok(body) => body,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response(),
+        Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large".into()),
     };
     let response = relay.relay(&parts, body, None, tokio::time::Instant::now() + RELAY_TIMEOUT).await;
     let status = response.status().as_u16();

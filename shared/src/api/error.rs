@@ -7,6 +7,8 @@ use crate::output::InvokeError;
 
 pub(crate) const ERR_MALFORMED_REQUEST: &str = "ERR_MALFORMED_REQUEST";
 pub(crate) const ERR_INVOKE_OUTPUT_BINDING: &str = "ERR_INVOKE_OUTPUT_BINDING";
+/// bindery's own: a request from a host or web page that may not call the API.
+pub(crate) const ERR_FORBIDDEN: &str = "ERR_FORBIDDEN";
 /// `google.rpc.ErrorInfo.domain` of every daprd error.
 pub(crate) const DOMAIN: &str = "dapr.io";
 /// How much of a remote error body is kept in an error answer.

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ERR_INVOKE_OUTPUT_BINDING, ERR_MALFORMED_REQUEST, ErrorBody, response_body};
+use super::error::{ERR_FORBIDDEN, ERR_INVOKE_OUTPUT_BINDING, ERR_MALFORMED_REQUEST, ErrorBody, response_body};
 use super::{OutputApi, go_json, invoke_error_message};
 use crate::output::{InvokeRequest, MetadataMap};
 
@@ -35,15 +35,19 @@ struct OutputBindingRequest {
 impl OutputApi {
     /// The HTTP API as an axum router.
     pub fn http_router(&self) -> Router {
+        // Health checks stay open to any host, as probes of a sidecar come
+        // from outside its network namespace; they reveal and do nothing.
         let guarded = Router::new()
             .route("/v1.0/bindings/{name}", post(invoke_binding).put(invoke_binding))
             .route("/v1.0/metadata", get(metadata))
-            .route_layer(middleware::from_fn_with_state(self.clone(), require_token));
+            .route_layer(middleware::from_fn_with_state(self.clone(), require_token))
+            .route_layer(middleware::from_fn_with_state(self.clone(), local_only));
         Router::new()
             .route("/v1.0/healthz", get(healthy))
             .route("/v1.0/healthz/outbound", get(healthy))
             .merge(guarded)
             .layer(DefaultBodyLimit::max(self.inner.settings.max_body_size))
+            .layer(middleware::from_fn_with_state(self.clone(), declared_size))
             .with_state(self.clone())
     }
 }
@@ -135,6 +139,28 @@ async fn metadata(State(api): State<OutputApi>) -> Response {
         "components": components,
     }))
     .into_response()
+}
+
+/// A request whose `Content-Length` is over the limit is answered 413 at
+/// once, before any of its body is read; a body without one is cut off by
+/// `DefaultBodyLimit` after at most the limit.
+async fn declared_size(State(api): State<OutputApi>, request: Request, next: Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|size| size > api.inner.settings.max_body_size as u64) {
+        // The same answer axum gives a body that outgrows the limit.
+        return (StatusCode::PAYLOAD_TOO_LARGE, "Failed to buffer the request body").into_response();
+    }
+    next.run(request).await
+}
+
+/// The Host and browser rules ([`super::LocalOnly`]): 403 with daprd's error
+/// shape, saying how to allow the request.
+async fn local_only(State(api): State<OutputApi>, request: Request, next: Next) -> Response {
+    if let Err(refused) = api.inner.settings.local_only.check(request.uri(), request.headers()) {
+        let body = ErrorBody { error_code: ERR_FORBIDDEN, message: &refused.0, response_body: None };
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
+    next.run(request).await
 }
 
 /// daprd's token rule: with `DAPR_API_TOKEN` set, a missing or wrong

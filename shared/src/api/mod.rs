@@ -27,11 +27,13 @@ mod error;
 mod go_json;
 mod grpc;
 pub(crate) mod http;
+mod local_only;
 mod serve;
 
 use std::sync::Arc;
 
 pub use grpc::{GrpcService, TokenCheck, proto};
+pub use local_only::{LocalOnly, Refused};
 
 use crate::component::Components;
 use crate::output::{Bindings, InvokeError, InvokeRequest, InvokeResult};
@@ -50,20 +52,36 @@ pub struct ApiSettings {
     pub max_body_size: usize,
     /// The app id reported by `GET /v1.0/metadata`.
     pub app_id: String,
+    /// Which hosts and browser origins may call the API (loopback, and no
+    /// web page, unless allowed).
+    pub local_only: LocalOnly,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { api_token: None, max_body_size: DEFAULT_MAX_BODY_SIZE, app_id: String::new() }
+        Self {
+            api_token: None,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            app_id: String::new(),
+            local_only: LocalOnly::default(),
+        }
     }
 }
 
 impl ApiSettings {
     /// The settings daprd reads from its environment: `DAPR_API_TOKEN`, and
-    /// `APP_ID` for the metadata endpoint.
+    /// `APP_ID` for the metadata endpoint; and bindery's
+    /// `BINDERY_ALLOWED_HOSTS` and `BINDERY_ALLOWED_ORIGINS` (comma-separated).
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Self { api_token: var("DAPR_API_TOKEN"), app_id: var("APP_ID").unwrap_or_default(), ..Self::default() }
+        let list =
+            |name: &str| var(name).map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>()).unwrap_or_default();
+        Self {
+            api_token: var("DAPR_API_TOKEN"),
+            app_id: var("APP_ID").unwrap_or_default(),
+            local_only: LocalOnly::api(&list("BINDERY_ALLOWED_HOSTS"), &list("BINDERY_ALLOWED_ORIGINS")),
+            ..Self::default()
+        }
     }
 }
 

@@ -48,7 +48,12 @@ fn api(token: Option<&str>) -> (OutputApi, Recorder) {
     let recorder = Recorder::default();
     let mut bindings = Bindings::default();
     bindings.insert("store", "test.recorder", Box::new(recorder.clone()));
-    let settings = ApiSettings { api_token: token.map(str::to_owned), max_body_size: 1024, app_id: "app".into() };
+    let settings = ApiSettings {
+        api_token: token.map(str::to_owned),
+        max_body_size: 1024,
+        app_id: "app".into(),
+        ..ApiSettings::default()
+    };
     (OutputApi::new(Arc::new(bindings), settings), recorder)
 }
 
@@ -177,6 +182,48 @@ async fn http_body_limit_and_metadata_listing() {
         serde_json::json!([{"name": "store", "type": "test.recorder", "version": "v1", "capabilities": []}])
     );
     assert_eq!(call(&api, "GET", "/v1.0/bindings/store", &[], "").await.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A declared `Content-Length` over the limit is answered 413 without one
+/// byte of the body being read: the body here fails if it is ever polled.
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+    let (api, recorder) = api(None);
+    let never = futures_util::stream::poll_fn(|_| -> std::task::Poll<Option<Result<Bytes, std::io::Error>>> {
+        panic!("the body of a request declared too large was read")
+    });
+    let request = Request::post("/v1.0/bindings/store")
+        .header("content-length", (1u64 << 40).to_string())
+        .body(Body::from_stream(never))
+        .unwrap();
+    let response = api.http_router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(recorder.0.lock().unwrap().is_empty());
+}
+
+/// A web page may not call the API: a forged Host (DNS rebinding), an
+/// `Origin` or a cross-site fetch is 403 with daprd's error shape; health
+/// checks stay open, and loopback callers are served.
+#[tokio::test]
+async fn requests_from_other_hosts_and_web_pages_are_forbidden() {
+    let (api, recorder) = api(None);
+    let body = r#"{"operation": "create", "data": "x"}"#;
+    for headers in
+        [[("host", "evil.example")], [("origin", "https://evil.example")], [("sec-fetch-site", "cross-site")]]
+    {
+        let response = call(&api, "POST", "/v1.0/bindings/store", &headers, body).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+        assert_eq!(json(&response)["errorCode"], "ERR_FORBIDDEN");
+        let metadata = call(&api, "GET", "/v1.0/metadata", &headers, "").await;
+        assert_eq!(metadata.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    assert!(recorder.0.lock().unwrap().is_empty());
+    assert_eq!(
+        call(&api, "GET", "/v1.0/healthz", &[("host", "10.1.2.3:3500")], "").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let ok = call(&api, "POST", "/v1.0/bindings/store", &[("host", "127.0.0.1:3500")], body).await;
+    assert_eq!(ok.status(), StatusCode::OK);
 }
 
 /// daprd's `--max-body-size` default, 4 MiB: a request of exactly that size
@@ -322,4 +369,22 @@ async fn grpc_token_and_message_limit() {
     assert_eq!(big.code(), tonic::Code::OutOfRange);
     assert!(recorder.0.lock().unwrap().is_empty());
     client.invoke_binding(grpc_request("store", "create", b"x", Some("s3cret"))).await.unwrap();
+}
+
+/// The gRPC port has the Host rule too: a call whose `:authority` is not
+/// loopback is `PERMISSION_DENIED` before it reaches the binding.
+#[tokio::test]
+async fn grpc_calls_for_another_host_are_denied() {
+    let (api, recorder) = api(None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = api.clone();
+    tokio::spawn(async move { server.serve_grpc(listener, std::future::pending()).await });
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap();
+    let forged = endpoint.clone().origin("http://evil.example:50001".parse().unwrap()).connect().await.unwrap();
+    let denied = DaprClient::new(forged).invoke_binding(grpc_request("store", "create", b"x", None)).await.unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
+    assert!(recorder.0.lock().unwrap().is_empty());
+    let own = endpoint.connect().await.unwrap();
+    DaprClient::new(own).invoke_binding(grpc_request("store", "create", b"x", None)).await.unwrap();
 }

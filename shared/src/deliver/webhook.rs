@@ -33,6 +33,12 @@ impl WebhookRelay {
         &self.binding
     }
 
+    /// The largest request body accepted (`maxBodySize`): a server reads no
+    /// more than this, plus one byte to know it is over.
+    pub fn max_body_size(&self) -> u64 {
+        self.auth.max_body_size()
+    }
+
     /// Answers one request: 413 over the body limit, 401 without valid
     /// proof, 502/504 when the app cannot answer, else the app's response
     /// (less hop-by-hop headers). `lambda_trace` is the invocation's X-Ray

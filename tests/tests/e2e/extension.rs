@@ -99,6 +99,9 @@ async fn the_body_limit_is_set_by_bindery_max_body_size() {
     assert!(files.join("f.txt").exists());
     let (above, _) = http_post(&url, &[], &body(2049)).await;
     assert_eq!(above, 413, "{}", extension.logs());
+    // A declared length over the limit is answered at once, before any body.
+    let declared = crate::common::raw_post::declare_only(http_port, "/v1.0/bindings/files", &[], 1 << 30).await;
+    assert_eq!(declared, Some(413), "{}", extension.logs());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,12 +10,14 @@
 
 mod common;
 
+mod body_limits;
 mod colocated;
 mod cron;
 mod extension;
 mod faults;
 mod harness;
 mod infra;
+mod local_only;
 mod output_default_chain;
 mod output_s3;
 mod output_ses;

@@ -2,6 +2,7 @@
 //! Component YAML builders, starting a real function binary against the Runtime
 //! API emulator, and log checks. Each test module uses only part of it.
 
+pub(crate) mod raw_post;
 pub(crate) mod webhook;
 
 use std::path::{Path, PathBuf};
@@ -226,12 +227,15 @@ pub(crate) async fn http_post(url: &str, headers: &[(&str, &str)], body: &str) -
 }
 
 /// `curl` (off the async runtime): the status and the body.
-async fn curl(mut args: Vec<String>) -> (u16, String) {
+pub(crate) async fn curl(mut args: Vec<String>) -> (u16, String) {
     args.extend(["-s".to_owned(), "-w".to_owned(), "\n%{http_code}".to_owned()]);
     let output = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output().unwrap())
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        eprintln!("curl failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr));
+    }
     let (body, status) = text.rsplit_once('\n').unwrap();
     (status.parse().unwrap_or(0), body.to_owned())
 }
