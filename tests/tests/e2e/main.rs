@@ -17,6 +17,7 @@ mod faults;
 mod harness;
 mod infra;
 mod output_default_chain;
+mod output_limits;
 mod output_s3;
 mod output_ses;
 mod output_sqs;
