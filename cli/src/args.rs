@@ -49,7 +49,8 @@ pub(crate) struct ApiArgs {
     /// The gRPC port of the output API.
     #[arg(long, env = "DAPR_GRPC_PORT", default_value_t = 50001)]
     pub(crate) grpc_port: u16,
-    /// The largest request body accepted, in bytes (daprd's default, 4 MiB).
+    /// The largest request body and gRPC message accepted or sent, in bytes
+    /// (daprd's default, 4 MiB).
     #[arg(long, env = "BINDERY_MAX_BODY_SIZE", default_value_t = bindery::api::DEFAULT_MAX_BODY_SIZE)]
     pub(crate) max_body_size: usize,
     /// Hosts the API answers besides loopback ones (a name, `*.domain`, or `*`), comma-separated:

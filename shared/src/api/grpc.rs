@@ -1,7 +1,10 @@
 //! daprd's gRPC `InvokeBinding`: `data` reaches the binding as raw bytes (no
 //! JSON re-encoding, unlike HTTP), response metadata comes back both in the
 //! message and as `metadata.<k>` headers, and errors carry daprd's status
-//! and `ErrorInfo`.
+//! and `ErrorInfo`. As daprd's (grpc-go's `MaxRecvMsgSize` and
+//! `MaxSendMsgSize`), no message larger than `--max-body-size` is received or
+//! sent: a larger answer is refused with `RESOURCE_EXHAUSTED`, naming its size
+//! and the limit, before anything is encoded.
 
 use std::collections::HashMap;
 
@@ -31,8 +34,7 @@ impl OutputApi {
     /// The gRPC service `dapr.proto.runtime.v1.Dapr`, with `InvokeBinding`.
     pub fn grpc_service(&self) -> GrpcService {
         let limit = self.inner.settings.max_body_size;
-        let server =
-            DaprServer::new(self.clone()).max_decoding_message_size(limit).max_encoding_message_size(usize::MAX);
+        let server = DaprServer::new(self.clone()).max_decoding_message_size(limit).max_encoding_message_size(limit);
         tonic::service::interceptor::InterceptedService::new(
             server,
             TokenCheck { expected: self.inner.api_token.clone() },
@@ -61,10 +63,18 @@ impl Dapr for OutputApi {
         match self.invoke(&name, invoke).await {
             Ok(response) => {
                 let response = response.unwrap_or_default();
-                let mut answer = Response::new(InvokeBindingResponse {
+                let message = InvokeBindingResponse {
                     data: response.data,
                     metadata: response.metadata.clone().into_iter().collect(),
-                });
+                };
+                let (size, limit) = (prost::Message::encoded_len(&message), self.settings().max_body_size);
+                if size > limit {
+                    let why = format!(
+                        "the answer is {size} bytes, more than the gRPC message limit (max-body-size, {limit} bytes)"
+                    );
+                    return Err(Status::resource_exhausted(format!("error invoking output binding {name}: {why}")));
+                }
+                let mut answer = Response::new(message);
                 add_metadata_headers(answer.metadata_mut(), &response.metadata);
                 Ok(answer)
             }

@@ -48,7 +48,8 @@ pub struct ApiSettings {
     /// `DAPR_API_TOKEN`: when set, every call but the health checks must
     /// carry it as `dapr-api-token`.
     pub api_token: Option<String>,
-    /// The largest request body (HTTP) or message (gRPC) accepted.
+    /// The largest request body (HTTP) accepted, and the largest message
+    /// (gRPC) received or sent, as daprd's `--max-body-size`.
     pub max_body_size: usize,
     /// The app id reported by `GET /v1.0/metadata`.
     pub app_id: String,

@@ -388,3 +388,48 @@ async fn grpc_calls_for_another_host_are_denied() {
     let own = endpoint.connect().await.unwrap();
     DaprClient::new(own).invoke_binding(grpc_request("store", "create", b"x", None)).await.unwrap();
 }
+
+/// Answers `get` with as many bytes as its data says.
+struct Sized;
+
+impl OutputBinding for Sized {
+    fn operations(&self) -> &'static [&'static str] {
+        &["get"]
+    }
+    fn is_idempotent(&self, _: &InvokeRequest) -> bool {
+        true
+    }
+    fn invoke(&self, request: InvokeRequest) -> BoxFuture<'_, InvokeResult> {
+        let size: usize = std::str::from_utf8(&request.data).unwrap().parse().unwrap();
+        Box::pin(async move { Ok(Some(InvokeResponse::new(vec![b'x'; size]))) })
+    }
+}
+
+/// daprd caps what its gRPC server sends at `--max-body-size`, as it caps
+/// what it receives (grpc-go's `MaxSendMsgSize`); its HTTP answers have no cap.
+#[tokio::test]
+async fn grpc_answers_above_the_message_limit_are_refused_with_their_size_and_the_limit() {
+    let mut bindings = Bindings::default();
+    bindings.insert("sized", "test.sized", Box::new(Sized));
+    let settings = ApiSettings { max_body_size: 1024, ..ApiSettings::default() };
+    let api = OutputApi::new(Arc::new(bindings), settings);
+    let (mut client, _stop) = grpc_client(&api).await;
+
+    // 1021 bytes of data, its tag and length: a message of exactly 1024 bytes.
+    let at_limit = client.invoke_binding(grpc_request("sized", "get", b"1021", None)).await.unwrap();
+    assert_eq!(at_limit.into_inner().data.len(), 1021);
+    let above = client.invoke_binding(grpc_request("sized", "get", b"1022", None)).await.unwrap_err();
+    assert_eq!(
+        (above.code(), above.message()),
+        (
+            tonic::Code::ResourceExhausted,
+            "error invoking output binding sized: the answer is 1025 bytes, \
+             more than the gRPC message limit (max-body-size, 1024 bytes)"
+        )
+    );
+    // The server is still there.
+    client.invoke_binding(grpc_request("sized", "get", b"10", None)).await.unwrap();
+
+    let http = call(&api, "POST", "/v1.0/bindings/sized", &[], r#"{"operation": "get", "data": 5000}"#).await;
+    assert_eq!((http.status(), http.body().len()), (StatusCode::OK, 5000));
+}

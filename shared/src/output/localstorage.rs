@@ -23,6 +23,13 @@
 //! - `rootPath` is refused before anything is created when it is, or resolves
 //!   to, a system folder (`/run/secrets` is added to Dapr's list, since
 //!   `/var/run` is usually a symlink to `/run`).
+//! - What `get` and `list` read is bounded (Dapr reads any file whole and
+//!   walks any tree): `get` answers an error for a file larger than
+//!   `maxReadSize` (default 100 MiB, see [`super::read_limit`]) and for
+//!   anything but a regular file (a named pipe has no size and no end), and
+//!   `list` stops with an error past `maxListEntries` files and folders
+//!   (default 10,000), so a huge tree can neither exhaust memory nor keep
+//!   the call walking.
 
 use std::io::ErrorKind as IoKind;
 use std::path::{Component as PathPart, Path, PathBuf};
@@ -33,6 +40,7 @@ use serde_json::json;
 use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::data::unquote_if_quoted;
 use super::error::InvokeError;
+use super::read_limit::{Unread, max_read_size, read_regular_file, too_large};
 use crate::component::metadata::parse_bool;
 use crate::component::{FieldError, Metadata};
 
@@ -46,16 +54,33 @@ const DECODE_BASE64: &str = "decodeBase64";
 /// Temporary files of [`write_atomically`] start and end so, and are not listed.
 const TEMP_PREFIX: &str = ".bindery-";
 const TEMP_SUFFIX: &str = ".tmp";
+/// The component field bounding a `list` walk.
+const MAX_LIST_ENTRIES: &str = "maxListEntries";
+/// Ten thousand files and folders: a walk of a few milliseconds and an answer
+/// of about a megabyte, well within the API's 4 MiB gRPC message limit for
+/// paths of a hundred bytes or so.
+const DEFAULT_MAX_LIST_ENTRIES: u64 = 10_000;
 
 pub struct LocalStorage {
     /// Absolute, symlink-resolved.
     root: PathBuf,
+    /// The largest file `get` reads (`maxReadSize`).
+    max_read_size: u64,
+    /// The most files and folders `list` walks (`maxListEntries`).
+    max_list_entries: u64,
 }
 
 impl LocalStorage {
-    /// `rootPath`, made absolute, symlink-resolved and created.
+    /// `rootPath`, made absolute, symlink-resolved and created, and the read
+    /// limits; every problem is reported.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
-        Ok(Self { root: create_root(metadata).map_err(|e| vec![e])? })
+        let root = create_root(metadata);
+        let max_read_size = max_read_size(metadata);
+        let max_list_entries = max_list_entries(metadata);
+        match (root, max_read_size, max_list_entries) {
+            (Ok(root), Ok(max_read_size), Ok(max_list_entries)) => Ok(Self { root, max_read_size, max_list_entries }),
+            (root, read, list) => Err([root.err(), read.err(), list.err()].into_iter().flatten().collect()),
+        }
     }
 
     /// The real root folder.
@@ -133,26 +158,45 @@ impl LocalStorage {
     async fn get(&self, request: &InvokeRequest) -> InvokeResult {
         let name = required_name(request)?;
         let real = self.existing(name).await?;
-        if tokio::fs::metadata(&real).await.map_err(|e| io_error(name, e))?.is_dir() {
-            return Err(InvokeError::bad_request(format!("{name} is a folder, not a file")));
+        let limit = self.max_read_size;
+        let read = tokio::task::spawn_blocking(move || read_regular_file(&real, limit))
+            .await
+            .map_err(|e| InvokeError::other(format!("{name}: {e}")))?;
+        match read {
+            Ok(bytes) => Ok(Some(InvokeResponse::new(bytes))),
+            Err(Unread::Folder) => Err(InvokeError::bad_request(format!("{name} is a folder, not a file"))),
+            Err(Unread::NotAFile) => Err(InvokeError::bad_request(format!("{name} is not a regular file"))),
+            Err(Unread::TooLarge(size)) => Err(too_large(name, size, limit)),
+            Err(Unread::Io(e)) => Err(io_error(name, e)),
         }
-        let bytes = tokio::fs::read(&real).await.map_err(|e| io_error(name, e))?;
-        Ok(Some(InvokeResponse::new(bytes)))
     }
 
     /// Dapr's shape: a JSON array of the absolute paths of every file below
     /// the folder (`fileName`, or the root), sorted. Symlinks are not followed.
+    /// The walk stops with an error at the first entry past `maxListEntries`.
     async fn list(&self, request: &InvokeRequest) -> InvokeResult {
         let name = request.meta(FILE_NAME).unwrap_or("");
         let folder = self.existing(name).await?;
         if !tokio::fs::metadata(&folder).await.map_err(|e| io_error(name, e))?.is_dir() {
             return Err(InvokeError::bad_request(format!("{name} is not a folder")));
         }
+        let shown = if folder == self.root { "rootPath" } else { name };
+        let too_many = || {
+            InvokeError::bad_request(format!(
+                "{shown} holds more than {MAX_LIST_ENTRIES} ({}) files and folders; list a folder below it",
+                self.max_list_entries
+            ))
+        };
         let mut files = Vec::new();
+        let mut seen: u64 = 0;
         let mut pending = vec![folder];
         while let Some(dir) = pending.pop() {
             let mut entries = tokio::fs::read_dir(&dir).await.map_err(|e| io_error(name, e))?;
             while let Some(entry) = entries.next_entry().await.map_err(|e| io_error(name, e))? {
+                seen += 1;
+                if seen > self.max_list_entries {
+                    return Err(too_many());
+                }
                 let kind = entry.file_type().await.map_err(|e| io_error(name, e))?;
                 if kind.is_dir() {
                     pending.push(entry.path());
@@ -198,6 +242,18 @@ fn body(request: &InvokeRequest) -> Result<Vec<u8>, InvokeError> {
     base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|e| InvokeError::bad_request(format!("decodeBase64 is set but the data is not base64: {e}")))
+}
+
+/// `maxListEntries`: a whole number above zero, 10,000 when absent.
+fn max_list_entries(metadata: &Metadata) -> Result<u64, FieldError> {
+    match metadata.u64(MAX_LIST_ENTRIES) {
+        Ok(None) => Ok(DEFAULT_MAX_LIST_ENTRIES),
+        Ok(Some(entries)) if entries > 0 => Ok(entries),
+        _ => Err(FieldError::invalid(
+            MAX_LIST_ENTRIES,
+            format!("expected a whole number above 0, got {:?}", metadata.get(MAX_LIST_ENTRIES).unwrap_or_default()),
+        )),
+    }
 }
 
 fn required_name(request: &InvokeRequest) -> Result<&str, InvokeError> {
@@ -312,6 +368,9 @@ pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Resu
     written
 }
 
+#[cfg(test)]
+#[path = "localstorage_limits_tests.rs"]
+mod limits_tests;
 #[cfg(test)]
 #[path = "localstorage_tests.rs"]
 mod tests;

@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod http;
 pub mod localstorage;
 pub mod mailbox;
+mod read_limit;
 
 #[cfg(feature = "aws")]
 pub mod aws;

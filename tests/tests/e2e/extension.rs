@@ -1,12 +1,14 @@
 //! `bindery-extension` as Lambda runs it: registered through a real
 //! Extensions API on loopback, serving daprd's output API to a function's
 //! Dapr SDK (the real Python SDK here), with the body limit
-//! `BINDERY_MAX_BODY_SIZE` sets, stopping on SHUTDOWN, and failing the init
-//! with the file, component and field when a component is wrong.
+//! `BINDERY_MAX_BODY_SIZE` sets, refusing a file too large to read instead of
+//! running out of memory, stopping on SHUTDOWN, and failing the init with the
+//! file, component and field when a component is wrong.
 
 use std::time::Duration;
 
 use crate::common::{ComponentsDir, component, http_post, value};
+use crate::output_limits::{cap_address_space, sparse};
 use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, python, unused_port};
 use serde_json::json;
 
@@ -102,6 +104,40 @@ async fn the_body_limit_is_set_by_bindery_max_body_size() {
     // A declared length over the limit is answered at once, before any body.
     let declared = crate::common::raw_post::declare_only(http_port, "/v1.0/bindings/files", &[], 1 << 30).await;
     assert_eq!(declared, Some(413), "{}", extension.logs());
+}
+
+/// A 5 GiB file under the extension's localstorage binding is refused over
+/// HTTP and gRPC, and the extension keeps serving: held to a 2 GiB address
+/// space, it could not have read the file into memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_5_gib_file_is_an_error_and_the_extension_keeps_serving() {
+    let api = ExtensionsApi::start().await;
+    let (dir, files) = files_binding();
+    std::fs::create_dir_all(&files).unwrap();
+    sparse(&files.join("huge.bin"), 5 << 30);
+    let (http_port, grpc_port) = (unused_port(), unused_port());
+    let extension = start(&api, &dir, http_port, grpc_port);
+    assert!(api.wait_for_next(Duration::from_secs(20)).await, "{}", extension.logs());
+    cap_address_space(extension.pid(), 2 << 30);
+
+    let calls = json!([
+        {"via": "grpc", "binding": "files", "operation": "get", "data": "", "metadata": {"fileName": "huge.bin"}},
+        {"via": "http", "binding": "files", "operation": "get", "data": null, "metadata": {"fileName": "huge.bin"}},
+        {"via": "grpc", "binding": "files", "operation": "create", "data": "after", "metadata": {"fileName": "a.txt"}},
+    ]);
+    let env = vec![
+        ("DAPR_HTTP_PORT".to_owned(), http_port.to_string()),
+        ("DAPR_GRPC_PORT".to_owned(), grpc_port.to_string()),
+    ];
+    let output = python::run(python::script("dapr_client_calls.py"), env, calls.to_string().into_bytes()).await;
+    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), extension.logs());
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let refused = "error invoking output binding files: huge.bin is 5368709120 bytes, \
+                   more than maxReadSize (104857600 bytes)";
+    assert_eq!((&results[0]["code"], &results[0]["message"]), (&json!("INTERNAL"), &json!(refused)), "{results:?}");
+    assert_eq!((&results[1]["code"], &results[1]["message"]), (&json!(500), &json!(refused)), "{results:?}");
+    assert_eq!(results[2]["ok"], true, "{results:?}");
+    assert_eq!(std::fs::read(files.join("a.txt")).unwrap(), b"after");
 }
 
 #[tokio::test(flavor = "multi_thread")]

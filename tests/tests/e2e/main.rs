@@ -19,6 +19,7 @@ mod harness;
 mod infra;
 mod local_only;
 mod output_default_chain;
+mod output_limits;
 mod output_s3;
 mod output_ses;
 mod output_sqs;

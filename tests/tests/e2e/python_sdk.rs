@@ -11,7 +11,7 @@ use bindery_e2e::{RecordingApp, Reply, python};
 use serde_json::{Value, json};
 
 /// Runs `calls` through `tests/python/dapr_client_calls.py` and returns its results.
-async fn python_calls(sidecar: &Sidecar, token: Option<&str>, calls: &Value) -> Vec<Value> {
+pub(crate) async fn python_calls(sidecar: &Sidecar, token: Option<&str>, calls: &Value) -> Vec<Value> {
     let mut env = vec![
         ("DAPR_HTTP_PORT".to_owned(), sidecar.http_port.to_string()),
         ("DAPR_GRPC_PORT".to_owned(), sidecar.grpc_port.to_string()),
@@ -29,7 +29,7 @@ async fn python_calls(sidecar: &Sidecar, token: Option<&str>, calls: &Value) -> 
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn call(via: &str, binding: &str, operation: &str, data: Value, metadata: Value) -> Value {
+pub(crate) fn call(via: &str, binding: &str, operation: &str, data: Value, metadata: Value) -> Value {
     json!({"via": via, "binding": binding, "operation": operation, "data": data, "metadata": metadata})
 }
 

@@ -6,7 +6,8 @@
 //! An item's `data` is already decoded JSON, so Dapr's unquote rule (which
 //! undoes the HTTP API's re-encoding of the whole `data`) is not applied to
 //! it again: a string is stored as its text, any other value as its JSON.
-//! `bulkGet` items with a `filePath` are streamed to that file, never held.
+//! `bulkGet` items with a `filePath` are streamed to that file, never held;
+//! the others share one `maxReadSize` budget, since one answer holds them all.
 
 use std::path::Path;
 
@@ -18,7 +19,7 @@ use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::object::{base64_body, tagging};
+use super::object::{ReadBudget, base64_body, tagging};
 use super::{PREFIX, S3Binding, bad, s3_error};
 use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
 use crate::output::error::{ErrorKind, InvokeError};
@@ -118,6 +119,8 @@ impl S3Binding {
     pub(super) async fn bulk_get(&self, request: &InvokeRequest) -> InvokeResult {
         let bulk: BulkRequest = parse("bulkGet", &request.data)?;
         let encode = self.options(request)?.encode_base64;
+        let budget = ReadBudget::new(self.max_read_size, true);
+        let budget = &budget;
         let results: Vec<Value> = stream::iter(bulk.items)
             .map(|item| async move {
                 let key = item.key;
@@ -127,7 +130,7 @@ impl S3Binding {
                         Err(e) => json!({ "key": key, "error": e.message }),
                     };
                 }
-                let data = match self.fetch(&key).await {
+                let data = match self.fetch(&key, budget).await {
                     Ok(data) => data,
                     Err(e) => return json!({ "key": key, "error": e.message }),
                 };

@@ -13,7 +13,11 @@
 //! retried delete fail because the first attempt worked.
 //!
 //! Where bindery differs from Dapr: only S3's "no such key" (and HeadObject's
-//! bare 404) is "object not found"; a missing bucket keeps its own error.
+//! bare 404) is "object not found"; a missing bucket keeps its own error. And
+//! what `get` and `bulkGet` read into memory is bounded by `maxReadSize`
+//! (default 100 MiB, see [`super::read_limit`]): an object larger than that,
+//! or a `bulkGet` answer that would hold more, is an error naming the object,
+//! its size and the limit, where Dapr reads any object whole.
 
 mod bulk;
 mod list;
@@ -30,6 +34,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use super::aws::sdk_error;
 use super::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use super::error::InvokeError;
+use super::read_limit::max_read_size;
 use crate::component::metadata::{parse_bool, parse_duration};
 use crate::component::{FieldError, Metadata};
 
@@ -43,6 +48,8 @@ pub struct S3Binding {
     endpoint: Option<String>,
     path_style: bool,
     defaults: Options,
+    /// The most bytes one answer reads into memory (`maxReadSize`).
+    max_read_size: u64,
 }
 
 /// The settings a request may override (Dapr's `mergeWithRequestMetadata`).
@@ -64,6 +71,7 @@ impl S3Binding {
         let encode_base64 = flag("encodeBase64");
         let presign_ttl = metadata.duration("presignTTL").map_err(|e| errors.push(e)).unwrap_or(None);
         let bucket = metadata.required("bucket").map_err(|e| errors.push(e)).unwrap_or_default().to_owned();
+        let max_read_size = max_read_size(metadata).map_err(|e| errors.push(e)).unwrap_or_default();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -80,6 +88,7 @@ impl S3Binding {
                 presign_ttl,
                 storage_class: metadata.get("storageClass").map(str::to_owned),
             },
+            max_read_size,
         })
     }
 

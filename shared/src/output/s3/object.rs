@@ -1,6 +1,7 @@
 //! One object at a time: `create`, `get`, `delete` and `presign`.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -14,6 +15,7 @@ use super::{Options, PREFIX, S3Binding, bad, required_key, s3_error};
 use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
 use crate::output::data::unquote_json;
 use crate::output::error::{ErrorKind, InvokeError};
+use crate::output::read_limit::{MAX_READ_SIZE, too_large};
 
 impl S3Binding {
     pub(super) async fn create(&self, request: &InvokeRequest) -> InvokeResult {
@@ -61,7 +63,7 @@ impl S3Binding {
 
     pub(super) async fn get(&self, request: &InvokeRequest) -> InvokeResult {
         let options = self.options(request)?;
-        let data = self.fetch(required_key(request)?).await?;
+        let data = self.fetch(required_key(request)?, &ReadBudget::new(self.max_read_size, false)).await?;
         let data = if options.encode_base64 {
             Bytes::from(base64::engine::general_purpose::STANDARD.encode(&data))
         } else {
@@ -72,22 +74,39 @@ impl S3Binding {
 
     /// The whole object, read once into one buffer sized from its
     /// Content-Length (collecting the chunks and then joining them would hold
-    /// the object twice).
-    pub(super) async fn fetch(&self, key: &str) -> Result<Bytes, InvokeError> {
+    /// the object twice), and taken from `budget` before it is read: an object
+    /// that does not fit is refused unread. Bytes beyond the Content-Length
+    /// are taken from the budget as they arrive.
+    pub(super) async fn fetch(&self, key: &str, budget: &ReadBudget) -> Result<Bytes, InvokeError> {
         let mut output = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
-        let size = output.content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        let announced = output.content_length.and_then(|n| u64::try_from(n).ok());
+        let mut taken = announced.unwrap_or(0);
+        budget.take(key, taken, taken)?;
+        let mut received: u64 = 0;
+        let mut receive = |chunk: &Bytes| {
+            received += chunk.len() as u64;
+            if received > taken {
+                budget.take(key, received, received - taken)?;
+                taken = received;
+            }
+            Ok::<_, InvokeError>(())
+        };
         let first = match output.body.next().await {
             None => return Ok(Bytes::new()),
             Some(chunk) => chunk.map_err(|e| read_error(key, &e))?,
         };
-        if first.len() >= size {
+        receive(&first)?;
+        if announced.is_some_and(|size| first.len() as u64 >= size) {
             return Ok(first); // The whole object in one chunk: no copy at all.
         }
+        let size = announced.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
         let mut buffer = BytesMut::with_capacity(size.min(MAX_PREALLOCATION));
         buffer.extend_from_slice(&first);
         drop(first);
         while let Some(chunk) = output.body.next().await {
-            buffer.extend_from_slice(&chunk.map_err(|e| read_error(key, &e))?);
+            let chunk = chunk.map_err(|e| read_error(key, &e))?;
+            receive(&chunk)?;
+            buffer.extend_from_slice(&chunk);
         }
         Ok(buffer.freeze())
     }
@@ -111,6 +130,39 @@ impl S3Binding {
         let request =
             self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(s3_error)?;
         Ok(request.uri().to_owned())
+    }
+}
+
+/// The bytes one answer may still hold: `maxReadSize` for a `get`, shared by
+/// all the objects of a `bulkGet`, whose one answer holds them all.
+pub(super) struct ReadBudget {
+    limit: u64,
+    left: AtomicU64,
+    shared: bool,
+}
+
+impl ReadBudget {
+    /// `shared`: the budget of a whole `bulkGet` answer.
+    pub(super) fn new(limit: u64, shared: bool) -> Self {
+        Self { limit, left: AtomicU64::new(limit), shared }
+    }
+
+    /// Takes `more` bytes for `key`, whose size is now known to be `size`;
+    /// refused, naming the object, its size and the limit, when they do not fit.
+    fn take(&self, key: &str, size: u64, more: u64) -> Result<(), InvokeError> {
+        let object = format!("object {key:?}");
+        if size > self.limit {
+            return Err(too_large(&object, size, self.limit).context(PREFIX));
+        }
+        match self.left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(more)) {
+            Ok(_) => Ok(()),
+            Err(left) if self.shared => Err(bad(format!(
+                "{object} is {size} bytes, more than the {left} bytes left of {MAX_READ_SIZE} ({} bytes) for the \
+                 whole bulkGet answer",
+                self.limit
+            ))),
+            Err(_) => Err(too_large(&object, size, self.limit).context(PREFIX)),
+        }
     }
 }
 
