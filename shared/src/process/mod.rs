@@ -39,6 +39,24 @@ pub use readiness::{Readiness, app_address};
 /// How often the group is checked while it is given time to stop.
 const STOP_POLL: Duration = Duration::from_millis(20);
 
+/// Lambda's variables that only the runtime client (the process that talks
+/// to the Runtime API: bindery) may use; the app is started without them.
+/// - `AWS_LAMBDA_RUNTIME_API`: where the invocations are taken. A framework
+///   that finds it starts a runtime client of its own (Spring Cloud
+///   Function starts its custom-runtime event loop on this variable alone),
+///   which would take invocations from bindery's loop; the Extensions API
+///   is on the same address, too.
+/// - `_HANDLER`: the function's Handler setting, which tells the runtime
+///   what to load and run: bindery's, never the app's.
+/// - `_LAMBDA_TELEMETRY_LOG_FD`: the runtime's framed log pipe, a descriptor
+///   the managed runtime clients take out of the environment once read
+///   (awslambdaric deletes it), so that no other code writes frames to it.
+///
+/// Everything else an app uses as any Lambda code does stays: the region,
+/// the credentials, `AWS_LAMBDA_FUNCTION_NAME` and the other function
+/// settings, `LAMBDA_TASK_ROOT`, `_X_AMZN_TRACE_ID`, the log level and format.
+pub const RUNTIME_ONLY_VARIABLES: [&str; 3] = ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "_LAMBDA_TELEMETRY_LOG_FD"];
+
 /// What to run: an argument vector, or a line for `sh -c`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum AppCommand {
@@ -148,9 +166,10 @@ pub struct AppProcess {
 }
 
 impl AppProcess {
-    /// Starts `command` with the current environment plus `env`, stdin
-    /// closed, stdout and stderr shared with this process, in a new process
-    /// group. Must be called within a Tokio runtime, which then reaps it.
+    /// Starts `command` with the current environment plus `env`, less
+    /// [`RUNTIME_ONLY_VARIABLES`], stdin closed, stdout and stderr shared
+    /// with this process, in a new process group. Must be called within a
+    /// Tokio runtime, which then reaps it.
     pub fn spawn(command: AppCommand, env: &[(String, String)]) -> Result<Self, ProcessError> {
         let spawn_error = |reason: String| ProcessError::new(ProcessErrorKind::Spawn, reason);
         let runtime = tokio::runtime::Handle::try_current()
@@ -170,6 +189,9 @@ impl AppProcess {
                 builder
             }
         };
+        for name in RUNTIME_ONLY_VARIABLES {
+            builder.env_remove(name);
+        }
         builder
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
