@@ -1,7 +1,8 @@
 //! The user's app as a child process, as `dapr run -- COMMAND` and Lambda Web
 //! Adapter run it: started in a process group of its own (so a server and
-//! its workers stop together), checked for readiness, watched for its exit,
-//! and stopped with SIGTERM, then SIGKILL.
+//! its workers stop together), without Lambda's runtime-only variables,
+//! checked for readiness, watched for its exit, its orphans reaped when
+//! bindery is process 1, and stopped with SIGTERM, then SIGKILL.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), bindery::process::ProcessError> {
@@ -20,6 +21,7 @@
 //! Everything here needs a Tokio runtime with its I/O and time drivers: the
 //! exit is observed through SIGCHLD, readiness over sockets.
 
+mod orphans;
 mod readiness;
 
 use std::fmt::{self, Write as _};
@@ -34,6 +36,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep};
 use tracing::{debug, warn};
 
+use orphans::OrphanReaper;
 pub use readiness::{Readiness, app_address};
 
 /// How often the group is checked while it is given time to stop.
@@ -163,6 +166,8 @@ pub struct AppProcess {
     exit: AppExit,
     /// Set once the group has been stopped, so `Drop` signals nothing more.
     stopped: bool,
+    /// Collects the app's orphans while this process is process 1.
+    orphans: Option<OrphanReaper>,
 }
 
 impl AppProcess {
@@ -220,7 +225,19 @@ impl AppProcess {
             }
         });
         debug!(command = %command, pid = group.as_raw(), "the app started");
-        Ok(Self { command, group, exit: AppExit(exit), stopped: false })
+        Ok(Self { command, group, exit: AppExit(exit), stopped: false, orphans: None })
+    }
+
+    /// When this process is process 1 of its PID namespace (a container
+    /// image's entrypoint), collects the exit of the app's orphans, handed
+    /// to it, so they do not stay zombies; does nothing otherwise. Only for
+    /// a process whose one child is this app: the exit of any other child
+    /// would be taken from whoever waits for it (the CLI, whose AWS SDK
+    /// may run a `credential_process`, does not call this).
+    pub fn reap_orphans_if_init(&mut self) {
+        if self.orphans.is_none() {
+            self.orphans = OrphanReaper::start_if_init(self.group, self.exit.clone());
+        }
     }
 
     /// The command the app was started with.
