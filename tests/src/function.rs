@@ -28,6 +28,13 @@ impl FunctionProcess {
     /// Spawns `bin` with `AWS_LAMBDA_RUNTIME_API` pointing at `api`, the function name,
     /// version and memory size variables, plus `env` (which may override them).
     pub fn spawn(bin: &Path, api: &RuntimeApi, env: &[(&str, &str)]) -> FunctionProcess {
+        Self::spawn_by(&[], bin, api, env)
+    }
+
+    /// [`Self::spawn`], with `bin` started by `launcher`, a program and its
+    /// arguments to which `bin`'s path is appended: `unshare --pid --fork`
+    /// runs the function as process 1 of a new PID namespace, say.
+    pub fn spawn_by(launcher: &[&str], bin: &Path, api: &RuntimeApi, env: &[(&str, &str)]) -> FunctionProcess {
         let address = api.address();
         crate::loopback_only(&format!("http://{address}"));
         let lambda = [
@@ -37,7 +44,14 @@ impl FunctionProcess {
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
         ];
         let env: Vec<(&str, &str)> = lambda.into_iter().chain(env.iter().copied()).collect();
-        Self::command(bin, &[], &env)
+        match launcher.split_first() {
+            None => Self::command(bin, &[], &env),
+            Some((program, args)) => {
+                let bin = bin.to_str().expect("a UTF-8 binary path");
+                let args: Vec<&str> = args.iter().copied().chain([bin]).collect();
+                Self::command(Path::new(program), &args, &env)
+            }
+        }
     }
 
     /// Spawns `bin args...` (the `bindery` CLI, say) in the same clean

@@ -98,6 +98,8 @@ impl Colocated {
         info!(command = %self.command, port = self.port, readiness = %self.readiness, "starting the app");
         let env = [("PORT".to_owned(), self.port.to_string())];
         let mut app = AppProcess::spawn(self.command.clone(), &env).map_err(|e| StartupError(e.message))?;
+        // In a container image the function may be process 1: the app's orphans are then its own.
+        app.reap_orphans_if_init();
         match app.wait_ready(&self.readiness, self.timeout).await {
             Ok(()) => {
                 info!(command = %self.command, pid = app.pid(), "the app is ready");

@@ -1,7 +1,8 @@
 //! The user's app as a child process, as `dapr run -- COMMAND` and Lambda Web
 //! Adapter run it: started in a process group of its own (so a server and
-//! its workers stop together), checked for readiness, watched for its exit,
-//! and stopped with SIGTERM, then SIGKILL.
+//! its workers stop together), without Lambda's runtime-only variables,
+//! checked for readiness, watched for its exit, its orphans reaped when
+//! bindery is process 1, and stopped with SIGTERM, then SIGKILL.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), bindery::process::ProcessError> {
@@ -20,6 +21,7 @@
 //! Everything here needs a Tokio runtime with its I/O and time drivers: the
 //! exit is observed through SIGCHLD, readiness over sockets.
 
+mod orphans;
 mod readiness;
 
 use std::fmt::{self, Write as _};
@@ -34,10 +36,29 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep};
 use tracing::{debug, warn};
 
+use orphans::OrphanReaper;
 pub use readiness::{Readiness, app_address};
 
 /// How often the group is checked while it is given time to stop.
 const STOP_POLL: Duration = Duration::from_millis(20);
+
+/// Lambda's variables that only the runtime client (the process that talks
+/// to the Runtime API: bindery) may use; the app is started without them.
+/// - `AWS_LAMBDA_RUNTIME_API`: where the invocations are taken. A framework
+///   that finds it starts a runtime client of its own (Spring Cloud
+///   Function starts its custom-runtime event loop on this variable alone),
+///   which would take invocations from bindery's loop; the Extensions API
+///   is on the same address, too.
+/// - `_HANDLER`: the function's Handler setting, which tells the runtime
+///   what to load and run: bindery's, never the app's.
+/// - `_LAMBDA_TELEMETRY_LOG_FD`: the runtime's framed log pipe, a descriptor
+///   the managed runtime clients take out of the environment once read
+///   (awslambdaric deletes it), so that no other code writes frames to it.
+///
+/// Everything else an app uses as any Lambda code does stays: the region,
+/// the credentials, `AWS_LAMBDA_FUNCTION_NAME` and the other function
+/// settings, `LAMBDA_TASK_ROOT`, `_X_AMZN_TRACE_ID`, the log level and format.
+pub const RUNTIME_ONLY_VARIABLES: [&str; 3] = ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "_LAMBDA_TELEMETRY_LOG_FD"];
 
 /// What to run: an argument vector, or a line for `sh -c`.
 #[derive(Clone, PartialEq, Eq)]
@@ -145,12 +166,15 @@ pub struct AppProcess {
     exit: AppExit,
     /// Set once the group has been stopped, so `Drop` signals nothing more.
     stopped: bool,
+    /// Collects the app's orphans while this process is process 1.
+    orphans: Option<OrphanReaper>,
 }
 
 impl AppProcess {
-    /// Starts `command` with the current environment plus `env`, stdin
-    /// closed, stdout and stderr shared with this process, in a new process
-    /// group. Must be called within a Tokio runtime, which then reaps it.
+    /// Starts `command` with the current environment plus `env`, less
+    /// [`RUNTIME_ONLY_VARIABLES`], stdin closed, stdout and stderr shared
+    /// with this process, in a new process group. Must be called within a
+    /// Tokio runtime, which then reaps it.
     pub fn spawn(command: AppCommand, env: &[(String, String)]) -> Result<Self, ProcessError> {
         let spawn_error = |reason: String| ProcessError::new(ProcessErrorKind::Spawn, reason);
         let runtime = tokio::runtime::Handle::try_current()
@@ -170,6 +194,9 @@ impl AppProcess {
                 builder
             }
         };
+        for name in RUNTIME_ONLY_VARIABLES {
+            builder.env_remove(name);
+        }
         builder
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -198,7 +225,19 @@ impl AppProcess {
             }
         });
         debug!(command = %command, pid = group.as_raw(), "the app started");
-        Ok(Self { command, group, exit: AppExit(exit), stopped: false })
+        Ok(Self { command, group, exit: AppExit(exit), stopped: false, orphans: None })
+    }
+
+    /// When this process is process 1 of its PID namespace (a container
+    /// image's entrypoint), collects the exit of the app's orphans, handed
+    /// to it, so they do not stay zombies; does nothing otherwise. Only for
+    /// a process whose one child is this app: the exit of any other child
+    /// would be taken from whoever waits for it (the CLI, whose AWS SDK
+    /// may run a `credential_process`, does not call this).
+    pub fn reap_orphans_if_init(&mut self) {
+        if self.orphans.is_none() {
+            self.orphans = OrphanReaper::start_if_init(self.group, self.exit.clone());
+        }
     }
 
     /// The command the app was started with.

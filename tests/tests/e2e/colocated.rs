@@ -5,119 +5,15 @@
 //! an app that dies later ends the function without answering the invocation
 //! in flight, so its events are delivered again.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::colocated_app::{PythonApp, as_strs, signal, start_sqs};
 use crate::common::webhook::{BODY, SECRET, github_event};
 use crate::common::{
     ComponentsDir, Running, SECOND, component, cron_component, secret, spawn, sqs_component, sqs_record, value,
 };
-use bindery_e2e::{InvokeOptions, RuntimeApi, unused_port};
+use bindery_e2e::{InvokeOptions, RuntimeApi};
 use serde_json::{Value, json};
-
-const APP_SOURCE: &str = include_str!("common/recording_app.py");
-
-/// The Python app in a temporary directory, on a port of its own; killed on
-/// drop if it outlived its function (which a passing test never lets happen).
-struct PythonApp {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl PythonApp {
-    fn new() -> PythonApp {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("app.py"), APP_SOURCE).unwrap();
-        PythonApp { dir, port: unused_port() }
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `BINDERY_APP_CMD`, as a user would write it.
-    fn command(&self) -> String {
-        format!("python3 {}", self.file("app.py").display())
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The function's environment: the app's command and URL, and `extra`
-    /// (the app's `APP_*` settings, bindery's variables).
-    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut vars = vec![
-            ("BINDERY_APP_CMD".to_owned(), self.command()),
-            ("BINDERY_APP_URL".to_owned(), self.url()),
-            ("APP_RECORD".to_owned(), self.file("requests.jsonl").display().to_string()),
-            ("APP_PID_FILE".to_owned(), self.file("app.pid").display().to_string()),
-        ];
-        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        vars
-    }
-
-    /// Every request the app recorded, in order.
-    fn requests(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.file("requests.jsonl")).unwrap_or_default();
-        text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
-    }
-
-    fn posts(&self) -> Vec<Value> {
-        self.requests().into_iter().filter(|r| r["method"] == "POST").collect()
-    }
-
-    fn pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.file("app.pid")).ok()?.trim().parse().ok()
-    }
-
-    /// Whether the app's process is running (a zombie is not, nor a stranger
-    /// that got its pid since).
-    fn alive(&self) -> bool {
-        let Some(pid) = self.pid() else { return false };
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let script = self.file("app.py").display().to_string();
-        String::from_utf8_lossy(&cmdline).contains(&script)
-            && stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z'))
-    }
-
-    async fn gone_within(&self, timeout: Duration) -> bool {
-        let give_up = Instant::now() + timeout;
-        while self.alive() {
-            if Instant::now() >= give_up {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        true
-    }
-}
-
-impl Drop for PythonApp {
-    fn drop(&mut self) {
-        if let (true, Some(pid)) = (self.alive(), self.pid()) {
-            signal(pid, "KILL");
-        }
-    }
-}
-
-fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
-    assert!(status.success(), "kill -{name} {pid} failed");
-}
-
-fn as_strs(vars: &[(String, String)]) -> Vec<(&str, &str)> {
-    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-async fn start_sqs(app: &PythonApp, extra: &[(&str, &str)]) -> Running {
-    let mut env = app.env(extra);
-    env.push(("BINDERY_BINDING".into(), "task-events".into()));
-    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
-    Running::start("bindery-sqs", components, &as_strs(&env)).await
-}
 
 /// Runs `bin`, expects an init error; returns its message and how long the function ran.
 async fn app_start_error(bin: &str, components: ComponentsDir, env: &[(String, String)]) -> (String, Duration) {

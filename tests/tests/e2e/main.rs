@@ -12,6 +12,7 @@ mod common;
 
 mod body_limits;
 mod colocated;
+mod colocated_process;
 mod cron;
 mod extension;
 mod faults;

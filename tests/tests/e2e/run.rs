@@ -334,3 +334,30 @@ async fn bindery_run_delivers_a_fifo_message_with_control_characters_in_an_attri
     }
     assert_eq!(counts, (0, 0), "(visible, in flight): both acknowledged and deleted\n{}", bindery.logs());
 }
+
+/// The app gets Dapr's variables and bindery's environment, less what only a
+/// Lambda runtime client may use (should `bindery run` itself run where one
+/// is set, under `sam local` or `cargo lambda watch`, say).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_gets_dapr_s_variables_and_not_the_lambda_runtime_api() {
+    let dir = ComponentsDir::new();
+    let recorded = dir.path().join("app.env");
+    let (components, ports) = (dir.path_str(), ports());
+    let (http, grpc) = (ports.http.to_string(), ports.grpc.to_string());
+    let line = format!("env > {}", recorded.display());
+    let args =
+        ["run", "--components", &components, "--http-port", &http, "--grpc-port", &grpc, "--", "sh", "-c", &line];
+    let env = [("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("_HANDLER", "bootstrap"), ("AWS_REGION", "eu-west-1")];
+    let mut bindery = FunctionProcess::command(&debug_bin("bindery"), &args, &env);
+
+    let status = bindery.wait_exit(20 * SECOND).await.expect("bindery exits with its app");
+
+    assert!(status.success(), "{}", bindery.logs());
+    let text = std::fs::read_to_string(&recorded).unwrap();
+    let vars: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('=')).collect();
+    let get = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    assert_eq!(get("AWS_LAMBDA_RUNTIME_API"), None, "{text}");
+    assert_eq!(get("_HANDLER"), None, "{text}");
+    assert_eq!((get("AWS_REGION"), get("DAPR_HTTP_PORT")), (Some("eu-west-1"), Some(http.as_str())), "{text}");
+    assert_eq!(get("DAPR_GRPC_PORT"), Some(grpc.as_str()), "{text}");
+}

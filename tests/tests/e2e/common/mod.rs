@@ -2,6 +2,7 @@
 //! Component YAML builders, starting a real function binary against the Runtime
 //! API emulator, and log checks. Each test module uses only part of it.
 
+pub(crate) mod colocated_app;
 pub(crate) mod raw_post;
 pub(crate) mod webhook;
 
@@ -128,7 +129,17 @@ impl Running {
     /// Starts `bin` with `BINDERY_COMPONENTS` = `components` and `env`; panics (with
     /// its output) if it does not poll `/next` within 10 s.
     pub(crate) async fn start(bin: &str, components: ComponentsDir, env: &[(&str, &str)]) -> Running {
-        let (api, function, components) = spawn(bin, components, env).await;
+        Self::start_by(&[], bin, components, env).await
+    }
+
+    /// [`Self::start`], with `bin` started by `launcher` (see [`FunctionProcess::spawn_by`]).
+    pub(crate) async fn start_by(
+        launcher: &[&str],
+        bin: &str,
+        components: ComponentsDir,
+        env: &[(&str, &str)],
+    ) -> Running {
+        let (api, function, components) = spawn_by(launcher, bin, components, env).await;
         if api.wait_for_next_poll(10 * SECOND).await.is_none() {
             panic!("{bin} did not poll /next within 10 s; init errors: {:?}\n{}", api.init_errors(), function.logs());
         }
@@ -146,13 +157,23 @@ pub(crate) async fn spawn(
     components: ComponentsDir,
     env: &[(&str, &str)],
 ) -> (RuntimeApi, FunctionProcess, ComponentsDir) {
+    spawn_by(&[], bin, components, env).await
+}
+
+/// [`spawn`], with `bin` started by `launcher` (see [`FunctionProcess::spawn_by`]).
+pub(crate) async fn spawn_by(
+    launcher: &[&str],
+    bin: &str,
+    components: ComponentsDir,
+    env: &[(&str, &str)],
+) -> (RuntimeApi, FunctionProcess, ComponentsDir) {
     let api = RuntimeApi::start().await;
     let dir = components.path_str();
     let mut vars: Vec<(&str, &str)> = vec![("BINDERY_COMPONENTS", dir.as_str())];
     vars.extend_from_slice(env);
     // The functions are tested as released; the examples are built in debug.
     let path = if bin.starts_with("bindery-") { release_bin(bin) } else { example_bin(bin) };
-    let function = FunctionProcess::spawn(&path, &api, &vars);
+    let function = FunctionProcess::spawn_by(launcher, &path, &api, &vars);
     (api, function, components)
 }
 
