@@ -18,6 +18,7 @@
 //! Errors never repeat request data or metadata values: the trace layer logs
 //! error messages, and paths and headers may hold tokens.
 
+mod climb;
 pub(crate) mod path;
 mod request;
 mod response;
