@@ -2,30 +2,31 @@
 //! of `bindery-sqs`: each received batch becomes the Lambda event the
 //! function would get and goes through the same per-record delivery, FIFO
 //! ordering and failure rules. Only acknowledged messages are deleted; the
-//! rest reappear after the visibility timeout, as on Lambda.
+//! rest reappear after the visibility timeout, as on Lambda. A batch may take
+//! longer than a short visibility timeout: its messages are then kept hidden
+//! while it is delivered (see [`visibility`]).
+
+mod visibility;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant as StdInstant};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
-    QueueAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
 use bindery::component::Component;
 use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
 use bindery::input::sqs::parse_batch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use visibility::{InFlight, batch_time, change_visibility};
 
 use super::console::{Console, Outcome};
 use super::delivery_outcome;
 
 /// Long-poll wait: short, so Ctrl-C is answered quickly.
 const WAIT_SECONDS: i32 = 2;
-/// Finish a batch this long before its messages become visible again.
-const VISIBILITY_MARGIN: Duration = Duration::from_secs(2);
 /// Between attempts when the queue cannot be reached.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
 
@@ -97,10 +98,11 @@ impl Poller {
             // Not raced with `stop`: a receive dropped in flight may already
             // have taken messages, which would then stay hidden for a whole
             // visibility timeout. A long poll lasts WAIT_SECONDS at most.
+            let asked = Instant::now();
             match self.receive().await {
                 Ok(messages) if messages.is_empty() => {}
                 Ok(messages) if stop.is_cancelled() => self.release(messages).await,
-                Ok(messages) => self.deliver(messages).await,
+                Ok(messages) => self.deliver(messages, asked).await,
                 Err(e) => {
                     self.console.warn(&format!("{}: cannot receive from the queue: {e}", self.binding));
                     tokio::select! {
@@ -115,28 +117,12 @@ impl Poller {
     /// Makes messages received as bindery stops visible again at once, for
     /// the next consumer, instead of after their visibility timeout.
     async fn release(&self, messages: Vec<Message>) {
-        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
-            .iter()
-            .enumerate()
-            .filter_map(|(i, message)| {
-                let receipt = message.receipt_handle.as_deref()?;
-                let entry = ChangeMessageVisibilityBatchRequestEntry::builder().id(format!("m{i}"));
-                entry.receipt_handle(receipt).visibility_timeout(0).build().ok()
-            })
-            .collect();
-        let released = self
-            .client
-            .change_message_visibility_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
-        if let Err(e) = released {
+        let receipts: Vec<&str> = messages.iter().filter_map(|m| m.receipt_handle.as_deref()).collect();
+        if let Err(e) = change_visibility(&self.client, &self.queue_url, &receipts, 0).await {
             self.console.warn(&format!(
-                "{}: {} message(s) received while stopping will reappear after their visibility timeout: {}",
+                "{}: {} message(s) received while stopping will reappear after their visibility timeout: {e}",
                 self.binding,
                 messages.len(),
-                aws_sdk_sqs::error::DisplayErrorContext(&e)
             ));
         }
     }
@@ -156,7 +142,8 @@ impl Poller {
         Ok(output.messages.unwrap_or_default())
     }
 
-    async fn deliver(&self, messages: Vec<Message>) {
+    /// Delivers the messages whose receive was asked for at `asked`.
+    async fn deliver(&self, messages: Vec<Message>, asked: Instant) {
         let received = StdInstant::now();
         let receipts: HashMap<String, String> =
             messages.iter().filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?))).collect();
@@ -169,16 +156,27 @@ impl Poller {
             Ok(records) => records,
             Err(e) => return self.console.warn(&format!("{}: {}", self.binding, e.message)),
         };
-        let deadline = tokio::time::Instant::now() + self.visibility.saturating_sub(VISIBILITY_MARGIN);
-        let report = deliver_batch(records, self.concurrency, deadline, |event| async move {
+        let time = batch_time(self.visibility);
+        let deadline = Instant::now() + time;
+        let mut in_flight = InFlight::new(self, receipts.values().cloned().collect(), asked);
+        in_flight.extend_if_due(deadline).await;
+        let batch = deliver_batch(records, self.concurrency, deadline, |event| async move {
             let started = StdInstant::now();
             let result = self.deliverer.deliver_untimed(event).await;
             self.console.event(&self.binding, "sqs", &delivery_outcome(&result), started.elapsed());
             result
-        })
-        .await;
+        });
+        // The extensions go on while the batch is delivered, and stop with it.
+        let report = tokio::select! {
+            report = batch => report,
+            never = in_flight.keep_hidden(deadline) => match never {},
+        };
         let mut acked = Vec::new();
+        let mut returned = Vec::new();
         for (id, outcome) in report.iter() {
+            if *outcome != RecordOutcome::Acked {
+                returned.extend(receipts.get(id).map(String::as_str));
+            }
             match outcome {
                 RecordOutcome::Acked => acked.extend(receipts.get(id).map(|receipt| (id.to_owned(), receipt.clone()))),
                 // Failed deliveries were shown as they happened.
@@ -192,12 +190,13 @@ impl Poller {
                 RecordOutcome::Unfinished => self.console.event(
                     &self.binding,
                     "sqs",
-                    &Outcome::NotDelivered("not finished within the visibility timeout".into()),
+                    &Outcome::NotDelivered(format!("not finished within {} s", time.as_secs())),
                     received.elapsed(),
                 ),
             }
         }
         self.delete(acked).await;
+        in_flight.give_back(&returned).await;
     }
 
     /// Deletes the acknowledged messages; a failure only means they are

@@ -26,6 +26,7 @@ mod output_ses;
 mod output_sqs;
 mod python_sdk;
 mod run;
+mod run_sqs;
 mod secret_stores;
 mod sqs;
 mod startup;
