@@ -100,6 +100,11 @@ pub(crate) struct RunArgs {
     /// How long to wait for the app to listen, in seconds.
     #[arg(long, default_value_t = 60)]
     pub(crate) app_ready_timeout: u64,
+    /// The most bytes of metadata headers an event carries to the app; items past it are left out
+    /// and named in `bindery-metadata-omitted` (as in the functions).
+    #[arg(long, env = "BINDERY_MAX_METADATA_BYTES", default_value_t = bindery::deliver::DEFAULT_METADATA_LIMIT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=1 << 20))]
+    pub(crate) max_metadata_bytes: usize,
     /// SQS deliveries in flight at once, per queue.
     #[arg(long, env = "BINDERY_SQS_CONCURRENCY", default_value_t = 16)]
     pub(crate) sqs_concurrency: usize,

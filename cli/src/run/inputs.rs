@@ -33,7 +33,8 @@ pub(super) async fn start_inputs(
     let mut local: Option<LocalZone> = None;
     for component in inputs {
         let deliverer = Deliverer::new(app.clone(), component.route.clone(), token.as_deref())
-            .map_err(|e| Failure::new(format!("{}: {}", component.name, e.message)))?;
+            .map_err(|e| Failure::new(format!("{}: {}", component.name, e.message)))?
+            .with_metadata_limit(args.max_metadata_bytes);
         if !subscribed(component, &deliverer, console).await? {
             continue;
         }

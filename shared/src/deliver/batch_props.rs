@@ -100,7 +100,8 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             let index: usize = std::str::from_utf8(&event.data).ok().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
             // What the app would receive: no attribute may make the request
             // unbuildable, and the app gets the value back exactly.
-            let request = build_request(&http::Uri::from_static("/q"), event, None);
+            let request =
+                build_request(&http::Uri::from_static("/q"), event, None, crate::deliver::DEFAULT_METADATA_LIMIT);
             let received = request.as_ref().ok().and_then(|r| attribute_received(r.headers()));
             let expected = case.records.get(index).map(|s| s.attribute.clone());
             if received != expected {

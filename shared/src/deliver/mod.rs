@@ -16,7 +16,7 @@ use tokio::time::{Instant, timeout_at};
 
 pub use app::{App, AppBody, AppRequest, AppResponse, BoxError, InvalidAppUrl};
 pub use error::{DeliveryError, DeliveryErrorKind};
-pub use request::build_request;
+pub use request::{DEFAULT_METADATA_LIMIT, build_request};
 
 use crate::input::BindingEvent;
 use crate::process::AppExit;
@@ -29,6 +29,8 @@ pub struct Deliverer {
     /// The app's URI for the route, computed once.
     uri: Uri,
     api_token: Option<HeaderValue>,
+    /// How many bytes of metadata headers a request may carry.
+    metadata_limit: usize,
     /// The exit of the app process behind `app`, when bindery started it.
     app_exit: Option<AppExit>,
 }
@@ -50,7 +52,14 @@ impl Deliverer {
         let uri = app.uri_for(&route).map_err(|_| {
             DeliveryError::new(DeliveryErrorKind::InvalidEvent, format!("route {route:?} is not a URL path"))
         })?;
-        Ok(Self { app, route, uri, api_token, app_exit: None })
+        Ok(Self { app, route, uri, api_token, metadata_limit: DEFAULT_METADATA_LIMIT, app_exit: None })
+    }
+
+    /// Sets how many bytes of metadata headers a request may carry
+    /// (`BINDERY_MAX_METADATA_BYTES`; [`DEFAULT_METADATA_LIMIT`] otherwise).
+    pub fn with_metadata_limit(mut self, bytes: usize) -> Self {
+        self.metadata_limit = bytes;
+        self
     }
 
     pub fn route(&self) -> &str {
@@ -122,7 +131,7 @@ impl Deliverer {
     }
 
     async fn send_now(&self, event: BindingEvent) -> Result<AppResponse, DeliveryError> {
-        let request = build_request(&self.uri, event, self.api_token.as_ref())?;
+        let request = build_request(&self.uri, event, self.api_token.as_ref(), self.metadata_limit)?;
         match self.app.call(request).await {
             Ok(response) => Ok(response),
             Err(e) => {

@@ -54,12 +54,27 @@ const SQS_KEYS: [(&str, HeaderName); 4] = [
     ("messageGroupId", HeaderName::from_static("messagegroupid")),
 ];
 
+/// How many bytes of metadata headers a request carries by default
+/// (`BINDERY_MAX_METADATA_BYTES`): what the strictest common servers take
+/// in all (Tomcat's and nginx's 8 KiB; Node's is 16 KiB). SQS allows 256 KiB
+/// of attributes, and a server that refuses a request for its headers (431)
+/// would refuse its record on every receive.
+pub const DEFAULT_METADATA_LIMIT: usize = 8 << 10;
+
+/// Names the metadata items left out for the limit, percent-encoded as a
+/// starred name's key, comma-separated.
+const OMITTED: HeaderName = HeaderName::from_static("bindery-metadata-omitted");
+
 /// Builds the request for `uri` (the app's URI for the route, see
-/// [`App::uri_for`](super::App::uri_for)).
+/// [`App::uri_for`](super::App::uri_for)). Metadata headers take at most
+/// `metadata_limit` bytes (name, value and line framing); an item that does
+/// not fit is left out, named in `bindery-metadata-omitted`, and the items
+/// after it still go if they fit.
 pub fn build_request(
     uri: &Uri,
     event: BindingEvent,
     api_token: Option<&HeaderValue>,
+    metadata_limit: usize,
 ) -> Result<Request<Full<Bytes>>, DeliveryError> {
     let mut request = Request::new(Full::new(event.data));
     *request.method_mut() = Method::POST;
@@ -68,6 +83,7 @@ pub fn build_request(
     // Sized once: content type, token, traceparent and the metadata.
     *headers = http::HeaderMap::with_capacity(3 + event.metadata.len());
     headers.insert(CONTENT_TYPE, JSON);
+    let (mut used, mut omitted) = (0, String::new());
     for (key, value) in event.metadata {
         let name = match SQS_KEYS.iter().find(|(known, _)| *known == key) {
             Some((_, name)) => Some(name.clone()),
@@ -79,7 +95,21 @@ pub fn build_request(
             _ => starred(&key, &value),
         };
         let value = value.map_err(|_| invalid(format!("metadata {key:?} could not be encoded as a header")))?;
+        // `name: value\r\n`, as it goes on the wire.
+        let size = name.as_str().len() + value.len() + 4;
+        if used + size > metadata_limit {
+            if !omitted.is_empty() {
+                omitted.push_str(", ");
+            }
+            omitted.extend(utf8_percent_encode(&key, ATTR_CHAR));
+            continue;
+        }
+        used += size;
         headers.append(name, value);
+    }
+    if !omitted.is_empty() {
+        let list = HeaderValue::try_from(omitted).map_err(|_| invalid("omitted metadata".into()))?;
+        headers.insert(OMITTED, list);
     }
     if let Some(token) = api_token {
         headers.insert(HeaderName::from_static(API_TOKEN_HEADER), token.clone());
@@ -99,9 +129,11 @@ fn skipped(key: &str) -> bool {
 
 /// The header for a metadata key: lower-cased, gRPC-reserved names renamed
 /// as daprd renames them; `None` when the key cannot be a header name as it
-/// is, or ends in the `*` that marks an encoded item.
+/// is, ends in the `*` that marks an encoded item, or is the omission mark.
 fn header_name(key: &str) -> Option<HeaderName> {
-    if key.ends_with('*') {
+    // The marks of encoded and omitted items are bindery's: an item named
+    // so travels encoded, and cannot pass for one.
+    if key.ends_with('*') || key.eq_ignore_ascii_case(OMITTED.as_str()) {
         return None;
     }
     let name = if let Some(rest) = key.strip_prefix(':') {
@@ -172,6 +204,7 @@ mod tests {
             &Uri::from_static("/cron-binding"),
             event(&[("timeZone", "UTC"), ("readTimeUTC", "2026-08-21 20:12:09 +0000 UTC"), ("attr-Tenant", "acme")]),
             Some(&token),
+            DEFAULT_METADATA_LIMIT,
         )
         .unwrap();
         assert_eq!(req.method(), Method::POST);
@@ -202,6 +235,7 @@ mod tests {
                 ("baggage", "k=v"),
             ]),
             None,
+            DEFAULT_METADATA_LIMIT,
         )
         .unwrap();
         let h = req.headers();
@@ -214,9 +248,13 @@ mod tests {
 
     #[test]
     fn repeated_keys_and_utf8_values_survive() {
-        let req =
-            build_request(&Uri::from_static("/b"), event(&[("x-tag", "a"), ("X-Tag", "b"), ("city", "Zürich")]), None)
-                .unwrap();
+        let req = build_request(
+            &Uri::from_static("/b"),
+            event(&[("x-tag", "a"), ("X-Tag", "b"), ("city", "Zürich")]),
+            None,
+            DEFAULT_METADATA_LIMIT,
+        )
+        .unwrap();
         let tags: Vec<_> = req.headers().get_all("x-tag").iter().collect();
         assert_eq!(tags, ["a", "b"]);
         assert_eq!(req.headers()["city"].as_bytes(), "Zürich".as_bytes());
@@ -249,7 +287,7 @@ mod tests {
             ("attr-padded", " both ends "),
             ("attr-tab-end", "x\t"),
         ];
-        let req = build_request(&Uri::from_static("/b"), event(&values), None).unwrap();
+        let req = build_request(&Uri::from_static("/b"), event(&values), None, DEFAULT_METADATA_LIMIT).unwrap();
         let h = req.headers();
         assert_eq!(h["note*"], "UTF-8''line1%0D%0AInjected%3A%20yes");
         assert_eq!(h["attr-padded*"], "UTF-8''%20both%20ends%20");
@@ -264,7 +302,7 @@ mod tests {
     #[test]
     fn keys_that_cannot_be_header_names_or_end_in_a_star_are_encoded_too() {
         let items = [("bad key", "v"), ("x*", "plain"), ("50%", "off")];
-        let req = build_request(&Uri::from_static("/b"), event(&items), None).unwrap();
+        let req = build_request(&Uri::from_static("/b"), event(&items), None, DEFAULT_METADATA_LIMIT).unwrap();
         let h = req.headers();
         assert_eq!(h["bad%20key*"], "UTF-8''v");
         assert_eq!(h["x%2a*"], "UTF-8''plain", "a name ending in '*' always means encoded");
@@ -275,10 +313,45 @@ mod tests {
 
     #[test]
     fn a_tab_inside_a_value_and_utf8_travel_as_they_are() {
-        let req = build_request(&Uri::from_static("/b"), event(&[("a", "x\ty"), ("city", "Zürich")]), None).unwrap();
+        let req = build_request(
+            &Uri::from_static("/b"),
+            event(&[("a", "x\ty"), ("city", "Zürich")]),
+            None,
+            DEFAULT_METADATA_LIMIT,
+        )
+        .unwrap();
         assert_eq!(req.headers()["a"], "x\ty");
         assert_eq!(req.headers()["city"].as_bytes(), "Zürich".as_bytes());
         assert!(decoded(&req).is_empty());
+    }
+
+    #[test]
+    fn items_past_the_metadata_limit_are_left_out_and_named() {
+        let big = "b".repeat(100);
+        let items = [("messageId", "m-1"), ("attr-big", big.as_str()), ("attr-odd key", &*big), ("attr-small", "kept")];
+        // messageid: m-1 (17 bytes with framing) and attr-small: kept (20) fit in 40; the others do not.
+        let req = build_request(&Uri::from_static("/b"), event(&items), None, 40).unwrap();
+        let h = req.headers();
+        assert_eq!(h["messageid"], "m-1");
+        assert_eq!(h["attr-small"], "kept");
+        assert!(h.get("attr-big").is_none() && h.get("attr-odd%20key*").is_none());
+        assert_eq!(h["bindery-metadata-omitted"], "attr-big, attr-odd%20key");
+        let all = build_request(&Uri::from_static("/b"), event(&items), None, DEFAULT_METADATA_LIMIT).unwrap();
+        assert!(all.headers().get("bindery-metadata-omitted").is_none());
+        assert_eq!(all.headers()["attr-big"], big.as_str());
+    }
+
+    #[test]
+    fn an_item_cannot_pass_for_the_omission_mark() {
+        let req = build_request(
+            &Uri::from_static("/b"),
+            event(&[("Bindery-Metadata-Omitted", "attr-x")]),
+            None,
+            DEFAULT_METADATA_LIMIT,
+        )
+        .unwrap();
+        assert!(req.headers().get("bindery-metadata-omitted").is_none());
+        assert_eq!(req.headers()["bindery-metadata-omitted*"], "UTF-8''attr-x");
     }
 
     proptest::proptest! {
@@ -289,7 +362,7 @@ mod tests {
             items in proptest::collection::vec(("[a-fh-z][a-z0-9*% .-]{0,8}", "\\PC*|[\t\n\r\x7f a-z\u{e9}]{0,12}"), 0..6)
         ) {
             let pairs: Vec<(&str, &str)> = items.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let req = build_request(&Uri::from_static("/b"), event(&pairs), None).unwrap();
+            let req = build_request(&Uri::from_static("/b"), event(&pairs), None, DEFAULT_METADATA_LIMIT).unwrap();
             let mut plain: Vec<(String, String)> = req
                 .headers()
                 .iter()

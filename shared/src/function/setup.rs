@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::colocated::{self, Colocated};
 use super::lifecycle::Stopping;
 use crate::component::{Component, EnvLookup, LoadOptions, load};
-use crate::deliver::{App, Deliverer};
+use crate::deliver::{App, DEFAULT_METADATA_LIMIT, Deliverer};
 
 /// A function cannot start; the message says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,8 +64,10 @@ pub fn setup(
         }
     };
     let token = env("APP_API_TOKEN");
-    let deliverer =
-        Deliverer::new(app, component.route.clone(), token.as_deref()).map_err(|e| StartupError(e.message))?;
+    let metadata_limit = number(env, "BINDERY_MAX_METADATA_BYTES", DEFAULT_METADATA_LIMIT as u64, 1024..=1 << 20)?;
+    let deliverer = Deliverer::new(app, component.route.clone(), token.as_deref())
+        .map_err(|e| StartupError(e.message))?
+        .with_metadata_limit(metadata_limit as usize);
     let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
     Ok(FunctionSetup { component, deliverer, margin, colocated, stopping: Stopping::default() })
 }

@@ -19,6 +19,7 @@ mod faults;
 mod harness;
 mod infra;
 mod local_only;
+mod metadata_limits;
 mod output_default_chain;
 mod output_limits;
 mod output_s3;
