@@ -186,6 +186,36 @@ fn duplicate_names_are_a_conflict() {
     assert!(errors.0[0].to_string().contains("the name is already used by a component in"));
 }
 
+/// Dapr keeps a component's metadata in a map, so of two items with one
+/// name the last wins; bindery used to take the first. A webhook whose last
+/// `signatureScheme` said `github` then ran with an earlier `none`, and
+/// delivered unsigned requests. A name given twice (in any case) is refused.
+#[test]
+fn a_metadata_name_given_twice_is_a_conflict() {
+    let dir = temp_dir("dup-metadata");
+    write(
+        &dir,
+        "hook.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  version: v1\n  metadata:\n\
+         \x20 - name: direction\n    value: input\n\
+         \x20 - name: signatureScheme\n    value: none\n\
+         \x20 - name: signatureSecret\n    value: s3cr3t\n\
+         \x20 - name: SignatureScheme\n    value: github\n",
+    );
+    let errors = load(&dir, &options()).expect_err("a repeated metadata name must not load");
+    assert_eq!(errors.0.len(), 1, "{errors:?}");
+    assert_eq!(errors.0[0].kind, ConfigErrorKind::Conflict);
+    assert_eq!(
+        errors.0[0].to_string(),
+        format!(
+            "{}: component \"hook\" (bindings.http/v1): field \"spec.metadata[3].name\": \
+             \"SignatureScheme\" is already set by spec.metadata[1] (names match in any case); \
+             set it once",
+            dir.join("hook.yaml").display()
+        )
+    );
+}
+
 #[test]
 fn structural_problems_are_named() {
     let dir = temp_dir("shape");
