@@ -31,11 +31,12 @@ pub fn schedule_event(
     if payload.get("detail-type").and_then(Value::as_str) == Some(LEGACY_DETAIL_TYPE) {
         legacy_rule(payload, &mut metadata)?;
     } else if let Some(input) = payload.as_object() {
-        if let Some(named) = input.get("binding").and_then(Value::as_str)
-            && named != binding
+        // Any value but this binding's name, a string or not, names another.
+        if let Some(named) = input.get("binding")
+            && named.as_str() != Some(binding)
         {
             return Err(InputError::new(format!(
-                "the schedule's input names binding {named:?}, but this function serves {binding:?}"
+                "the schedule's input names binding {named}, but this function serves {binding:?}"
             )));
         }
         for key in ["scheduledTime", "attempt", "scheduleArn", "executionId"] {
@@ -156,6 +157,21 @@ mod tests {
             err.message,
             "the schedule's input names binding \"other\", but this function serves \"cron-binding\""
         );
+    }
+
+    /// The check compared string values only, so `{"binding": ["other"]}`,
+    /// a number or `null` passed it and was delivered.
+    #[test]
+    fn a_binding_that_is_not_a_string_is_refused_too() {
+        for named in [serde_json::json!(["other"]), serde_json::json!(5), Value::Null, serde_json::json!({})] {
+            let payload = serde_json::json!({ "binding": named });
+            let err = schedule_event(&payload, "cron-binding", "UTC", now())
+                .expect_err(&format!("{payload} names no binding this function serves"));
+            assert_eq!(
+                err.message,
+                format!("the schedule's input names binding {named}, but this function serves \"cron-binding\"")
+            );
+        }
     }
 
     #[test]
