@@ -16,6 +16,7 @@ use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, Fie
 use super::kinds::{self, Lookup};
 use super::metadata::{Metadata, MetadataValue};
 use super::model::{Component, Manifest};
+use super::redact::redact;
 use super::secrets::{self, EnvLookup};
 use super::stores::{self, PrefetchedSecrets, SecretLookup, Store};
 
@@ -441,7 +442,7 @@ fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> R
     }
     let route = route(&p.name, &metadata).map_err(|e| errors.push(e)).unwrap_or_default();
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(errors.into_iter().map(|e| redact(&metadata, e)).collect());
     }
     let mut component = skeleton(p, type_, metadata);
     component.directions = directions;

@@ -216,6 +216,52 @@ fn a_metadata_name_given_twice_is_a_conflict() {
     );
 }
 
+/// A value from a secret store that a field refuses is quoted by the
+/// field's check ("got ..."), and config errors are printed and sent to
+/// Lambda as init errors: they must never show it, in any spelling.
+#[test]
+fn a_value_from_a_secret_is_never_quoted_in_an_error() {
+    let dir = temp_dir("quoted-values");
+    let item = |name: &str, var: &str| format!("  - name: {name}\n    secretKeyRef:\n      name: {var}\n");
+    let component = |name: &str, type_: &str, items: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
+             version: v1\n  metadata:\n{items}---\n"
+        )
+    };
+    let text = [
+        component("tick", "bindings.cron", &item("schedule", "SCHEDULE")),
+        component(
+            "hook",
+            "bindings.http",
+            &format!(
+                "  - name: direction\n    value: input\n  - name: signatureSecret\n    value: x\n{}{}",
+                item("signatureScheme", "SCHEME"),
+                item("maxBodySize", "SIZE")
+            ),
+        ),
+        component("out", "bindings.http", &item("direction", "DIRECTION")),
+    ]
+    .concat();
+    write(&dir, "c.yaml", &text);
+    let env = |name: &str| {
+        let value = match name {
+            "SCHEDULE" => "SeCrEt-1 every day",
+            "SCHEME" => " SeCrEt-2 ",
+            "SIZE" => "SeCrEt-3\n",
+            "DIRECTION" => "SeCrEt-4",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    };
+    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let errors = load(&dir, &options).expect_err("every secret value here is refused").to_string();
+    assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
+    for field in ["schedule", "signatureScheme", "maxBodySize", "direction"] {
+        assert!(errors.contains(&format!("field \"{field}\"")), "{errors}");
+    }
+}
+
 #[test]
 fn structural_problems_are_named() {
     let dir = temp_dir("shape");
