@@ -262,6 +262,22 @@ fn a_value_from_a_secret_is_never_quoted_in_an_error() {
     }
 }
 
+/// The HTTP binding never shows a URL's user information in an error, but
+/// the load-time check of `url` quoted the URL whole, password included.
+#[test]
+fn a_url_is_quoted_without_its_user_information() {
+    let dir = temp_dir("url-userinfo");
+    write(
+        &dir,
+        "c.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: notify\nspec:\n  type: bindings.http\n  \
+         version: v1\n  metadata:\n  - name: url\n    value: ftp://bot:hunter2@hooks.example.com/x\n",
+    );
+    let errors = load(&dir, &options()).expect_err("not an http URL").to_string();
+    assert!(!errors.contains("hunter2"), "{errors}");
+    assert!(errors.contains("got \"ftp://***@hooks.example.com/x\""), "{errors}");
+}
+
 #[test]
 fn structural_problems_are_named() {
     let dir = temp_dir("shape");
