@@ -334,3 +334,22 @@ async fn bindery_run_delivers_a_fifo_message_with_control_characters_in_an_attri
     }
     assert_eq!(counts, (0, 0), "(visible, in flight): both acknowledged and deleted\n{}", bindery.logs());
 }
+
+/// A schedule that names no existing day (`0 0 30 2 *`, February 30th) is
+/// valid Dapr grammar and never fires, as in daprd. Its cron task used to
+/// end at once, and `bindery run` took any ended task for a failure: it
+/// stopped everything, its other bindings included ("a bindery task
+/// stopped unexpectedly").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_that_never_fires_leaves_the_other_bindings_running() {
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    dir.write("never.yaml", &cron_component("never", "0 0 30 2 *", &[]));
+    dir.write("tick.yaml", &cron_component("tick", "* * * * * *", &[]));
+    let (mut bindery, _) = bindery_run(&dir, &app.url(), &[], "tick: cron").await;
+
+    let requests = app.wait_for_requests(2, 10 * SECOND).await;
+    assert!(requests.len() >= 2 && requests.iter().all(|r| r.path == "/tick"), "{}", bindery.logs());
+    assert!(bindery.wait_exit(Duration::ZERO).await.is_none(), "bindery stopped: {}", bindery.logs());
+    assert!(bindery.logs().contains("never: cron \"0 0 30 2 *\" -> POST /never, next never"), "{}", bindery.logs());
+}
