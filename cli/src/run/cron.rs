@@ -53,8 +53,9 @@ impl Cron {
         }
     }
 
-    /// Fires until `stop`. Each fire is delivered on its own task, so a
-    /// slow app never delays the next one.
+    /// Fires until `stop`, even when the schedule has no further fire time.
+    /// Each fire is delivered on its own task, so a slow app never delays
+    /// the next one.
     pub(crate) async fn fire(self, deliverer: Deliverer, console: Console, stop: CancellationToken) {
         let Cron { component, schedule, local } = self;
         let mut after = Utc::now();
@@ -83,5 +84,8 @@ impl Cron {
             });
         }
         console.warn(&format!("{}: schedule {:?} has no further fire time", component.name, schedule.as_str()));
+        // As in daprd, such a schedule just never fires: `run` takes a task
+        // that ends for a failure, and would stop every other binding.
+        stop.cancelled().await;
     }
 }

@@ -114,8 +114,12 @@ fn check_http(metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
                     .parse::<http::Uri>()
                     .is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
                 if !ok {
-                    errors
-                        .push(FieldError::invalid("url", format!("expected an http:// or https:// URL, got {url:?}")));
+                    // Shown as the binding shows URLs: never with a password.
+                    let shown = crate::output::http::redact_url(url);
+                    errors.push(FieldError::invalid(
+                        "url",
+                        format!("expected an http:// or https:// URL, got {shown:?}"),
+                    ));
                 }
             }
         }

@@ -16,6 +16,7 @@ use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, Fie
 use super::kinds::{self, Lookup};
 use super::metadata::{Metadata, MetadataValue};
 use super::model::{Component, Manifest};
+use super::redact::redact;
 use super::secrets::{self, EnvLookup};
 use super::stores::{self, PrefetchedSecrets, SecretLookup, Store};
 
@@ -441,7 +442,7 @@ fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> R
     }
     let route = route(&p.name, &metadata).map_err(|e| errors.push(e)).unwrap_or_default();
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(errors.into_iter().map(|e| redact(&metadata, e)).collect());
     }
     let mut component = skeleton(p, type_, metadata);
     component.directions = directions;
@@ -470,12 +471,29 @@ fn resolve_metadata(
     errors: &mut Vec<FieldError>,
 ) -> Metadata {
     let mut values = Vec::new();
+    // Each name's first index, lower-cased: names match in any case.
+    let mut seen: Vec<(String, usize)> = Vec::new();
     for (index, item) in p.manifest.spec.metadata.iter().enumerate() {
         let Some(name) = item.name.clone().filter(|n| !n.trim().is_empty()) else {
             errors
                 .push(FieldError::missing(&format!("spec.metadata[{index}].name"), "every metadata item needs a name"));
             continue;
         };
+        // Dapr keeps the last of two items of one name, and bindery would
+        // read the first: refused, so a repeated `signatureScheme` can never
+        // mean something other than what its author read.
+        let key = name.to_ascii_lowercase();
+        if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == key) {
+            errors.push(FieldError {
+                kind: ConfigErrorKind::Conflict,
+                field: format!("spec.metadata[{index}].name"),
+                message: format!(
+                    "{name:?} is already set by spec.metadata[{first}] (names match in any case); set it once"
+                ),
+            });
+            continue;
+        }
+        seen.push((key, index));
         let resolved = if let Some(reference) = item.secret_key_ref.as_ref().filter(|r| r.name.is_some()) {
             let secret_name = reference.name.as_deref().unwrap_or_default();
             secret_store(p, stores, &name)

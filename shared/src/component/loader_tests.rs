@@ -186,6 +186,98 @@ fn duplicate_names_are_a_conflict() {
     assert!(errors.0[0].to_string().contains("the name is already used by a component in"));
 }
 
+/// Dapr keeps a component's metadata in a map, so of two items with one
+/// name the last wins; bindery used to take the first. A webhook whose last
+/// `signatureScheme` said `github` then ran with an earlier `none`, and
+/// delivered unsigned requests. A name given twice (in any case) is refused.
+#[test]
+fn a_metadata_name_given_twice_is_a_conflict() {
+    let dir = temp_dir("dup-metadata");
+    write(
+        &dir,
+        "hook.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  version: v1\n  metadata:\n\
+         \x20 - name: direction\n    value: input\n\
+         \x20 - name: signatureScheme\n    value: none\n\
+         \x20 - name: signatureSecret\n    value: s3cr3t\n\
+         \x20 - name: SignatureScheme\n    value: github\n",
+    );
+    let errors = load(&dir, &options()).expect_err("a repeated metadata name must not load");
+    assert_eq!(errors.0.len(), 1, "{errors:?}");
+    assert_eq!(errors.0[0].kind, ConfigErrorKind::Conflict);
+    assert_eq!(
+        errors.0[0].to_string(),
+        format!(
+            "{}: component \"hook\" (bindings.http/v1): field \"spec.metadata[3].name\": \
+             \"SignatureScheme\" is already set by spec.metadata[1] (names match in any case); \
+             set it once",
+            dir.join("hook.yaml").display()
+        )
+    );
+}
+
+/// A value from a secret store that a field refuses is quoted by the
+/// field's check ("got ..."), and config errors are printed and sent to
+/// Lambda as init errors: they must never show it, in any spelling.
+#[test]
+fn a_value_from_a_secret_is_never_quoted_in_an_error() {
+    let dir = temp_dir("quoted-values");
+    let item = |name: &str, var: &str| format!("  - name: {name}\n    secretKeyRef:\n      name: {var}\n");
+    let component = |name: &str, type_: &str, items: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {type_}\n  \
+             version: v1\n  metadata:\n{items}---\n"
+        )
+    };
+    let text = [
+        component("tick", "bindings.cron", &item("schedule", "SCHEDULE")),
+        component(
+            "hook",
+            "bindings.http",
+            &format!(
+                "  - name: direction\n    value: input\n  - name: signatureSecret\n    value: x\n{}{}",
+                item("signatureScheme", "SCHEME"),
+                item("maxBodySize", "SIZE")
+            ),
+        ),
+        component("out", "bindings.http", &item("direction", "DIRECTION")),
+    ]
+    .concat();
+    write(&dir, "c.yaml", &text);
+    let env = |name: &str| {
+        let value = match name {
+            "SCHEDULE" => "SeCrEt-1 every day",
+            "SCHEME" => " SeCrEt-2 ",
+            "SIZE" => "SeCrEt-3\n",
+            "DIRECTION" => "SeCrEt-4",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    };
+    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let errors = load(&dir, &options).expect_err("every secret value here is refused").to_string();
+    assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
+    for field in ["schedule", "signatureScheme", "maxBodySize", "direction"] {
+        assert!(errors.contains(&format!("field \"{field}\"")), "{errors}");
+    }
+}
+
+/// The HTTP binding never shows a URL's user information in an error, but
+/// the load-time check of `url` quoted the URL whole, password included.
+#[test]
+fn a_url_is_quoted_without_its_user_information() {
+    let dir = temp_dir("url-userinfo");
+    write(
+        &dir,
+        "c.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: notify\nspec:\n  type: bindings.http\n  \
+         version: v1\n  metadata:\n  - name: url\n    value: ftp://bot:hunter2@hooks.example.com/x\n",
+    );
+    let errors = load(&dir, &options()).expect_err("not an http URL").to_string();
+    assert!(!errors.contains("hunter2"), "{errors}");
+    assert!(errors.contains("got \"ftp://***@hooks.example.com/x\""), "{errors}");
+}
+
 #[test]
 fn structural_problems_are_named() {
     let dir = temp_dir("shape");

@@ -9,6 +9,7 @@ pub mod kinds;
 mod loader;
 pub mod metadata;
 mod model;
+mod redact;
 mod secrets;
 pub mod stores;
 
@@ -21,5 +22,6 @@ pub use loader::{
 };
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;
+pub(crate) use redact::redact;
 pub use secrets::EnvLookup;
 pub use stores::PrefetchedSecrets;

@@ -5,8 +5,9 @@
 //! acknowledged or in the failure list, so nothing is dropped; on FIFO queues
 //! a group stops at its first failure and the rest of the group is reported
 //! failed without being delivered, while other groups go on. A FIFO record
-//! whose group cannot be read could belong to any group, so nothing after it
-//! in the batch is delivered.
+//! whose group cannot be read, or a record of a FIFO batch whose own
+//! `eventSourceARN` is not a FIFO queue's, could belong to any group, so
+//! nothing after it in the batch is delivered.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -89,10 +90,16 @@ where
     let outcomes: RefCell<Vec<RecordOutcome>> = RefCell::new(vec![RecordOutcome::Unfinished; records.len()]);
     let set = |i: usize, o: RecordOutcome| outcomes.borrow_mut()[i] = o;
 
-    if let Some(barrier) = records.iter().position(|r| fifo && r.group == Group::Unknown) {
+    // In a FIFO batch, a record that does not say it comes from a FIFO queue
+    // cannot be placed in a group either.
+    if let Some(barrier) = records.iter().position(|r| fifo && (r.group == Group::Unknown || !r.fifo)) {
         let rest = records.split_off(barrier);
         // Only the record whose group is unknown has a reason worth parsing for.
-        let reason = rest[0].event().err().map_or_else(|| "its message group cannot be read".to_owned(), |e| e.message);
+        let reason = match rest[0].event() {
+            Err(e) => e.message,
+            Ok(_) if !rest[0].fifo => "the batch is from a FIFO queue, but this record's eventSourceARN is not".into(),
+            Ok(_) => "its message group cannot be read".into(),
+        };
         set(barrier, RecordOutcome::Failed(reason));
         for offset in 1..rest.len() {
             set(barrier + offset, RecordOutcome::Skipped);

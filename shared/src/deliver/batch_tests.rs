@@ -173,6 +173,29 @@ async fn a_fifo_record_of_unknown_group_stops_the_rest_of_the_batch() {
     assert_eq!(delivered.get(), 1);
 }
 
+/// A record of a FIFO batch whose own `eventSourceARN` is missing or not a
+/// FIFO queue's was taken for a standard one: delivered on its own and
+/// acked, although an earlier record of its message group had failed.
+#[tokio::test]
+async fn a_record_of_a_fifo_batch_without_a_fifo_arn_stops_the_rest_of_the_batch() {
+    let odd = |id: &str, arn: serde_json::Value| -> Box<RawValue> {
+        let record = serde_json::json!({"messageId": id, "body": "ok", "eventSourceARN": arn,
+            "attributes": {"MessageGroupId": "a"}});
+        serde_json::value::to_raw_value(&record).unwrap()
+    };
+    for arn in [serde_json::Value::Null, serde_json::json!("arn:aws:sqs:us-east-1:1:q"), serde_json::json!(5)] {
+        let raws = [text("a1", Some("a"), "boom"), odd("a2", arn.clone()), text("b1", Some("b"), "ok")];
+        let delivered = RefCell::new(Vec::new());
+        let report = deliver_batch(records(&raws), 10, far(), |e| {
+            delivered.borrow_mut().push(body(&e).to_owned());
+            async move { if body(&e) == "boom" { Err(fail()) } else { Ok(()) } }
+        })
+        .await;
+        assert_eq!(report.failed_ids(), ["a1", "a2", "b1"], "eventSourceARN {arn}");
+        assert_eq!(*delivered.borrow(), ["boom"], "eventSourceARN {arn}");
+    }
+}
+
 #[tokio::test]
 async fn empty_batch_is_empty_report() {
     let report = deliver_batch(Vec::new(), 10, far(), |_| async { Ok(()) }).await;

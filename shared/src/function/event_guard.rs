@@ -9,6 +9,9 @@
 //!   leading `/` the conversion expects;
 //! - (not a crash) a REST API event's repeated header would reach
 //!   verification and the app with its last value only: every value is kept;
+//! - (not a crash) an `X-Forwarded-Proto` that is not `http` or `https`
+//!   would become the start of the URL lambda_http builds, and could set the
+//!   request's path: it is dropped (lambda_http then says `https`);
 //! - a body marked base64 that is not (aws_lambda_events 1.2's
 //!   `Body::from_maybe_encoded` expects it): the invocation fails with
 //!   `Bindery.InvalidEvent`, so the caller gets an error, not a guess.
@@ -69,6 +72,9 @@ fn keep_repeated_headers(multi: &HeaderMap, single: &mut HeaderMap) {
     }
 }
 
+/// The header lambda_http takes the request URL's scheme from.
+const FORWARDED_PROTO: &str = "x-forwarded-proto";
+
 fn is_uri(text: &str) -> bool {
     text.parse::<http::Uri>().is_ok()
 }
@@ -85,7 +91,13 @@ fn fix(
         path.insert(0, '/');
     }
     let full_path = with_stage(stage, path.as_deref().unwrap_or_default());
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("https");
+    // lambda_http puts it before `://` as it is: any other text could bring
+    // a host and path of its own, which the request's path would become.
+    let proto = headers.get(FORWARDED_PROTO).map(|v| v.as_bytes());
+    if proto.is_some_and(|p| !p.eq_ignore_ascii_case(b"https") && !p.eq_ignore_ascii_case(b"http")) {
+        headers.remove(FORWARDED_PROTO);
+    }
+    let scheme = headers.get(FORWARDED_PROTO).and_then(|v| v.to_str().ok()).unwrap_or("https");
     if let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()).or(domain.as_deref()) {
         let with_host = Url::parse(&format!("{scheme}://{host}{full_path}"));
         if !with_host.is_ok_and(|url| is_uri(url.as_str())) {
@@ -180,6 +192,20 @@ mod tests {
             guard(&mut request).unwrap_or_else(|e| panic!("{e}"));
             let converted: lambda_http::Request = request.into();
             assert_eq!(converted.uri().path(), "/Prod/hook", "{host}");
+        }
+    }
+
+    /// lambda_http builds the request URL as `{x-forwarded-proto}://{host}{path}`:
+    /// a "scheme" that holds a URL of its own made the path (the `path`
+    /// metadata the app reads) whatever it said, while the body verified.
+    #[test]
+    fn a_forwarded_proto_that_is_not_a_scheme_cannot_change_the_path() {
+        for proto in ["https://evil.example/admin?", "http://x/y#", "javascript:alert(1)//", "https:"] {
+            let mut request = rest_event("abc.execute-api.us-east-1.amazonaws.com", proto);
+            guard(&mut request).unwrap_or_else(|e| panic!("{e}"));
+            let converted: lambda_http::Request = request.into();
+            assert_eq!(converted.uri().path(), "/Prod/hook", "{proto}");
+            assert_eq!(converted.uri().query(), None, "{proto}");
         }
     }
 

@@ -119,6 +119,10 @@ impl RuntimeApi {
             .get("lambda-runtime-aws-request-id")
             .and_then(|v| v.to_str().ok())
             .ok_or("/invocation/next gave no lambda-runtime-aws-request-id")?;
+        // `Context::new` panics without it (lambda_runtime 1.5 `expect`s it).
+        if !parts.headers.contains_key("lambda-runtime-deadline-ms") {
+            return Err("/invocation/next gave no lambda-runtime-deadline-ms".into());
+        }
         let context = Context::new(request_id, self.config.clone(), &parts.headers)?;
         let length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         let mut event = std::mem::take(&mut *self.spare.lock().unwrap_or_else(PoisonError::into_inner));
@@ -243,6 +247,26 @@ mod tests {
         let error_type = header("lambda-runtime-function-error-type");
         assert!(header("user-agent").starts_with("aws-lambda-rust/"), "lambda_runtime's user agent");
         api.answers.lock().unwrap().push((format!("{id}/{kind} {error_type}"), body));
+    }
+
+    /// lambda_runtime's `Context::new` `expect`s the deadline header: an
+    /// invocation without one aborted the function (`panic = "abort"`).
+    #[tokio::test]
+    async fn an_invocation_without_a_deadline_is_an_error_not_a_panic() {
+        let next = || async {
+            axum::response::Response::builder()
+                .header("lambda-runtime-aws-request-id", "req-0")
+                .body(Body::from(r#"{"Records":[]}"#))
+                .unwrap()
+        };
+        let router = Router::new().route("/2018-06-01/runtime/invocation/next", get(next));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let runtime = RuntimeApi::new(authority, Config { function_name: "f".into(), ..Config::default() });
+        let error = runtime.next().await.expect_err("no deadline, no invocation");
+        assert_eq!(error.to_string(), "/invocation/next gave no lambda-runtime-deadline-ms");
     }
 
     #[tokio::test]

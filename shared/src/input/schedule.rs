@@ -31,11 +31,17 @@ pub fn schedule_event(
     if payload.get("detail-type").and_then(Value::as_str) == Some(LEGACY_DETAIL_TYPE) {
         legacy_rule(payload, &mut metadata)?;
     } else if let Some(input) = payload.as_object() {
-        if let Some(named) = input.get("binding").and_then(Value::as_str)
-            && named != binding
+        if let Some(source) = other_trigger(input) {
+            return Err(InputError::new(format!(
+                "this is {source}, not a schedule: is the function wired to the right trigger?"
+            )));
+        }
+        // Any value but this binding's name, a string or not, names another.
+        if let Some(named) = input.get("binding")
+            && named.as_str() != Some(binding)
         {
             return Err(InputError::new(format!(
-                "the schedule's input names binding {named:?}, but this function serves {binding:?}"
+                "the schedule's input names binding {named}, but this function serves {binding:?}"
             )));
         }
         for key in ["scheduledTime", "attempt", "scheduleArn", "executionId"] {
@@ -45,6 +51,19 @@ pub fn schedule_event(
         }
     }
     Ok(BindingEvent { data: Default::default(), metadata, traceparent: None })
+}
+
+/// What an event plainly of another trigger is: a batch of records that
+/// name their source (SQS, SNS, S3, Kinesis, DynamoDB), or an HTTP request
+/// (API Gateway, Function URL). A Scheduler input may be any JSON, but
+/// acknowledging such an event as a schedule would lose it: Lambda deletes
+/// an SQS batch its function answered.
+fn other_trigger(input: &serde_json::Map<String, Value>) -> Option<String> {
+    if let Some(Value::Array(records)) = input.get("Records") {
+        let source = |r: &Value| r.get("eventSource").or_else(|| r.get("EventSource"))?.as_str().map(str::to_owned);
+        return records.iter().find_map(source);
+    }
+    input.get("requestContext").filter(|c| c.is_object()).map(|_| "an HTTP request".to_owned())
 }
 
 fn legacy_rule(payload: &Value, metadata: &mut Vec<(Cow<'static, str>, String)>) -> Result<(), InputError> {
@@ -156,6 +175,45 @@ mod tests {
             err.message,
             "the schedule's input names binding \"other\", but this function serves \"cron-binding\""
         );
+    }
+
+    /// The check compared string values only, so `{"binding": ["other"]}`,
+    /// a number or `null` passed it and was delivered.
+    #[test]
+    fn a_binding_that_is_not_a_string_is_refused_too() {
+        for named in [serde_json::json!(["other"]), serde_json::json!(5), Value::Null, serde_json::json!({})] {
+            let payload = serde_json::json!({ "binding": named });
+            let err = schedule_event(&payload, "cron-binding", "UTC", now())
+                .expect_err(&format!("{payload} names no binding this function serves"));
+            assert_eq!(
+                err.message,
+                format!("the schedule's input names binding {named}, but this function serves \"cron-binding\"")
+            );
+        }
+    }
+
+    /// The function took any JSON for a Scheduler input, so one wired to the
+    /// wrong trigger acknowledged an SQS batch (Lambda then deleted its
+    /// messages) with an empty cron event, and answered HTTP requests `null`.
+    #[test]
+    fn another_triggers_event_is_refused() {
+        for (name, source) in [
+            ("sqs-standard.json", "aws:sqs"),
+            ("sqs-fifo.json", "aws:sqs"),
+            ("apigw-v2-http-api.json", "an HTTP request"),
+            ("apigw-v1-rest-api.json", "an HTTP request"),
+            ("function-url.json", "an HTTP request"),
+        ] {
+            let err = schedule_event(&fixture(name), "cron-binding", "UTC", now())
+                .expect_err(&format!("{name} is not a schedule"));
+            assert_eq!(
+                err.message,
+                format!("this is {source}, not a schedule: is the function wired to the right trigger?"),
+                "{name}"
+            );
+        }
+        let sns = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {}}]});
+        assert!(schedule_event(&sns, "b", "UTC", now()).unwrap_err().message.starts_with("this is aws:sns"));
     }
 
     #[test]

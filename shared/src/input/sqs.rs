@@ -203,7 +203,23 @@ fn field<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>, name: &str
     let Some(raw) = raw else { return Ok(T::default()) };
     serde_json::from_str::<Option<T>>(raw.get())
         .map(Option::unwrap_or_default)
-        .map_err(|e| InputError::new(format!("malformed SQS record: {name}: {e}")))
+        .map_err(|e| InputError::new(format!("malformed SQS record: {name}: {}", without_content(&e))))
+}
+
+/// A parse error in words that never quote the record: serde's own message
+/// quotes the value it did not expect (`invalid type: string "..."`), and
+/// the reason a record failed is logged. What was expected is kept; it is
+/// the last part of serde's message, after any quoted value.
+fn without_content(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(", expected ") {
+        Some((_, expected)) => format!("expected {expected}"),
+        None if error.is_data() => {
+            format!("a value of the wrong shape at line {} column {}", error.line(), error.column())
+        }
+        // Syntax errors name characters and positions, never values.
+        None => text,
+    }
 }
 
 impl<'a> SqsRecord<'a> {

@@ -200,6 +200,31 @@ fn a_wrongly_typed_field_fails_its_record_and_says_which() {
     }
 }
 
+/// serde's messages quote the value they did not expect, and the reason a
+/// record failed is logged: a malformed record put its content in the logs.
+#[test]
+fn a_malformed_record_is_described_without_its_content() {
+    for (record, field) in [
+        (serde_json::json!({"messageId": "m", "attributes": "SECRET"}), "attributes"),
+        (serde_json::json!({"messageId": "m", "attributes": {"SentTimestamp": ["SECRET"]}}), "attributes"),
+        (serde_json::json!({"messageId": "m", "messageAttributes": {"token": "SECRET"}}), "messageAttributes"),
+        (serde_json::json!({"messageId": "m", "messageAttributes": "SECRET, expected x"}), "messageAttributes"),
+        (
+            serde_json::json!({"messageId": "m", "messageAttributes": {"t": {"stringValue": ["SECRET"]}}}),
+            "messageAttributes",
+        ),
+        (
+            serde_json::json!({"messageId": "m", "messageAttributes": {"t": {"binaryValue": "SECRET!"}}}),
+            "messageAttributes",
+        ),
+    ] {
+        let raw = raw(record);
+        let error = parse_record(&raw).unwrap().event().unwrap_err();
+        assert!(error.message.starts_with(&format!("malformed SQS record: {field}: ")), "{}", error.message);
+        assert!(!error.message.contains("SECRET"), "{}", error.message);
+    }
+}
+
 #[test]
 fn a_shared_batch_delivers_plain_bodies_as_slices_of_it() {
     let text = r#"{"Records":[{"messageId":"a","body":"plain text"},{"messageId":"b","body":"{\"escaped\":1}"}]}"#;

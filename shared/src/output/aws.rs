@@ -8,7 +8,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::{ErrorKind, InvokeError};
-use crate::component::{FieldError, Metadata};
+use crate::component::{FieldError, Metadata, redact};
 
 /// The SDK configuration for one component: the default chain (environment,
 /// `AWS_ENDPOINT_URL`, profile, container or instance role), overridden by
@@ -43,7 +43,8 @@ pub async fn sdk_config(metadata: &Metadata) -> Result<SdkConfig, Vec<FieldError
         (None, None) => {}
     }
     if !errors.is_empty() {
-        return Err(errors);
+        // `bindery run`'s SQS pollers print these as they are.
+        return Err(errors.into_iter().map(|e| redact(metadata, e)).collect());
     }
     let config = loader.load().await;
     if config.region().is_none() {

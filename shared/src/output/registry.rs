@@ -9,7 +9,7 @@ use super::error::{ErrorKind, InvokeError};
 use super::layer::{self, LayerSettings};
 use super::{http, localstorage, mailbox};
 use crate::component::kinds;
-use crate::component::{Component, Components, ConfigError, ConfigErrors, FieldError, LoadOptions};
+use crate::component::{Component, Components, ConfigError, ConfigErrors, FieldError, LoadOptions, redact};
 
 struct Entry {
     binding: Box<dyn OutputBinding>,
@@ -47,11 +47,11 @@ impl Bindings {
             match build(component).await {
                 Ok(Some(binding)) => bindings.insert(&component.name, &component.type_, binding),
                 Ok(None) => {}
-                Err(field_errors) => {
-                    errors.extend(field_errors.into_iter().map(|e| {
-                        ConfigError::from_field(e).in_file(&component.file).in_component(component.reference())
-                    }))
-                }
+                Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| {
+                    ConfigError::from_field(redact(&component.metadata, e))
+                        .in_file(&component.file)
+                        .in_component(component.reference())
+                })),
             }
         }
         if errors.is_empty() { Ok(bindings) } else { Err(ConfigErrors(errors)) }
@@ -171,5 +171,31 @@ mod tests {
         assert!(bindings.get("webhook").is_none());
         let error = bindings.invoke("webhook", InvokeRequest::new("post", "{}")).await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::UnknownBinding);
+    }
+
+    /// The bindings' own checks quote the values they refuse; a value from a
+    /// secret store must not be shown, even without its user information.
+    #[tokio::test]
+    async fn a_value_from_a_secret_is_never_quoted_in_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        let text = format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: notify\nspec:\n  type: bindings.http\n  \
+             version: v1\n  metadata:\n  - name: url\n    secretKeyRef:\n      name: HOOK_URL\n---\n\
+             apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: files\nspec:\n  type: bindings.localstorage\n  \
+             version: v1\n  metadata:\n  - name: rootPath\n    value: {}\n  - name: maxReadSize\n    secretKeyRef:\n      name: SIZE\n",
+            root.display()
+        );
+        std::fs::write(dir.path().join("components.yaml"), text).unwrap();
+        let env = |name: &str| match name {
+            "HOOK_URL" => Some("https://bot:SeCrEt-1@hooks.example.com:99999/services/SeCrEt-2".to_owned()),
+            "SIZE" => Some("SeCrEt-3".to_owned()),
+            _ => None,
+        };
+        let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+        let components = crate::component::load(dir.path(), &options).unwrap();
+        let errors = Bindings::from_components(&components).await.unwrap_err().to_string();
+        assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
+        assert!(errors.contains("field \"url\"") && errors.contains("field \"maxReadSize\""), "{errors}");
     }
 }

@@ -361,3 +361,22 @@ async fn the_app_gets_dapr_s_variables_and_not_the_lambda_runtime_api() {
     assert_eq!((get("AWS_REGION"), get("DAPR_HTTP_PORT")), (Some("eu-west-1"), Some(http.as_str())), "{text}");
     assert_eq!(get("DAPR_GRPC_PORT"), Some(grpc.as_str()), "{text}");
 }
+
+/// A schedule that names no existing day (`0 0 30 2 *`, February 30th) is
+/// valid Dapr grammar and never fires, as in daprd. Its cron task used to
+/// end at once, and `bindery run` took any ended task for a failure: it
+/// stopped everything, its other bindings included ("a bindery task
+/// stopped unexpectedly").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_that_never_fires_leaves_the_other_bindings_running() {
+    let app = RecordingApp::start().await;
+    let dir = ComponentsDir::new();
+    dir.write("never.yaml", &cron_component("never", "0 0 30 2 *", &[]));
+    dir.write("tick.yaml", &cron_component("tick", "* * * * * *", &[]));
+    let (mut bindery, _) = bindery_run(&dir, &app.url(), &[], "tick: cron").await;
+
+    let requests = app.wait_for_requests(2, 10 * SECOND).await;
+    assert!(requests.len() >= 2 && requests.iter().all(|r| r.path == "/tick"), "{}", bindery.logs());
+    assert!(bindery.wait_exit(Duration::ZERO).await.is_none(), "bindery stopped: {}", bindery.logs());
+    assert!(bindery.logs().contains("never: cron \"0 0 30 2 *\" -> POST /never, next never"), "{}", bindery.logs());
+}

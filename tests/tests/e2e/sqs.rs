@@ -189,6 +189,7 @@ async fn a_malformed_record_fails_alone() {
     let f = start_sqs(&app.url(), &[]).await;
     let mut malformed = record("broken", "never delivered");
     malformed["attributes"] = json!("not an object");
+    malformed["messageAttributes"]["tenant"] = json!("a secret of the sender's");
     let event = batch(vec![record("ok-1", "good 1"), malformed, record("ok-2", "good 2")]);
 
     let response = f.invoke(&event, InvokeOptions::default()).await.response();
@@ -197,6 +198,11 @@ async fn a_malformed_record_fails_alone() {
     let requests = app.wait_for_requests(2, SECOND).await;
     assert_eq!(bodies(&requests), ["good 1", "good 2"].map(String::from).into());
     assert_eq!(requests.len(), 2);
+    // The reason is logged, but not the record's content (serde's messages quote it).
+    let reason = "malformed SQS record: attributes: expected struct SystemAttributes";
+    assert!(f.function.wait_for_output(reason, 5 * SECOND).await, "{}", f.function.logs());
+    let logs = f.function.logs();
+    assert!(!logs.contains("not an object") && !logs.contains("a secret of the sender's"), "{logs}");
 }
 
 #[tokio::test]

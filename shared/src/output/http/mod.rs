@@ -37,6 +37,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use response::TRUNCATED_KEY;
+pub(crate) use target::redact as redact_url;
 
 use super::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};

@@ -95,8 +95,9 @@ fn basic_auth(userinfo: &str) -> Result<HeaderValue, String> {
     Ok(value)
 }
 
-/// The URL with any user information replaced by `***`, for messages.
-fn redact(url: &str) -> String {
+/// The URL with any user information replaced by `***`, for messages (the
+/// component loader's check of `url` shows it so too).
+pub(crate) fn redact(url: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
     let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     match url[start..end].rfind('@') {
