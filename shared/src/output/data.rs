@@ -28,10 +28,12 @@ pub fn unquote_json(data: &[u8]) -> Cow<'_, [u8]> {
 /// fails on the latter).
 pub fn unquote_if_quoted(data: &[u8]) -> Cow<'_, [u8]> {
     let trimmed = data.trim_ascii();
-    if trimmed.len() >= 2 && trimmed.starts_with(b"\"") && trimmed.ends_with(b"\"") {
-        if let Ok(s) = serde_json::from_slice::<String>(trimmed) {
-            return Cow::Owned(s.into_bytes());
-        }
+    if trimmed.len() >= 2
+        && trimmed.starts_with(b"\"")
+        && trimmed.ends_with(b"\"")
+        && let Ok(s) = serde_json::from_slice::<String>(trimmed)
+    {
+        return Cow::Owned(s.into_bytes());
     }
     Cow::Borrowed(data)
 }

@@ -53,7 +53,7 @@ pub fn to_scheduler(schedule: &Schedule, from: DateTime<Utc>) -> Result<Schedule
 }
 
 fn every_to_rate(every: std::time::Duration, zone: Option<Tz>) -> Result<SchedulerExpression, Unconvertible> {
-    let whole_minutes = every.subsec_nanos() == 0 && every.as_secs() % 60 == 0;
+    let whole_minutes = every.subsec_nanos() == 0 && every.as_secs().is_multiple_of(60);
     if every.as_secs() < 60 {
         return Err(refuse(
             format!("@every {every:?} is sub-minute: EventBridge Scheduler fires at most once a minute"),
