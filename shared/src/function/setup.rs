@@ -91,7 +91,11 @@ fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, Startup
         prefetched: None,
     };
     let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    components.log_warnings();
     components.get(&binding).cloned().ok_or_else(|| {
+        if let Some(why) = components.why_missing(&binding) {
+            return StartupError(format!("BINDERY_BINDING is {binding:?}, which cannot be served: {why}"));
+        }
         let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
         StartupError(format!(
             "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
@@ -181,6 +185,36 @@ mod tests {
         assert!(
             err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], "bindings.cron")
                 .contains("cannot read")
+        );
+    }
+
+    /// A folder shared with daprd loads; naming one of its components that
+    /// bindery does not serve, or one skipped by ignoreErrors, says why.
+    #[test]
+    fn a_binding_bindery_does_not_serve_is_named_as_such() {
+        let docs = format!("{}/fixtures/components/dapr-docs", env!("CARGO_MANIFEST_DIR"));
+        let shared = format!("{docs}/shared-folder");
+        let err = run(&[("BINDERY_COMPONENTS", &shared), ("BINDERY_BINDING", "kafka-binding")], "bindings.cron")
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            err,
+            format!(
+                "BINDERY_BINDING is \"kafka-binding\", which cannot be served: {shared}/kafka-binding.yaml: component \
+                 \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, \
+                 bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, \
+                 bindings.local.mailbox)"
+            )
+        );
+        let skipped = format!("{docs}/ignore-errors");
+        let err =
+            run(&[("BINDERY_COMPONENTS", &skipped), ("BINDERY_BINDING", "nightly")], "bindings.cron").unwrap_err().0;
+        assert!(
+            err.starts_with(
+                "BINDERY_BINDING is \"nightly\", which cannot be served: it failed to load (and spec.ignoreErrors let \
+                 the rest go on): "
+            ) && err.contains("field \"schedule\": invalid schedule format \"not a schedule\""),
+            "{err}"
         );
     }
 
