@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::colocated::{self, Colocated};
 use super::lifecycle::Stopping;
-use crate::component::{Component, EnvLookup, LoadOptions, load};
+use crate::component::{Component, EnvLookup, LoadOptions, load_paths};
 use crate::deliver::{App, DEFAULT_METADATA_LIMIT, Deliverer};
 
 /// A function cannot start; the message says what to fix.
@@ -83,14 +83,14 @@ fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, Startup
     let binding = env("BINDERY_BINDING")
         .filter(|b| !b.is_empty())
         .ok_or_else(|| StartupError(format!("BINDERY_BINDING is not set: name {what}")))?;
-    let path = components_path(env)?;
+    let paths = components_paths(env)?;
     let options = LoadOptions {
         namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
         app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
         env,
         prefetched: None,
     };
-    let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     components.log_warnings();
     components.get(&binding).cloned().ok_or_else(|| {
         if let Some(why) = components.why_missing(&binding) {
@@ -99,7 +99,7 @@ fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, Startup
         let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
         StartupError(format!(
             "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
-            path.display(),
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
             if names.is_empty() { "none".to_owned() } else { names.join(", ") }
         ))
     })
@@ -120,15 +120,17 @@ pub(crate) fn number(
     }
 }
 
-pub(crate) fn components_path(env: EnvLookup<'_>) -> Result<PathBuf, StartupError> {
-    if let Some(path) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+/// `BINDERY_COMPONENTS`: a folder or file, or several, comma-separated (as
+/// `bindery run` reads it), loaded as one set; else the defaults.
+pub(crate) fn components_paths(env: EnvLookup<'_>) -> Result<Vec<PathBuf>, StartupError> {
+    if let Some(paths) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
+        return Ok(paths.split(',').filter(|p| !p.is_empty()).map(PathBuf::from).collect());
     }
     let mut tried = vec![PathBuf::from("./components")];
     if let Some(root) = env("LAMBDA_TASK_ROOT") {
         tried.push(Path::new(&root).join("components"));
     }
-    tried.iter().find(|p| p.exists()).cloned().ok_or_else(|| {
+    tried.iter().find(|p| p.exists()).map(|p| vec![p.clone()]).ok_or_else(|| {
         let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
         StartupError(format!("no components found: set BINDERY_COMPONENTS (tried {})", tried.join(", ")))
     })
@@ -225,7 +227,7 @@ mod tests {
             "LAMBDA_TASK_ROOT" => Some(root.replace("/components", "/missing")),
             _ => None,
         };
-        let err = components_path(&env).unwrap_err().0;
+        let err = components_paths(&env).unwrap_err().0;
         assert!(err.starts_with("no components found: set BINDERY_COMPONENTS (tried ./components, "), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! wrapped in the layers.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::binding::{InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};
@@ -42,7 +42,12 @@ impl Bindings {
     /// What was set aside (types bindery does not serve, components skipped
     /// by `spec.ignoreErrors`) is logged as warnings.
     pub async fn load(path: &Path) -> Result<Self, ConfigErrors> {
-        let components = super::secrets::load_components(path, &LoadOptions::from_process_env()).await?;
+        Self::load_from(&[path.to_owned()]).await
+    }
+
+    /// [`Bindings::load`] of several folders or files, as one set.
+    pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
+        let components = super::secrets::load_components_from(paths, &LoadOptions::from_process_env()).await?;
         components.log_warnings();
         let bindings = Self::from_components(&components).await?;
         bindings.log_warnings();
