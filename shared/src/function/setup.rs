@@ -38,7 +38,7 @@ pub fn setup(
     env: EnvLookup<'_>,
     app: Option<App>,
 ) -> Result<FunctionSetup, StartupError> {
-    let component = served_component(env, &format!("the {expected_type} component {function} serves"))?;
+    let component = served_component(env, &format!("the {expected_type} component {function} serves"), true)?;
     if component.type_ != expected_type {
         return Err(StartupError(format!(
             "{}: component {:?} is {}, but {function} serves {expected_type}",
@@ -74,12 +74,13 @@ pub fn setup(
 
 /// The type of the component `BINDERY_BINDING` names.
 pub(crate) fn binding_type(env: EnvLookup<'_>) -> Result<String, StartupError> {
-    served_component(env, "the input binding this function serves").map(|c| c.type_)
+    // Not warned here: `setup` loads them again, and warns once.
+    served_component(env, "the input binding this function serves", false).map(|c| c.type_)
 }
 
 /// Loads the components and finds the one `BINDERY_BINDING` names; `what`
-/// says what the variable should name.
-fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, StartupError> {
+/// says what the variable should name. `warn` logs what the load set aside.
+fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Component, StartupError> {
     let binding = env("BINDERY_BINDING")
         .filter(|b| !b.is_empty())
         .ok_or_else(|| StartupError(format!("BINDERY_BINDING is not set: name {what}")))?;
@@ -91,7 +92,9 @@ fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, Startup
         prefetched: None,
     };
     let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
-    components.log_warnings();
+    if warn {
+        components.log_warnings();
+    }
     components.get(&binding).cloned().ok_or_else(|| {
         if let Some(why) = components.why_missing(&binding) {
             return StartupError(format!("BINDERY_BINDING is {binding:?}, which cannot be served: {why}"));

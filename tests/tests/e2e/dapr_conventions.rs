@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{ComponentsDir, SECOND, component, http_get, http_post, value};
+use crate::common::{ComponentsDir, SECOND, component, cron_component, http_get, http_post, spawn, value};
 use bindery_e2e::{FunctionProcess, debug_bin, unused_port};
 
 /// The YAML of Dapr's docs, kept as fixtures of the shared crate.
@@ -171,4 +171,43 @@ async fn init_timeout_bounds_a_secret_read_that_never_answers() {
         "{logs}"
     );
     drop(silent);
+}
+
+/// A function over a folder shared with daprd (and one of its own, comma-
+/// separated in `BINDERY_COMPONENTS`): it starts with one warning naming the
+/// types it does not serve, and fails its init, saying why, when
+/// `BINDERY_BINDING` names one of them.
+#[tokio::test]
+async fn a_function_loads_a_shared_folder_and_refuses_to_serve_an_unserved_type() {
+    let shared = docs("shared-folder").display().to_string();
+    let mine = ComponentsDir::new();
+    mine.write("nightly.yaml", &cron_component("nightly", "@daily", &[]));
+    let both = format!("{shared},{}", mine.path_str());
+
+    let env = [("BINDERY_COMPONENTS", both.as_str()), ("BINDERY_BINDING", "nightly")];
+    let (api, mut function, _dir) = spawn("bindery-cron", ComponentsDir::new(), &env).await;
+    assert!(api.wait_for_next_poll(10 * SECOND).await.is_some(), "{}", function.logs());
+    // The output is read on its own threads: wait for the line, then count.
+    assert!(function.wait_for_output("of types bindery does not serve", 10 * SECOND).await, "{}", function.logs());
+    let logs = function.logs();
+    assert_eq!(logs.matches("of types bindery does not serve").count(), 1, "{logs}");
+    assert!(logs.contains("kafka-binding (bindings.kafka, ") && logs.contains("statestore (state.redis, "), "{logs}");
+    function.kill();
+
+    let env = [("BINDERY_COMPONENTS", both.as_str()), ("BINDERY_BINDING", "kafka-binding")];
+    let (api, mut function, _dir) = spawn("bindery-cron", ComponentsDir::new(), &env).await;
+    let status = function.wait_exit(10 * SECOND).await.expect("the function stops at init");
+    assert!(!status.success());
+    let errors = api.init_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = errors[0].error_message().unwrap_or_default().to_owned();
+    assert_eq!(
+        message,
+        format!(
+            "BINDERY_BINDING is \"kafka-binding\", which cannot be served: {shared}/kafka-binding.yaml: component \
+             \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, \
+             bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, \
+             bindings.local.mailbox)"
+        )
+    );
 }
