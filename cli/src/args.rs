@@ -32,22 +32,51 @@ pub(crate) enum Command {
     Infra(InfraArgs),
 }
 
-/// Where the components are.
+/// Where the components are, spelled as `dapr run` spells it.
 #[derive(Debug, Args)]
-pub(crate) struct ComponentsArg {
-    /// A components directory or file (Dapr Component YAML).
-    #[arg(long, short = 'c', env = "BINDERY_COMPONENTS", default_value = "./components")]
-    pub(crate) components: PathBuf,
+pub(crate) struct ResourcesArg {
+    /// A folder (or file) of Dapr component YAML; repeatable, or comma-separated: all are loaded as one set,
+    /// and a component name defined in two is an error. dapr run's older `--components-path` and bindery's
+    /// `--components` (`-c`) are the same flag.
+    #[arg(long = "resources-path", short = 'd', visible_aliases = ["components-path", "components"], short_alias = 'c',
+          env = "BINDERY_COMPONENTS", value_delimiter = ',', default_value = "./components", value_name = "DIR",
+          action = clap::ArgAction::Append)]
+    pub(crate) resources: Vec<PathBuf>,
+}
+
+/// [`ResourcesArg`] for `invoke`, where `-d` is the data, as in `dapr invoke`.
+#[derive(Debug, Args)]
+pub(crate) struct InvokeResourcesArg {
+    /// A folder (or file) of Dapr component YAML; repeatable, or comma-separated: all are loaded as one set.
+    /// `--components-path` and `--components` are the same flag (`-d` is the data here, as in `dapr invoke`).
+    #[arg(long = "resources-path", visible_aliases = ["components-path", "components"], short = 'c',
+          env = "BINDERY_COMPONENTS", value_delimiter = ',', default_value = "./components", value_name = "DIR",
+          action = clap::ArgAction::Append)]
+    pub(crate) resources: Vec<PathBuf>,
 }
 
 /// The output API's ports and token.
 #[derive(Debug, Args)]
 pub(crate) struct ApiArgs {
-    /// The HTTP port of the output API.
-    #[arg(long, env = "DAPR_HTTP_PORT", default_value_t = 3500)]
+    /// The HTTP port of the output API (also `--http-port`).
+    #[arg(
+        long = "dapr-http-port",
+        short = 'H',
+        visible_alias = "http-port",
+        env = "DAPR_HTTP_PORT",
+        default_value_t = 3500,
+        value_name = "PORT"
+    )]
     pub(crate) http_port: u16,
-    /// The gRPC port of the output API.
-    #[arg(long, env = "DAPR_GRPC_PORT", default_value_t = 50001)]
+    /// The gRPC port of the output API (also `--grpc-port`).
+    #[arg(
+        long = "dapr-grpc-port",
+        short = 'G',
+        visible_alias = "grpc-port",
+        env = "DAPR_GRPC_PORT",
+        default_value_t = 50001,
+        value_name = "PORT"
+    )]
     pub(crate) grpc_port: u16,
     /// The largest request body and gRPC message accepted or sent, in bytes
     /// (daprd's default, 4 MiB).
@@ -78,17 +107,17 @@ impl ApiArgs {
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub(crate) components: ComponentsArg,
+    pub(crate) components: ResourcesArg,
     #[command(flatten)]
     pub(crate) api: ApiArgs,
     /// The port the app listens on (http://127.0.0.1:PORT).
-    #[arg(long, conflicts_with = "app_url")]
+    #[arg(long, short = 'p', conflicts_with = "app_url")]
     pub(crate) app_port: Option<u16>,
     /// The app's base URL, for an app that is not on 127.0.0.1.
     #[arg(long)]
     pub(crate) app_url: Option<String>,
-    /// The app id, given to the app as APP_ID and reported by /v1.0/metadata.
-    #[arg(long, default_value = "app")]
+    /// The app id, given to the app as APP_ID, reported by /v1.0/metadata, and checked against `scopes`.
+    #[arg(long, short = 'a', default_value = "app")]
     pub(crate) app_id: String,
     /// The port webhook bindings are served on, at /<binding>.
     #[arg(long, default_value_t = 3600)]
@@ -116,18 +145,18 @@ pub(crate) struct RunArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SidecarArgs {
     #[command(flatten)]
-    pub(crate) components: ComponentsArg,
+    pub(crate) components: ResourcesArg,
     #[command(flatten)]
     pub(crate) api: ApiArgs,
-    /// The app id reported by /v1.0/metadata.
-    #[arg(long, env = "APP_ID", default_value = "")]
+    /// The app id reported by /v1.0/metadata and checked against `scopes`.
+    #[arg(long, short = 'a', env = "APP_ID", default_value = "")]
     pub(crate) app_id: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InvokeArgs {
     #[command(flatten)]
-    pub(crate) components: ComponentsArg,
+    pub(crate) components: InvokeResourcesArg,
     /// The output binding (component name).
     pub(crate) binding: String,
     /// The operation, e.g. create, get, list, post.
@@ -147,13 +176,16 @@ pub(crate) struct InvokeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
-    pub(crate) components: ComponentsArg,
+    pub(crate) components: ResourcesArg,
+    /// Check as this app id sees them: components whose `scopes` leave it out are not loaded.
+    #[arg(long, short = 'a', env = "BINDERY_APP_ID")]
+    pub(crate) app_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InfraArgs {
     #[command(flatten)]
-    pub(crate) components: ComponentsArg,
+    pub(crate) components: ResourcesArg,
     /// Where to write the template (stdout when absent); the template's paths are relative to it.
     #[arg(long, short = 'o')]
     pub(crate) out: Option<PathBuf>,
@@ -177,7 +209,7 @@ pub(crate) struct InfraArgs {
     #[arg(long = "binary", value_name = "[BINDING=]BINARY")]
     pub(crate) binaries: Vec<String>,
     /// The app id `scopes` are checked against (BINDERY_APP_ID in the functions).
-    #[arg(long, env = "BINDERY_APP_ID")]
+    #[arg(long, short = 'a', env = "BINDERY_APP_ID")]
     pub(crate) app_id: Option<String>,
     /// Only the components of this namespace (NAMESPACE in the functions).
     #[arg(long, env = "NAMESPACE")]

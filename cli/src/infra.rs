@@ -9,9 +9,25 @@ use crate::Failure;
 use crate::args::{Arch, InfraArgs};
 
 pub(crate) fn infra(args: InfraArgs) -> Result<(), Failure> {
-    let components_path = &args.components.components;
+    // The functions read one folder, shipped as a layer: several cannot be one ContentUri.
+    let components_path = match args.components.resources.as_slice() {
+        [one] => one,
+        several => {
+            let named: Vec<String> = several.iter().map(|p| p.display().to_string()).collect();
+            return Err(Failure::new(format!(
+                "bindery infra ships one components folder as the functions' layer, but {} were given ({}): \
+                 give one --resources-path (-d) holding every component the functions use",
+                several.len(),
+                named.join(", ")
+            ))
+            .with_code(2));
+        }
+    };
     let (components, secret_refs) = load_components(components_path, args.app_id.clone(), args.namespace.clone())
         .map_err(|e| Failure::new(e.to_string()))?;
+    for line in components.warnings() {
+        eprintln!("bindery: warning: {line}");
+    }
     let cwd = std::env::current_dir().map_err(|e| Failure::new(format!("cannot read the current directory: {e}")))?;
     let template_dir = match &args.out {
         Some(out) => absolute(&cwd, out.parent().unwrap_or(Path::new(""))),

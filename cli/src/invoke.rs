@@ -25,7 +25,8 @@ pub(crate) async fn invoke(args: InvokeArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::new(format!("--metadata {item:?} is not KEY=VALUE")).with_code(2))?;
         request.metadata.insert(key.to_owned(), value.to_owned());
     }
-    let loaded = load(&args.components.components, None).await?;
+    let loaded = load(&args.components.resources, None).await?;
+    loaded.print_warnings();
     match loaded.bindings.invoke(&args.binding, request).await {
         Ok(None) => Ok(()),
         Ok(Some(response)) => {

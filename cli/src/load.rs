@@ -2,7 +2,7 @@
 //! problem, of loading and of building, reported by file, component and
 //! field in one run.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bindery::component::{Components, ConfigErrors, LoadOptions};
@@ -15,12 +15,27 @@ use crate::Failure;
 pub(crate) struct Loaded {
     pub(crate) components: Components,
     pub(crate) bindings: Arc<Bindings>,
+    /// What was set aside, one line each: the types bindery does not serve
+    /// (in one line), and each component `spec.ignoreErrors` let fail.
+    pub(crate) warnings: Vec<String>,
 }
 
-/// Loads `path` for `app_id` (scopes), resolving secrets from every store.
-pub(crate) async fn load(path: &Path, app_id: Option<&str>) -> Result<Loaded, Failure> {
-    if !path.exists() {
-        return Err(Failure::new(format!("no components at {}: pass --components DIR", path.display())));
+impl Loaded {
+    /// Prints the warnings on stderr, for the commands without a console.
+    pub(crate) fn print_warnings(&self) {
+        for line in &self.warnings {
+            eprintln!("bindery: warning: {line}");
+        }
+    }
+}
+
+/// Loads `paths` (one set) for `app_id` (scopes), resolving secrets from every store.
+pub(crate) async fn load(paths: &[PathBuf], app_id: Option<&str>) -> Result<Loaded, Failure> {
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        return Err(Failure::new(format!(
+            "no components at {}: pass the folder with --resources-path DIR (-d DIR)",
+            missing.display()
+        )));
     }
     let mut options = LoadOptions::from_process_env();
     if let Some(id) = app_id.filter(|id| !id.is_empty()) {
@@ -28,7 +43,7 @@ pub(crate) async fn load(path: &Path, app_id: Option<&str>) -> Result<Loaded, Fa
     }
     // Every problem in one run: the components that loaded are built even
     // when others did not, so a build problem is not hidden behind a load one.
-    let (components, mut errors) = load_components_partial(path, &options).await.map_err(config_failure)?;
+    let (components, mut errors) = load_components_partial(paths, &options).await.map_err(config_failure)?;
     let bindings = match Bindings::from_components(&components).await {
         Ok(bindings) => Some(bindings),
         Err(build) => {
@@ -37,7 +52,18 @@ pub(crate) async fn load(path: &Path, app_id: Option<&str>) -> Result<Loaded, Fa
         }
     };
     match bindings {
-        Some(bindings) if errors.is_empty() => Ok(Loaded { components, bindings: Arc::new(bindings) }),
+        Some(bindings) if errors.is_empty() => {
+            // A binding skipped at build is skipped as a component too: not
+            // listed, its input side not started.
+            let mut components = components;
+            for skipped in bindings.skipped() {
+                if let Some(c) = &skipped.component {
+                    components.skip(&c.name.clone(), skipped.clone());
+                }
+            }
+            let warnings = components.warnings();
+            Ok(Loaded { components, bindings: Arc::new(bindings), warnings })
+        }
         _ => Err(config_failure(ConfigErrors(errors))),
     }
 }

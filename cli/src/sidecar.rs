@@ -9,9 +9,10 @@ use crate::load::load;
 use crate::{Failure, ports};
 
 pub(crate) async fn sidecar(args: SidecarArgs) -> Result<(), Failure> {
-    let loaded = load(&args.components.components, Some(&args.app_id)).await?;
-    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
-    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
+    let loaded = load(&args.components.resources, Some(&args.app_id)).await?;
+    loaded.print_warnings();
+    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--dapr-http-port (-H)").await?;
+    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--dapr-grpc-port (-G)").await?;
     let api =
         OutputApi::new(loaded.bindings.clone(), args.api.settings(&args.app_id)).with_components(&loaded.components);
     let names: Vec<String> = loaded.bindings.list().map(|(name, type_)| format!("{name} ({type_})")).collect();

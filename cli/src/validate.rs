@@ -8,9 +8,11 @@ use crate::args::ValidateArgs;
 use crate::load::load;
 
 pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    let path = &args.components.components;
-    let loaded = load(path, None).await?;
-    println!("{}: {} component(s), all valid", path.display(), loaded.components.len());
+    let paths = &args.components.resources;
+    let loaded = load(paths, args.app_id.as_deref()).await?;
+    loaded.print_warnings();
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    println!("{}: {} component(s), all valid", shown.join(", "), loaded.components.len());
     for component in loaded.components.iter() {
         let d = component.directions;
         let sides = match (d.input, d.output) {
@@ -31,6 +33,15 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
             format!("{source} -> POST {}", component.route)
         };
         println!("  {} ({}/{}) [{sides}]{input}", component.name, component.type_, component.version);
+    }
+    for unserved in loaded.components.unserved() {
+        println!("  {} ({}) [not served by bindery]", unserved.name, unserved.type_);
+    }
+    let mut skipped: Vec<&bindery::component::ComponentRef> =
+        loaded.components.ignored().iter().filter_map(|e| e.component.as_deref()).collect();
+    skipped.dedup_by(|a, b| a.name == b.name);
+    for c in skipped {
+        println!("  {} ({}/{}) [skipped: spec.ignoreErrors]", c.name, c.type_, c.version);
     }
     Ok(())
 }

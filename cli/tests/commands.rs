@@ -184,14 +184,106 @@ fn every_command_fails_on_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     for command in ["run", "sidecar", "validate"] {
         let output = bindery(&[command, "--components", "missing"], dir.path());
-        assert_one_line_failure(&output, "no components at missing: pass --components DIR");
+        assert_one_line_failure(
+            &output,
+            "no components at missing: pass the folder with --resources-path DIR (-d DIR)",
+        );
+        // Every folder given must exist, not only the first.
+        local_components(dir.path());
+        let output = bindery(&[command, "-d", ".", "-d", "missing"], dir.path());
+        assert_one_line_failure(&output, "no components at missing: ");
     }
 
-    local_components(dir.path());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let output = bindery(&["sidecar", "-c", ".", "--http-port", &port, "--grpc-port", "0"], dir.path());
-    assert_one_line_failure(&output, &format!("port {port} (the output API's HTTP port) is already in use"));
-    let output = bindery(&["run", "-c", ".", "--http-port", "0", "--grpc-port", &port], dir.path());
-    assert_one_line_failure(&output, &format!("port {port} (the output API's gRPC port) is already in use"));
+    assert_one_line_failure(
+        &output,
+        &format!(
+            "port {port} (the output API's HTTP port) is already in use: stop what holds it, or choose another with --dapr-http-port (-H)"
+        ),
+    );
+    let output = bindery(&["run", "-d", ".", "-H", "0", "-G", &port], dir.path());
+    assert_one_line_failure(
+        &output,
+        &format!(
+            "port {port} (the output API's gRPC port) is already in use: stop what holds it, or choose another with --dapr-grpc-port (-G)"
+        ),
+    );
+}
+
+/// `dapr run`'s spellings: `--resources-path` (repeatable and comma-separated),
+/// `--components-path`/`-d`, `--dapr-http-port`/`-H`, `--dapr-grpc-port`/`-G`,
+/// `--app-id`/`-a`, `--app-port`/`-p`; `invoke` keeps `-d` for the data.
+#[test]
+fn the_dapr_cli_spellings_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    local_components(&dir.path().join("a"));
+    std::fs::write(
+        dir.path().join("b/mail.yaml"),
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: mail\nspec:\n  type: bindings.local.mailbox\n  \
+         version: v1\n  metadata:\n  - name: rootPath\n    value: ./mail\n",
+    )
+    .unwrap();
+    for args in [
+        &["validate", "--resources-path", "a", "--resources-path", "b"][..],
+        &["validate", "--resources-path", "a,b"][..],
+        &["validate", "--components-path", "a", "-d", "b"][..],
+        &["validate", "--components", "a", "-c", "b", "-a", "checkout"][..],
+    ] {
+        let output = bindery(args, dir.path());
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let out = stdout(&output);
+        assert!(
+            out.contains("files (bindings.localstorage/v1)") && out.contains("mail (bindings.local.mailbox/v1)"),
+            "{args:?}: {out}"
+        );
+    }
+    let env = bindery_with_env(&["validate"], dir.path(), &[("BINDERY_COMPONENTS", "a,b")]);
+    assert!(stdout(&env).contains("2 component(s)"), "{}", stderr(&env));
+
+    // The data is `-d` in invoke, as in `dapr invoke`; the folders are `--resources-path`.
+    let created = bindery(
+        &[
+            "invoke",
+            "--resources-path",
+            "a",
+            "--resources-path",
+            "b",
+            "files",
+            "-o",
+            "create",
+            "-d",
+            "hi",
+            "-m",
+            "fileName=x.txt",
+        ],
+        dir.path(),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert_eq!(std::fs::read(dir.path().join("data/x.txt")).unwrap(), b"hi");
+
+    // The functions read one folder, shipped as one layer: infra takes one.
+    let output = bindery(&["infra", "-d", "a", "-d", "b", "--code-uri", "."], dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("bindery infra ships one components folder as the functions' layer, but 2 were given (a, b)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn bindery_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bindery"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }

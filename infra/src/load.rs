@@ -20,7 +20,7 @@ pub fn load_components(
 ) -> Result<(Components, Vec<SecretKeyRef>), ConfigErrors> {
     let env_or_placeholder = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| PLACEHOLDER.to_owned()));
     let mut options = LoadOptions { namespace, app_id, env: &env_or_placeholder, prefetched: None };
-    let refs = secret_key_refs(path, &options)?;
+    let refs = secret_key_refs(&[path.to_owned()], &options)?;
     let mut placeholders = PrefetchedSecrets::default();
     for secret in refs.iter().filter(|r| is_remote(&r.store_type)) {
         if let Some(store) = &secret.store {

@@ -62,9 +62,26 @@ pub(super) async fn start_inputs(
                 });
             }
             SQS_TYPE => {
-                let poller = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console)
-                    .await
-                    .map_err(|e| Failure::new(format!("{}: {e}", component.name)))?;
+                // Finding the queue is this binding's start-up: within its initTimeout,
+                // and skipped with a warning when it fails under ignoreErrors.
+                let connect = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console);
+                let connected = match component.init_timeout {
+                    None => connect.await,
+                    Some(limit) => tokio::time::timeout(limit, connect).await.unwrap_or_else(|_| {
+                        Err(format!("finding the queue took longer than spec.initTimeout ({limit:?})"))
+                    }),
+                };
+                let poller = match connected {
+                    Ok(poller) => poller,
+                    Err(e) if component.ignore_errors => {
+                        console.warn(&format!(
+                            "{}: not started, skipped because of spec.ignoreErrors: {e}",
+                            component.name
+                        ));
+                        continue;
+                    }
+                    Err(e) => return Err(Failure::new(format!("{}: {e}", component.name))),
+                };
                 console.status(&format!("{}: polling SQS -> POST {}", component.name, component.route));
                 tasks.spawn_local(async move {
                     poller.poll(stop).await;

@@ -42,12 +42,15 @@ const APP_GRACE: Duration = Duration::from_secs(5);
 
 pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
     let console = Console::new();
-    let loaded = load(&args.components.components, Some(&args.app_id)).await?;
+    let loaded = load(&args.components.resources, Some(&args.app_id)).await?;
+    for line in &loaded.warnings {
+        console.warn(line);
+    }
     let inputs: Vec<&Component> = loaded.components.iter().filter(|c| c.directions.input).collect();
     let app_url = args.app_url.clone().or_else(|| args.app_port.map(|port| format!("http://127.0.0.1:{port}")));
 
-    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--http-port").await?;
-    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--grpc-port").await?;
+    let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--dapr-http-port (-H)").await?;
+    let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--dapr-grpc-port (-G)").await?;
     let has_webhooks = inputs.iter().any(|c| c.type_ == HTTP_TYPE);
     let webhook_listener = match (has_webhooks, &app_url) {
         (true, Some(_)) => Some(ports::bind(args.webhook_port, "the webhook port", "--webhook-port").await?),

@@ -69,25 +69,28 @@ static TYPES: &[TypeInfo] = &[
 #[derive(Debug)]
 pub enum Lookup {
     Known(&'static TypeInfo),
-    /// A binding or secret store bindery does not implement: an error.
-    Unknown,
-    /// Another building block (state, pubsub, ...): not bindery's, skipped.
-    NotOurs,
+    /// Any other type: another binding (`bindings.kafka`), secret store or
+    /// building block (`state.redis`, `pubsub.redis`). A resources folder
+    /// shared with daprd holds such components; they are set aside with a
+    /// warning, and only an attempt to use one is an error.
+    NotServed,
 }
 
 pub fn lookup(type_: &str) -> Lookup {
-    if let Some(info) = TYPES.iter().find(|t| t.type_ == type_) {
-        Lookup::Known(info)
-    } else if type_.starts_with("bindings.") || type_.starts_with("secretstores.") {
-        Lookup::Unknown
-    } else {
-        Lookup::NotOurs
+    match TYPES.iter().find(|t| t.type_ == type_) {
+        Some(info) => Lookup::Known(info),
+        None => Lookup::NotServed,
     }
 }
 
 /// The types bindery implements, for error messages.
 pub fn known_types() -> impl Iterator<Item = &'static str> {
     TYPES.iter().map(|t| t.type_)
+}
+
+/// The binding types bindery serves (secret stores left out), for error messages.
+pub fn served_types() -> impl Iterator<Item = &'static str> {
+    known_types().filter(|t| t.starts_with("bindings."))
 }
 
 fn required(metadata: &Metadata, fields: &[&str]) -> Vec<FieldError> {

@@ -1,27 +1,30 @@
-//! Reading components from disk.
+//! Loading components: read ([`super::read`]), open the secret stores,
+//! resolve and check every component.
 //!
-//! Follows Dapr's disk loader: every `*.yaml`/`*.yml` file of a directory (not
-//! recursive) or one file; `---`-separated documents; only documents with
-//! `apiVersion: dapr.io/v1alpha1` and `kind: Component` count; `NAMESPACE`
-//! and `scopes` filter. Unlike Dapr it does not stop at the first problem:
-//! it reports them all.
+//! Follows Dapr's disk loader: every `*.yaml`/`*.yml` file of each folder
+//! given (not recursive) or each file; `---`-separated documents; only
+//! documents with `apiVersion: dapr.io/v1alpha1` and `kind: Component`
+//! count; `NAMESPACE` and `scopes` filter; field names match in any case.
+//! Components of types bindery does not serve (`state.redis`,
+//! `bindings.kafka`, ...) are set aside, named in one warning, so a folder
+//! shared with daprd loads. A component with `spec.ignoreErrors: true` that
+//! fails is skipped with a warning, as in daprd. Unlike daprd, the loader
+//! does not stop at the first problem: it reports them all.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use serde_json::Value;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::direction::{direction_item, parse_direction, route};
-use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
+use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
 use super::kinds::{self, Lookup};
-use super::metadata::{Metadata, MetadataValue};
-use super::model::{Component, Manifest};
+use super::metadata::{Metadata, MetadataValue, parse_go_duration};
+use super::model::Component;
+use super::read::{Parsed, Reading, read_all};
 use super::redact::redact;
 use super::secrets::{self, EnvLookup};
 use super::stores::{self, PrefetchedSecrets, SecretLookup, Store};
-
-const API_VERSION: &str = "dapr.io/v1alpha1";
-const KIND: &str = "Component";
 
 /// What filters and resolves components besides the files themselves.
 pub struct LoadOptions<'a> {
@@ -51,10 +54,22 @@ impl LoadOptions<'static> {
     }
 }
 
-/// The loaded components.
+/// A component of a type bindery does not serve (`state.redis`,
+/// `bindings.kafka`, `pubsub.*`, ...): set aside, not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unserved {
+    pub name: String,
+    pub type_: String,
+    pub file: PathBuf,
+}
+
+/// The loaded components, and what was set aside: the components of types
+/// bindery does not serve, and those skipped by `spec.ignoreErrors`.
 #[derive(Debug, Clone, Default)]
 pub struct Components {
     items: Vec<Component>,
+    unserved: Vec<Unserved>,
+    ignored: Vec<ConfigError>,
 }
 
 impl Components {
@@ -73,62 +88,123 @@ impl Components {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-}
 
-/// A document that is a Component, before its metadata is resolved.
-struct Parsed {
-    file: PathBuf,
-    manifest: Manifest,
-    name: String,
-    reference: ComponentRef,
+    /// The components of types bindery does not serve, in file order.
+    pub fn unserved(&self) -> &[Unserved] {
+        &self.unserved
+    }
+
+    /// The problems of the components skipped because of `spec.ignoreErrors`.
+    pub fn ignored(&self) -> &[ConfigError] {
+        &self.ignored
+    }
+
+    /// Why the component `name` is not among the loaded ones, when it was
+    /// set aside: its type is not served, or it failed and was skipped.
+    pub fn why_missing(&self, name: &str) -> Option<String> {
+        if let Some(u) = self.unserved.iter().find(|u| u.name == name) {
+            return Some(format!(
+                "{}: component {name:?} is {}, a type bindery does not serve (it serves {})",
+                u.file.display(),
+                u.type_,
+                kinds::served_types().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let ignored = self.ignored.iter().filter(|e| e.component.as_ref().is_some_and(|c| c.name == name));
+        let reasons: Vec<String> = ignored.map(ToString::to_string).collect();
+        (!reasons.is_empty())
+            .then(|| format!("it failed to load (and spec.ignoreErrors let the rest go on): {}", reasons.join("; ")))
+    }
+
+    /// The warnings of this load, one line each: the unserved components all
+    /// in one, then each skipped component.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.unserved.is_empty() {
+            let named: Vec<String> =
+                self.unserved.iter().map(|u| format!("{} ({}, {})", u.name, u.type_, u.file.display())).collect();
+            lines.push(format!(
+                "{} component(s) of types bindery does not serve, skipped: {}",
+                named.len(),
+                named.join(", ")
+            ));
+        }
+        lines.extend(self.ignored.iter().map(|e| format!("skipped because of spec.ignoreErrors: {e}")));
+        lines
+    }
+
+    /// Logs [`Components::warnings`] at warn level.
+    pub fn log_warnings(&self) {
+        for line in self.warnings() {
+            warn!("{line}");
+        }
+    }
+
+    /// Drops the component `name` after a start-up failure that its
+    /// `spec.ignoreErrors` lets pass, keeping the failure for the warnings.
+    pub fn skip(&mut self, name: &str, error: ConfigError) {
+        self.items.retain(|c| c.name != name);
+        self.ignored.push(error);
+    }
 }
 
 /// Loads every component under `path` (a directory or one file).
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    let (parsed, errors) = parse_all(path, options)?;
-    build_all(&parsed, errors, options)
+    load_paths(&[path.to_owned()], options)
+}
+
+/// Loads every component under `paths` (directories or files) as one set,
+/// as daprd does with several `--resources-path` folders.
+pub fn load_paths(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let reading = read_all(paths, options)?;
+    build_all(reading, options)
 }
 
 /// Loads what can be loaded: the components without a problem, and every
 /// problem of the others, so a check can go on to build the good ones and
 /// report everything in one run (`bindery validate`). Only a path that
 /// cannot be read at all is an error.
-pub fn load_partial(path: &Path, options: &LoadOptions<'_>) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
-    let (parsed, errors) = parse_all(path, options)?;
-    Ok(build_each(&parsed, errors, options))
+pub fn load_partial(
+    paths: &[PathBuf],
+    options: &LoadOptions<'_>,
+) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
+    let reading = read_all(paths, options)?;
+    Ok(build_each(reading, options))
 }
 
 /// [`build_each`], failing on any problem.
-fn build_all(
-    parsed: &[Parsed],
-    errors: Vec<ConfigError>,
-    options: &LoadOptions<'_>,
-) -> Result<Components, ConfigErrors> {
-    let (components, errors) = build_each(parsed, errors, options);
+fn build_all(reading: Reading, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let (components, errors) = build_each(reading, options);
     if errors.is_empty() { Ok(components) } else { Err(ConfigErrors(errors)) }
 }
 
 /// Opens the secret stores, then resolves and validates every parsed
-/// component; `errors` are those found while parsing. Returns the
-/// components that passed, and every problem.
-fn build_each(
-    parsed: &[Parsed],
-    mut errors: Vec<ConfigError>,
-    options: &LoadOptions<'_>,
-) -> (Components, Vec<ConfigError>) {
-    let stores = open_stores(parsed, options, &mut errors);
+/// component. Returns the components that passed, and every problem.
+fn build_each(reading: Reading, options: &LoadOptions<'_>) -> (Components, Vec<ConfigError>) {
+    let Reading { parsed, mut errors, ignored } = reading;
+    let mut components = Components { ignored, ..Components::default() };
+    let stores = open_stores(&parsed, options, &mut errors, &mut components.ignored);
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
-    let mut items = Vec::new();
-    for p in parsed {
+    for p in &parsed {
         let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
-        match build(p, &stores, &lookup) {
-            Ok(component) => items.push(component),
+        match build(p, &parsed, &stores, &lookup) {
+            Ok(Some(component)) => components.items.push(component),
+            Ok(None) => components.unserved.push(Unserved {
+                name: p.name.clone(),
+                type_: p.reference.type_.clone(),
+                file: p.file.clone(),
+            }),
             Err(field_errors) => {
-                errors.extend(field_errors.into_iter().map(|e| context(ConfigError::from_field(e))));
+                let failed = field_errors.into_iter().map(|e| context(ConfigError::from_field(e)));
+                if p.manifest.spec.ignore_errors {
+                    components.ignored.extend(failed);
+                } else {
+                    errors.extend(failed);
+                }
             }
         }
     }
-    (Components { items }, errors)
+    (components, errors)
 }
 
 /// A `secretKeyRef` that names a remote (AWS) store: what must be fetched
@@ -140,23 +216,36 @@ pub struct SecretReference {
     /// The store's own settings (region, endpoint, prefix, ...).
     pub store_metadata: Metadata,
     pub name: String,
+    /// The shortest `spec.initTimeout` of the store and of the components
+    /// that read this secret: the read must be done within it.
+    pub init_timeout: Option<Duration>,
 }
 
-/// Every secret of a remote store the components under `path` refer to, once each.
-pub fn secret_references(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<SecretReference>, ConfigErrors> {
+/// Every secret of a remote store the components under `paths` refer to, once each.
+pub fn secret_references(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Vec<SecretReference>, ConfigErrors> {
     let mut references: Vec<SecretReference> = Vec::new();
-    for used in secret_key_refs(path, options)? {
+    for used in secret_key_refs(paths, options)? {
         let Some(store) = used.store.filter(|_| stores::is_remote(&used.store_type)) else { continue };
-        if !references.iter().any(|r| r.store == store && r.name == used.name) {
-            references.push(SecretReference {
+        let timeout = used.init_timeout;
+        match references.iter_mut().find(|r| r.store == store && r.name == used.name) {
+            Some(known) => known.init_timeout = shortest(known.init_timeout, timeout),
+            None => references.push(SecretReference {
                 store,
                 store_type: used.store_type,
                 store_metadata: used.store_metadata,
                 name: used.name,
-            });
+                init_timeout: timeout,
+            }),
         }
     }
     Ok(references)
+}
+
+fn shortest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// One `secretKeyRef` as written: which field of which component reads
@@ -175,14 +264,17 @@ pub struct SecretKeyRef {
     pub store_metadata: Metadata,
     pub name: String,
     pub key: Option<String>,
+    /// The shortest valid `spec.initTimeout` of the component and its store.
+    pub init_timeout: Option<Duration>,
 }
 
-/// Every `secretKeyRef` of the components under `path`, unresolved: for
-/// tools that must say where a secret comes from without reading it.
-pub fn secret_key_refs(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<SecretKeyRef>, ConfigErrors> {
-    let (parsed, _) = parse_all(path, options)?;
+/// Every `secretKeyRef` of the components under `paths` that bindery
+/// serves, unresolved: for tools that must say where a secret comes from
+/// without reading it.
+pub fn secret_key_refs(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Vec<SecretKeyRef>, ConfigErrors> {
+    let parsed = read_all(paths, options)?.parsed;
     let mut refs = Vec::new();
-    for p in &parsed {
+    for p in parsed.iter().filter(|p| served(p)) {
         let store = p.manifest.auth.secret_store.clone().filter(|s| !s.is_empty());
         let store_component = store.as_ref().and_then(|name| parsed.iter().find(|q| &q.name == name));
         let store_type = match (&store, store_component) {
@@ -191,6 +283,8 @@ pub fn secret_key_refs(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<Sec
             (Some(_), None) => String::new(),
         };
         let store_metadata = store_component.map(|q| store_metadata(q, options, &mut Vec::new())).unwrap_or_default();
+        let init_timeout =
+            shortest(init_timeout(p).ok().flatten(), store_component.and_then(|q| init_timeout(q).ok().flatten()));
         for item in &p.manifest.spec.metadata {
             let (Some(field), Some(reference)) = (&item.name, &item.secret_key_ref) else { continue };
             let Some(name) = reference.name.clone() else { continue };
@@ -202,34 +296,48 @@ pub fn secret_key_refs(path: &Path, options: &LoadOptions<'_>) -> Result<Vec<Sec
                 store_metadata: store_metadata.clone(),
                 name,
                 key: reference.key.clone().filter(|k| !k.is_empty()),
+                init_timeout,
             });
         }
     }
     Ok(refs)
 }
 
-/// Reads every file and keeps the Components that pass the namespace and
-/// scope filters; a path that cannot be read at all is the only hard error.
-fn parse_all(path: &Path, options: &LoadOptions<'_>) -> Result<(Vec<Parsed>, Vec<ConfigError>), ConfigErrors> {
-    let mut errors = Vec::new();
-    let mut parsed: Vec<Parsed> = Vec::new();
-    for file in component_files(path).map_err(ConfigErrors::from)? {
-        read_file(&file, options, &mut parsed, &mut errors);
-    }
-    check_duplicates(&parsed, &mut errors);
-    Ok((parsed, errors))
+/// Whether bindery serves the component's type (an absent type is served:
+/// the loader reports it missing).
+fn served(p: &Parsed) -> bool {
+    !matches!(p.manifest.spec.type_.as_deref().map(kinds::lookup), Some(Lookup::NotServed))
 }
 
-/// Opens every secret store component; a broken one is reported on itself.
-fn open_stores(parsed: &[Parsed], options: &LoadOptions<'_>, errors: &mut Vec<ConfigError>) -> Vec<(String, Store)> {
+/// `spec.initTimeout`: Go's duration format (`5s`, `1m`, `1h30m`), positive.
+fn init_timeout(p: &Parsed) -> Result<Option<Duration>, FieldError> {
+    let Some(text) = p.manifest.spec.init_timeout.as_ref().map(|s| s.0.trim()).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    match parse_go_duration(text) {
+        Some(d) if !d.is_zero() => Ok(Some(d)),
+        _ => Err(FieldError::invalid(
+            "spec.initTimeout",
+            format!("expected a positive duration such as \"5s\", \"1m\" or \"1h30m\", got {text:?}"),
+        )),
+    }
+}
+
+/// Opens every secret store component; a broken one is reported on itself
+/// (among the `ignored` when it has `spec.ignoreErrors`).
+fn open_stores(
+    parsed: &[Parsed],
+    options: &LoadOptions<'_>,
+    errors: &mut Vec<ConfigError>,
+    ignored: &mut Vec<ConfigError>,
+) -> Vec<(String, Store)> {
     let mut opened = Vec::new();
-    for p in parsed.iter().filter(|p| p.reference.type_.starts_with("secretstores.")) {
+    for p in parsed.iter().filter(|p| p.reference.type_.starts_with("secretstores.") && served(p)) {
         let mut field_errors = Vec::new();
         let metadata = store_metadata(p, options, &mut field_errors);
         let store = if field_errors.is_empty() {
             match Store::open(&p.reference.type_, &metadata) {
                 Ok(store) => store,
-                Err(e) if e.field == "spec.type" => continue, // an unknown type: reported by `build`
                 Err(e) => {
                     field_errors.push(e);
                     Store::Broken
@@ -239,12 +347,15 @@ fn open_stores(parsed: &[Parsed], options: &LoadOptions<'_>, errors: &mut Vec<Co
             Store::Broken
         };
         // Missing required fields are reported by `build`, with the type's checks.
-        errors.extend(
-            field_errors
-                .into_iter()
-                .filter(|e| e.kind != ConfigErrorKind::MissingField)
-                .map(|e| ConfigError::from_field(e).in_file(&p.file).in_component(p.reference.clone())),
-        );
+        let failed = field_errors
+            .into_iter()
+            .filter(|e| e.kind != ConfigErrorKind::MissingField)
+            .map(|e| ConfigError::from_field(e).in_file(&p.file).in_component(p.reference.clone()));
+        if p.manifest.spec.ignore_errors {
+            ignored.extend(failed)
+        } else {
+            errors.extend(failed)
+        }
         opened.push((p.name.clone(), store));
     }
     opened
@@ -270,130 +381,24 @@ fn store_metadata(p: &Parsed, options: &LoadOptions<'_>, errors: &mut Vec<FieldE
     Metadata::new(values)
 }
 
-fn component_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
-    let io_error = |e: std::io::Error| ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(path);
-    let meta = std::fs::metadata(path).map_err(io_error)?;
-    if meta.is_file() {
-        return Ok(vec![path.to_owned()]);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(io_error)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-fn read_file(file: &Path, options: &LoadOptions<'_>, parsed: &mut Vec<Parsed>, errors: &mut Vec<ConfigError>) {
-    match std::fs::read_to_string(file) {
-        Ok(text) => read_text(file, &text, options, parsed, errors),
-        Err(e) => errors.push(ConfigError::new(ConfigErrorKind::Io, format!("cannot read: {e}")).in_file(file)),
-    }
-}
-
 /// Loads the components of one file's text, as [`load`] does a file: for
 /// the fuzzer, which must not touch the disk.
 #[cfg(feature = "fuzzing")]
 pub fn load_text(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    let (mut parsed, mut errors) = (Vec::new(), Vec::new());
-    read_text(file, text, options, &mut parsed, &mut errors);
-    check_duplicates(&parsed, &mut errors);
-    build_all(&parsed, errors, options)
-}
-
-fn read_text(
-    file: &Path,
-    text: &str,
-    options: &LoadOptions<'_>,
-    parsed: &mut Vec<Parsed>,
-    errors: &mut Vec<ConfigError>,
-) {
-    let documents: Vec<Value> = match serde_saphyr::from_multiple(text) {
-        Ok(docs) => docs,
-        Err(e) => return errors.push(ConfigError::new(ConfigErrorKind::Syntax, yaml_error(&e)).in_file(file)),
-    };
-    for (index, doc) in documents.into_iter().enumerate() {
-        if doc.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
-            || doc.get("kind").and_then(Value::as_str) != Some(KIND)
-        {
-            debug!(file = %file.display(), document = index + 1, "not a dapr.io/v1alpha1 Component; skipped");
-            continue;
-        }
-        match parse_document(doc) {
-            Ok((manifest, name, reference)) => {
-                if keep(&manifest, options) {
-                    parsed.push(Parsed { file: file.to_owned(), manifest, name, reference });
-                }
-            }
-            Err(e) => errors.push(e.in_file(file)),
-        }
-    }
-}
-
-/// The first line of the YAML error, with its position: enough to find it,
-/// without the multi-line snippet.
-fn yaml_error(error: &serde_saphyr::Error) -> String {
-    let text = error.to_string();
-    let first = text.lines().next().unwrap_or("invalid YAML").trim();
-    match error.location() {
-        Some(loc) if !first.contains("line") => format!("line {} column {}: {first}", loc.line(), loc.column()),
-        _ => first.to_owned(),
-    }
-}
-
-fn parse_document(doc: Value) -> Result<(Manifest, String, ComponentRef), ConfigError> {
-    let name = doc.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned);
-    let manifest: Manifest = serde_path_to_error::deserialize(doc).map_err(|e| {
-        let error = ConfigError::new(ConfigErrorKind::Syntax, e.inner().to_string()).at_field(e.path().to_string());
-        match &name {
-            Some(n) => error.in_component(ComponentRef { name: n.clone(), type_: "?".into(), version: "?".into() }),
-            None => error,
-        }
-    })?;
-    let name = manifest.metadata.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| {
-        ConfigError::new(ConfigErrorKind::MissingField, "every component needs a name").at_field("metadata.name")
-    })?;
-    let reference = ComponentRef {
-        name: name.clone(),
-        type_: manifest.spec.type_.clone().unwrap_or_default(),
-        version: manifest.spec.version.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "v1".into()),
-    };
-    Ok((manifest, name, reference))
-}
-
-/// Dapr's namespace and scope filters (reference §4.2).
-fn keep(manifest: &Manifest, options: &LoadOptions<'_>) -> bool {
-    if let (Some(want), Some(have)) = (&options.namespace, &manifest.metadata.namespace)
-        && want != have
-    {
-        return false;
-    }
-    match &options.app_id {
-        Some(app) if !manifest.scopes.is_empty() => manifest.scopes.iter().any(|s| s == app),
-        _ => true,
-    }
-}
-
-fn check_duplicates(parsed: &[Parsed], errors: &mut Vec<ConfigError>) {
-    for (i, p) in parsed.iter().enumerate() {
-        if let Some(first) = parsed[..i].iter().find(|q| q.name == p.name) {
-            errors.push(
-                ConfigError::new(
-                    ConfigErrorKind::Conflict,
-                    format!("the name is already used by a component in {}", first.file.display()),
-                )
-                .in_file(&p.file)
-                .in_component(p.reference.clone())
-                .at_field("metadata.name"),
-            );
-        }
-    }
+    let mut reading = Reading::default();
+    super::read::read_text(file, text, options, &mut reading);
+    super::read::check_duplicates(&mut reading);
+    build_all(reading, options)
 }
 
 /// Resolves and validates one component; every field problem is returned.
-fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> Result<Component, Vec<FieldError>> {
+/// `None` for a type bindery does not serve.
+fn build(
+    p: &Parsed,
+    parsed: &[Parsed],
+    stores: &[(String, Store)],
+    lookup: &SecretLookup<'_>,
+) -> Result<Option<Component>, Vec<FieldError>> {
     let spec = &p.manifest.spec;
     let type_ =
         spec.type_.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
@@ -401,17 +406,9 @@ fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> R
         })?;
     let info = match kinds::lookup(&type_) {
         Lookup::Known(info) => info,
-        Lookup::NotOurs => {
-            debug!(component = %p.name, %type_, "not a binding or secret store; skipped");
-            return Ok(skeleton(p, type_, Metadata::default()));
-        }
-        Lookup::Unknown => {
-            let known: Vec<_> = kinds::known_types().collect();
-            return Err(vec![FieldError {
-                kind: ConfigErrorKind::UnknownType,
-                field: "spec.type".into(),
-                message: format!("{type_:?} is not supported; supported types: {}", known.join(", ")),
-            }]);
+        Lookup::NotServed => {
+            debug!(component = %p.name, %type_, "a type bindery does not serve; set aside");
+            return Ok(None);
         }
     };
     if !matches!(p.reference.version.as_str(), "v1") {
@@ -422,7 +419,8 @@ fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> R
     }
 
     let mut errors = Vec::new();
-    let metadata = resolve_metadata(p, stores, lookup, &mut errors);
+    let init_timeout = init_timeout(p).map_err(|e| errors.push(e)).unwrap_or_default();
+    let metadata = resolve_metadata(p, parsed, stores, lookup, &mut errors);
     let directions = match direction_item(&spec.metadata) {
         None => info.implied,
         Some(_) => match metadata.get("direction").map(parse_direction).unwrap_or(Ok(info.implied)) {
@@ -444,14 +442,7 @@ fn build(p: &Parsed, stores: &[(String, Store)], lookup: &SecretLookup<'_>) -> R
     if !errors.is_empty() {
         return Err(errors.into_iter().map(|e| redact(&metadata, e)).collect());
     }
-    let mut component = skeleton(p, type_, metadata);
-    component.directions = directions;
-    component.route = route;
-    Ok(component)
-}
-
-fn skeleton(p: &Parsed, type_: String, metadata: Metadata) -> Component {
-    Component {
+    Ok(Some(Component {
         name: p.name.clone(),
         namespace: p.manifest.metadata.namespace.clone(),
         type_,
@@ -459,13 +450,16 @@ fn skeleton(p: &Parsed, type_: String, metadata: Metadata) -> Component {
         metadata,
         scopes: p.manifest.scopes.clone(),
         file: p.file.clone(),
-        directions: super::direction::Directions::implied(false, false),
-        route: format!("/{}", p.name),
-    }
+        directions,
+        route,
+        ignore_errors: spec.ignore_errors,
+        init_timeout,
+    }))
 }
 
 fn resolve_metadata(
     p: &Parsed,
+    parsed: &[Parsed],
     stores: &[(String, Store)],
     lookup: &SecretLookup<'_>,
     errors: &mut Vec<FieldError>,
@@ -496,7 +490,7 @@ fn resolve_metadata(
         seen.push((key, index));
         let resolved = if let Some(reference) = item.secret_key_ref.as_ref().filter(|r| r.name.is_some()) {
             let secret_name = reference.name.as_deref().unwrap_or_default();
-            secret_store(p, stores, &name)
+            secret_store(p, parsed, stores, &name)
                 .and_then(|(store_name, store)| {
                     stores::resolve(store_name, store, &name, secret_name, reference.key.as_deref(), lookup)
                 })
@@ -520,19 +514,35 @@ fn resolve_metadata(
 /// Dapr's self-hosted mode.
 fn secret_store<'s>(
     p: &Parsed,
+    parsed: &[Parsed],
     stores: &'s [(String, Store)],
     field: &str,
 ) -> Result<(&'s str, &'s Store), FieldError> {
     let Some(store) = p.manifest.auth.secret_store.as_deref().filter(|s| !s.is_empty()) else {
         return Ok(("environment", &stores::DEFAULT_STORE));
     };
-    stores.iter().find(|(name, _)| name == store).map(|(name, s)| (name.as_str(), s)).ok_or_else(|| FieldError {
-        kind: ConfigErrorKind::SecretUnresolved,
-        field: field.to_owned(),
-        message: format!("auth.secretStore names {store:?}, but no secret store component has that name"),
-    })
+    if let Some(found) = stores.iter().find(|(name, _)| name == store) {
+        return Ok((found.0.as_str(), &found.1));
+    }
+    let message = match parsed.iter().find(|q| q.name == store) {
+        Some(q) => format!(
+            "auth.secretStore names {store:?}, a {} component, which bindery cannot read secrets from \
+             (it reads {}, {}, {} and {})",
+            q.reference.type_,
+            stores::ENV_STORE_TYPE,
+            stores::FILE_STORE_TYPE,
+            stores::SECRETS_MANAGER_TYPE,
+            stores::PARAMETER_STORE_TYPE
+        ),
+        None => format!("auth.secretStore names {store:?}, but no secret store component has that name"),
+    };
+    Err(FieldError { kind: ConfigErrorKind::SecretUnresolved, field: field.to_owned(), message })
 }
 
 #[cfg(test)]
 #[path = "loader_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "dapr_docs_tests.rs"]
+mod dapr_docs_tests;

@@ -5,10 +5,12 @@
 mod direction;
 pub mod error;
 mod file_store;
+mod keys;
 pub mod kinds;
 mod loader;
 pub mod metadata;
 mod model;
+mod read;
 mod redact;
 mod secrets;
 pub mod stores;
@@ -18,7 +20,8 @@ pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldE
 #[cfg(feature = "fuzzing")]
 pub use loader::load_text;
 pub use loader::{
-    Components, LoadOptions, SecretKeyRef, SecretReference, load, load_partial, secret_key_refs, secret_references,
+    Components, LoadOptions, SecretKeyRef, SecretReference, Unserved, load, load_partial, load_paths, secret_key_refs,
+    secret_references,
 };
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;

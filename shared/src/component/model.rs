@@ -37,6 +37,10 @@ pub(crate) struct Spec {
     pub(crate) type_: Option<String>,
     pub(crate) version: Option<String>,
     pub(crate) metadata: Vec<MetadataItem>,
+    /// Dapr's: a component that fails to load is skipped with a warning.
+    pub(crate) ignore_errors: bool,
+    /// Dapr's: how long the component's start-up may take (a Go duration).
+    pub(crate) init_timeout: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +119,11 @@ pub struct Component {
     pub directions: Directions,
     /// The path the app receives input events on: `/<name>`, or the `route` item.
     pub route: String,
+    /// `spec.ignoreErrors`: when its start-up fails (building its binding,
+    /// within `init_timeout`), it is skipped with a warning.
+    pub ignore_errors: bool,
+    /// `spec.initTimeout`: the most its start-up may take; `None` when unset.
+    pub init_timeout: Option<std::time::Duration>,
 }
 
 impl Component {

@@ -145,7 +145,7 @@ fn references_list_each_remote_secret_once() {
         + &user("ssm", "token", None).replace("name: api", "name: two");
     let file = write(dir.path(), &yaml);
     let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
-    let references = crate::component::secret_references(&file, &options).unwrap();
+    let references = crate::component::secret_references(std::slice::from_ref(&file), &options).unwrap();
     assert_eq!(references.len(), 1);
     assert_eq!((references[0].store.as_str(), references[0].name.as_str()), ("ssm", "token"));
     assert_eq!(references[0].store_metadata.get("prefix"), Some("/prod/"));
@@ -217,7 +217,7 @@ fn references_skip_local_stores_and_filtered_components() {
         + &user("sm", "hidden", None).replace("name: api", "name: four\n  namespace: other");
     let file = write(dir.path(), &yaml);
     let options = LoadOptions { namespace: Some("prod".into()), app_id: None, env: &env, prefetched: None };
-    let references = crate::component::secret_references(&file, &options).unwrap();
+    let references = crate::component::secret_references(std::slice::from_ref(&file), &options).unwrap();
     let listed: Vec<(&str, &str, &str)> =
         references.iter().map(|r| (r.store.as_str(), r.store_type.as_str(), r.name.as_str())).collect();
     assert_eq!(listed, [("sm", SECRETS_MANAGER_TYPE, "a"), ("ssm", PARAMETER_STORE_TYPE, "b")]);

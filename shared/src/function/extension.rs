@@ -62,8 +62,8 @@ pub async fn run() -> Result<(), lambda_extension::Error> {
 /// Everything that can fail, before registering: the components and the ports.
 async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let path = setup::components_path(&env)?;
-    let bindings = Bindings::load(&path).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let path = setup::components_paths(&env)?;
+    let bindings = Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     let port = |name: &str, default: u16| setup::number(&env, name, u64::from(default), 1..=65_535).map(|p| p as u16);
     let http_port = port("DAPR_HTTP_PORT", 3500)?;
     let grpc_port = port("DAPR_GRPC_PORT", 50001)?;

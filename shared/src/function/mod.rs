@@ -4,7 +4,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `BINDERY_COMPONENTS` | `./components`, then `$LAMBDA_TASK_ROOT/components` | component directory or file |
+//! | `BINDERY_COMPONENTS` | `./components`, then `$LAMBDA_TASK_ROOT/components` | component directory or file, or several, comma-separated (one set) |
 //! | `BINDERY_BINDING` | required | the component this function serves |
 //! | `BINDERY_APP_URL` | `http://127.0.0.1:8080` | the app |
 //! | `APP_API_TOKEN` | none | sent as `dapr-api-token` |
@@ -57,8 +57,8 @@ use crate::output::Bindings;
 pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_runtime::Error> {
     telemetry::init();
     let env = |name: &str| std::env::var(name).ok();
-    let loaded = match setup::components_path(&env) {
-        Ok(path) => Bindings::load(&path).await.map_err(|e| StartupError(e.to_string())),
+    let loaded = match setup::components_paths(&env) {
+        Ok(path) => Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string())),
         Err(e) => Err(e),
     };
     match loaded {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::colocated::{self, Colocated};
 use super::lifecycle::Stopping;
-use crate::component::{Component, EnvLookup, LoadOptions, load};
+use crate::component::{Component, EnvLookup, LoadOptions, load_paths};
 use crate::deliver::{App, DEFAULT_METADATA_LIMIT, Deliverer};
 
 /// A function cannot start; the message says what to fix.
@@ -38,7 +38,7 @@ pub fn setup(
     env: EnvLookup<'_>,
     app: Option<App>,
 ) -> Result<FunctionSetup, StartupError> {
-    let component = served_component(env, &format!("the {expected_type} component {function} serves"))?;
+    let component = served_component(env, &format!("the {expected_type} component {function} serves"), true)?;
     if component.type_ != expected_type {
         return Err(StartupError(format!(
             "{}: component {:?} is {}, but {function} serves {expected_type}",
@@ -74,28 +74,35 @@ pub fn setup(
 
 /// The type of the component `BINDERY_BINDING` names.
 pub(crate) fn binding_type(env: EnvLookup<'_>) -> Result<String, StartupError> {
-    served_component(env, "the input binding this function serves").map(|c| c.type_)
+    // Not warned here: `setup` loads them again, and warns once.
+    served_component(env, "the input binding this function serves", false).map(|c| c.type_)
 }
 
 /// Loads the components and finds the one `BINDERY_BINDING` names; `what`
-/// says what the variable should name.
-fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, StartupError> {
+/// says what the variable should name. `warn` logs what the load set aside.
+fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Component, StartupError> {
     let binding = env("BINDERY_BINDING")
         .filter(|b| !b.is_empty())
         .ok_or_else(|| StartupError(format!("BINDERY_BINDING is not set: name {what}")))?;
-    let path = components_path(env)?;
+    let paths = components_paths(env)?;
     let options = LoadOptions {
         namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
         app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
         env,
         prefetched: None,
     };
-    let components = load(&path, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    if warn {
+        components.log_warnings();
+    }
     components.get(&binding).cloned().ok_or_else(|| {
+        if let Some(why) = components.why_missing(&binding) {
+            return StartupError(format!("BINDERY_BINDING is {binding:?}, which cannot be served: {why}"));
+        }
         let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
         StartupError(format!(
             "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
-            path.display(),
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
             if names.is_empty() { "none".to_owned() } else { names.join(", ") }
         ))
     })
@@ -116,15 +123,17 @@ pub(crate) fn number(
     }
 }
 
-pub(crate) fn components_path(env: EnvLookup<'_>) -> Result<PathBuf, StartupError> {
-    if let Some(path) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+/// `BINDERY_COMPONENTS`: a folder or file, or several, comma-separated (as
+/// `bindery run` reads it), loaded as one set; else the defaults.
+pub(crate) fn components_paths(env: EnvLookup<'_>) -> Result<Vec<PathBuf>, StartupError> {
+    if let Some(paths) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
+        return Ok(paths.split(',').filter(|p| !p.is_empty()).map(PathBuf::from).collect());
     }
     let mut tried = vec![PathBuf::from("./components")];
     if let Some(root) = env("LAMBDA_TASK_ROOT") {
         tried.push(Path::new(&root).join("components"));
     }
-    tried.iter().find(|p| p.exists()).cloned().ok_or_else(|| {
+    tried.iter().find(|p| p.exists()).map(|p| vec![p.clone()]).ok_or_else(|| {
         let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
         StartupError(format!("no components found: set BINDERY_COMPONENTS (tried {})", tried.join(", ")))
     })
@@ -184,6 +193,36 @@ mod tests {
         );
     }
 
+    /// A folder shared with daprd loads; naming one of its components that
+    /// bindery does not serve, or one skipped by ignoreErrors, says why.
+    #[test]
+    fn a_binding_bindery_does_not_serve_is_named_as_such() {
+        let docs = format!("{}/fixtures/components/dapr-docs", env!("CARGO_MANIFEST_DIR"));
+        let shared = format!("{docs}/shared-folder");
+        let err = run(&[("BINDERY_COMPONENTS", &shared), ("BINDERY_BINDING", "kafka-binding")], "bindings.cron")
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            err,
+            format!(
+                "BINDERY_BINDING is \"kafka-binding\", which cannot be served: {shared}/kafka-binding.yaml: component \
+                 \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, \
+                 bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, \
+                 bindings.local.mailbox)"
+            )
+        );
+        let skipped = format!("{docs}/ignore-errors");
+        let err =
+            run(&[("BINDERY_COMPONENTS", &skipped), ("BINDERY_BINDING", "nightly")], "bindings.cron").unwrap_err().0;
+        assert!(
+            err.starts_with(
+                "BINDERY_BINDING is \"nightly\", which cannot be served: it failed to load (and spec.ignoreErrors let \
+                 the rest go on): "
+            ) && err.contains("field \"schedule\": invalid schedule format \"not a schedule\""),
+            "{err}"
+        );
+    }
+
     #[test]
     fn falls_back_to_the_lambda_task_root() {
         let root = format!("{}/fixtures/components", env!("CARGO_MANIFEST_DIR"));
@@ -191,7 +230,7 @@ mod tests {
             "LAMBDA_TASK_ROOT" => Some(root.replace("/components", "/missing")),
             _ => None,
         };
-        let err = components_path(&env).unwrap_err().0;
+        let err = components_paths(&env).unwrap_err().0;
         assert!(err.starts_with("no components found: set BINDERY_COMPONENTS (tried ./components, "), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! wrapped in the layers.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::binding::{InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};
@@ -20,6 +20,11 @@ struct Entry {
 #[derive(Default)]
 pub struct Bindings {
     entries: BTreeMap<String, Entry>,
+    /// Why a component of that name has no binding, when it was set aside
+    /// at load (a type bindery does not serve, or `spec.ignoreErrors`).
+    missing: BTreeMap<String, String>,
+    /// The build failures that `spec.ignoreErrors` let pass.
+    skipped: Vec<ConfigError>,
 }
 
 impl std::fmt::Debug for Bindings {
@@ -33,28 +38,88 @@ impl Bindings {
     /// process environment (`NAMESPACE`, `BINDERY_APP_ID`, secrets) and builds
     /// every output binding. Every problem is reported, naming the file, the
     /// component and the field.
+    ///
+    /// What was set aside (types bindery does not serve, components skipped
+    /// by `spec.ignoreErrors`) is logged as warnings.
     pub async fn load(path: &Path) -> Result<Self, ConfigErrors> {
-        let components = super::secrets::load_components(path, &LoadOptions::from_process_env()).await?;
-        Self::from_components(&components).await
+        Self::load_from(&[path.to_owned()]).await
+    }
+
+    /// [`Bindings::load`] of several folders or files, as one set.
+    pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
+        let components = super::secrets::load_components_from(paths, &LoadOptions::from_process_env()).await?;
+        components.log_warnings();
+        let bindings = Self::from_components(&components).await?;
+        bindings.log_warnings();
+        Ok(bindings)
     }
 
     /// Builds every component that serves the output direction; the rest
-    /// (input-only bindings, secret stores) are left out.
+    /// (input-only bindings, secret stores) are left out. Each is built
+    /// within its `spec.initTimeout`; one that fails, or takes longer, is
+    /// an error, or skipped with a warning when it has `spec.ignoreErrors`.
     pub async fn from_components(components: &Components) -> Result<Self, ConfigErrors> {
         let mut bindings = Self::default();
+        for u in components.unserved() {
+            bindings
+                .missing
+                .insert(u.name.clone(), format!("component {} is {}, a type bindery does not serve", u.name, u.type_));
+        }
+        for e in components.ignored() {
+            if let Some(c) = &e.component {
+                bindings.missing.insert(
+                    c.name.clone(),
+                    format!("component {} failed to load and was skipped (spec.ignoreErrors)", c.name),
+                );
+            }
+        }
         let mut errors = Vec::new();
         for component in components.iter().filter(|c| c.directions.output) {
-            match build(component).await {
+            let context = |e: FieldError| {
+                ConfigError::from_field(redact(&component.metadata, e))
+                    .in_file(&component.file)
+                    .in_component(component.reference())
+            };
+            let built = match component.init_timeout {
+                None => build(component).await,
+                Some(limit) => tokio::time::timeout(limit, build(component)).await.unwrap_or_else(|_| {
+                    Err(vec![FieldError::invalid(
+                        "spec.initTimeout",
+                        format!("building the binding took longer than {limit:?}"),
+                    )])
+                }),
+            };
+            match built {
                 Ok(Some(binding)) => bindings.insert(&component.name, &component.type_, binding),
                 Ok(None) => {}
-                Err(field_errors) => errors.extend(field_errors.into_iter().map(|e| {
-                    ConfigError::from_field(redact(&component.metadata, e))
-                        .in_file(&component.file)
-                        .in_component(component.reference())
-                })),
+                Err(field_errors) if component.ignore_errors => {
+                    bindings.missing.insert(
+                        component.name.clone(),
+                        format!("component {} failed to start and was skipped (spec.ignoreErrors)", component.name),
+                    );
+                    bindings.skipped.extend(field_errors.into_iter().map(context));
+                }
+                Err(field_errors) => errors.extend(field_errors.into_iter().map(context)),
             }
         }
         if errors.is_empty() { Ok(bindings) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// The build failures that `spec.ignoreErrors` let pass.
+    pub fn skipped(&self) -> &[ConfigError] {
+        &self.skipped
+    }
+
+    /// The warnings of [`Bindings::skipped`], one line each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.skipped.iter().map(|e| format!("skipped because of spec.ignoreErrors: {e}")).collect()
+    }
+
+    /// Logs [`Bindings::warnings`] at warn level.
+    pub fn log_warnings(&self) {
+        for line in self.warnings() {
+            tracing::warn!("{line}");
+        }
     }
 
     /// Adds a binding of your own (or replaces one), without layers.
@@ -80,7 +145,12 @@ impl Bindings {
     /// and operations with daprd's messages, then runs the binding's layers.
     pub async fn invoke(&self, name: &str, request: InvokeRequest) -> InvokeResult {
         let Some(entry) = self.entries.get(name) else {
-            return Err(InvokeError::new(ErrorKind::UnknownBinding, format!("couldn't find output binding {name}")));
+            // daprd's message, and why, when the name is a component set aside.
+            let message = match self.missing.get(name) {
+                Some(why) => format!("couldn't find output binding {name}: {why}"),
+                None => format!("couldn't find output binding {name}"),
+            };
+            return Err(InvokeError::new(ErrorKind::UnknownBinding, message));
         };
         let operations = entry.binding.operations();
         if !operations.contains(&request.operation.as_str()) {
@@ -171,6 +241,54 @@ mod tests {
         assert!(bindings.get("webhook").is_none());
         let error = bindings.invoke("webhook", InvokeRequest::new("post", "{}")).await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::UnknownBinding);
+    }
+
+    /// A binding that fails to build is skipped when its component has
+    /// `spec.ignoreErrors` (Dapr's docs' HTTP binding, with a missing
+    /// MTLSRootCA file), and calling it says why it is not there; a type
+    /// bindery does not serve says so too.
+    #[tokio::test]
+    async fn ignore_errors_skips_a_binding_that_fails_to_build() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/components/dapr-docs");
+        let options = LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None };
+        let paths = [folder.join("ignore-errors"), folder.join("shared-folder/kafka-binding.yaml")];
+        let components = crate::component::load_paths(&paths, &options).unwrap();
+        let bindings = Bindings::from_components(&components).await.unwrap();
+        let names: Vec<&str> = bindings.list().map(|(name, _)| name).collect();
+        assert_eq!(names, ["notify"]);
+        let warnings = bindings.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(
+            warnings[0].starts_with(&format!(
+                "skipped because of spec.ignoreErrors: {}: component \"secured\" (bindings.http/v1): field \"MTLSRootCA\": ",
+                folder.join("ignore-errors/components.yaml").display()
+            )),
+            "{warnings:#?}"
+        );
+        let error = bindings.invoke("secured", InvokeRequest::new("post", "{}")).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownBinding);
+        assert_eq!(
+            error.message,
+            "couldn't find output binding secured: component secured failed to start and was skipped (spec.ignoreErrors)"
+        );
+        let error = bindings.invoke("kafka-binding", InvokeRequest::new("create", "{}")).await.unwrap_err();
+        assert_eq!(
+            error.message,
+            "couldn't find output binding kafka-binding: component kafka-binding is bindings.kafka, a type bindery does not serve"
+        );
+        let error = bindings.invoke("nightly", InvokeRequest::new("create", "{}")).await.unwrap_err();
+        assert_eq!(
+            error.message,
+            "couldn't find output binding nightly: component nightly failed to load and was skipped (spec.ignoreErrors)"
+        );
+
+        // Without ignoreErrors, the same failure fails the build.
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(folder.join("ignore-errors/components.yaml")).unwrap();
+        std::fs::write(dir.path().join("c.yaml"), text.replacen("ignoreErrors: true", "", 1)).unwrap();
+        let components = crate::component::load(dir.path(), &options).unwrap();
+        let errors = Bindings::from_components(&components).await.unwrap_err().to_string();
+        assert!(errors.contains("component \"secured\" (bindings.http/v1): field \"MTLSRootCA\""), "{errors}");
     }
 
     /// The bindings' own checks quote the values they refuse; a value from a

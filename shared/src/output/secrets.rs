@@ -6,35 +6,41 @@
 //! Without the `aws` feature this is [`crate::component::load`], and a
 //! reference to an AWS store is a configuration error that says so.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::component::{Components, ConfigError, ConfigErrors, LoadOptions};
 
 /// Loads the components under `path`, resolving every `secretKeyRef` through
 /// its store, AWS stores included.
 pub async fn load_components(path: &Path, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    with_remote_secrets(path, options, crate::component::load).await
+    load_components_from(&[path.to_owned()], options).await
 }
 
-/// [`load_components`] that goes on past problems: the components that
+/// [`load_components`] of several folders or files, as one set.
+pub async fn load_components_from(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    with_remote_secrets(paths, options, crate::component::load_paths).await
+}
+
+/// [`load_components_from`] that goes on past problems: the components that
 /// loaded, and every problem of the others (see [`crate::component::load_partial`]).
 pub async fn load_components_partial(
-    path: &Path,
+    paths: &[PathBuf],
     options: &LoadOptions<'_>,
 ) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
-    with_remote_secrets(path, options, crate::component::load_partial).await
+    with_remote_secrets(paths, options, crate::component::load_partial).await
 }
 
 /// Runs `load` once the secrets of the AWS stores the components refer to
-/// are fetched.
+/// are fetched, each within the `spec.initTimeout` of the components that
+/// read it (a read that takes longer fails those components' load).
 async fn with_remote_secrets<T>(
-    path: &Path,
+    paths: &[PathBuf],
     options: &LoadOptions<'_>,
-    load: impl FnOnce(&Path, &LoadOptions<'_>) -> Result<T, ConfigErrors>,
+    load: impl FnOnce(&[PathBuf], &LoadOptions<'_>) -> Result<T, ConfigErrors>,
 ) -> Result<T, ConfigErrors> {
     #[cfg(feature = "aws")]
     {
-        let references = crate::component::secret_references(path, options)?;
+        let references = crate::component::secret_references(paths, options)?;
         if !references.is_empty() {
             let prefetched = aws_stores::fetch(&references).await;
             let options = LoadOptions {
@@ -43,10 +49,10 @@ async fn with_remote_secrets<T>(
                 env: options.env,
                 prefetched: Some(&prefetched),
             };
-            return load(path, &options);
+            return load(paths, &options);
         }
     }
-    load(path, options)
+    load(paths, options)
 }
 
 #[cfg(feature = "aws")]
@@ -92,15 +98,36 @@ mod aws_stores {
         store: &SecretReference,
         secrets: &[&'r SecretReference],
     ) -> Vec<(&'r SecretReference, Result<String, String>)> {
-        let config = match config(store).await {
+        // Configuring the store waits on no secret in particular: it is bounded
+        // only when every secret read through it is, by the longest bound.
+        let limit =
+            secrets.iter().map(|r| r.init_timeout).collect::<Option<Vec<_>>>().and_then(|l| l.into_iter().max());
+        let configured = match limit {
+            None => config(store).await,
+            Some(limit) => tokio::time::timeout(limit, config(store)).await.unwrap_or_else(|_| {
+                Err(format!("configuring secret store {:?} took longer than spec.initTimeout ({limit:?})", store.store))
+            }),
+        };
+        let config = match configured {
             Ok(config) => config,
             Err(why) => return secrets.iter().map(|r| (*r, Err(why.clone()))).collect(),
         };
         let values = join_all(secrets.iter().map(|reference| async {
-            let value = match reference.store_type.as_str() {
-                SECRETS_MANAGER_TYPE => secrets_manager(&config, reference).await,
-                PARAMETER_STORE_TYPE => parameter(&config, reference).await,
-                other => Err(format!("{other} is not an AWS secret store")),
+            let read = async {
+                match reference.store_type.as_str() {
+                    SECRETS_MANAGER_TYPE => secrets_manager(&config, reference).await,
+                    PARAMETER_STORE_TYPE => parameter(&config, reference).await,
+                    other => Err(format!("{other} is not an AWS secret store")),
+                }
+            };
+            let value = match reference.init_timeout {
+                None => read.await,
+                Some(limit) => tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
+                    Err(format!(
+                        "reading secret {:?} from store {:?} took longer than spec.initTimeout ({limit:?})",
+                        reference.name, reference.store
+                    ))
+                }),
             };
             debug!(store = %reference.store, secret = %reference.name, ok = value.is_ok(), "secret fetched");
             value

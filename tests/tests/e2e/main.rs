@@ -14,6 +14,7 @@ mod body_limits;
 mod colocated;
 mod colocated_process;
 mod cron;
+mod dapr_conventions;
 mod demo;
 mod extension;
 mod faults;
