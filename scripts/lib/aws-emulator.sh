@@ -85,18 +85,22 @@ start_moto() {
 }
 
 # LocalStack's community edition on the host needs CPython 3.13 (its code uses
-# PEP 695 syntax); PYTHON313 overrides where it is looked for.
+# PEP 695 syntax and 3.13's warnings.deprecated). These machines have it under
+# pyenv (not selected: python3 is 3.11); Debian 13 has it as /usr/bin/python3.13.
+# No package registry the project may use ships one, so it is found, not
+# installed; PYTHON313 overrides where it is looked for.
 python313() {
     local candidate
     # pyenv's shim for python3.13 exists even when its version is not selected,
     # so each candidate is run, not just looked up.
-    for candidate in "${PYTHON313:-}" python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3.13; do
+    for candidate in "${PYTHON313:-}" python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 \
+        /usr/local/bin/python3.13 /usr/bin/python3.13; do
         if [[ -n "$candidate" ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
             command -v "$candidate"
             return
         fi
     done
-    echo "LocalStack needs Python 3.13: install it, or set PYTHON313 to its interpreter" >&2
+    echo "LocalStack needs CPython 3.13 (python3.13, pyenv's 3.13.x or /usr/bin/python3.13): install it, or set PYTHON313 to its interpreter" >&2
     return 1
 }
 

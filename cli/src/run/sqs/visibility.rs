@@ -43,7 +43,7 @@ pub(super) fn batch_time(visibility: Duration) -> Duration {
 /// one: [`EXTENSION`] where the queue's is shorter, else the queue's own
 /// (`None`). A message received with a timeout of 0 s is visible again at
 /// once, no longer in flight, so its visibility can no longer be changed
-/// (SQS answers `MessageNotInflight`; LocalStack ignores the change): it
+/// (SQS documents a `MessageNotInflight` error; LocalStack ignores the change): it
 /// could never be kept hidden while it is delivered.
 pub(super) fn receive_visibility(visibility: Duration) -> Option<i32> {
     (visibility < EXTENSION).then_some(i32::from(EXTENSION_SECONDS))
