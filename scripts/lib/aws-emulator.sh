@@ -11,9 +11,9 @@ EMULATOR_PIDS=()
 trap stop_emulators EXIT
 
 # The tests run against LocalStack too (cargo test filters): the S3 and SQS
-# output bindings and `bindery run`'s SQS poller. The rest need moto (SES v2,
-# CloudFormation with Lambda) or no emulator at all.
-LOCALSTACK_TESTS=(output_s3:: output_sqs:: run_sqs::)
+# output bindings and `bindery run`, its SQS poller above all. The rest need
+# moto (SES v2, CloudFormation with Lambda) or no emulator at all.
+LOCALSTACK_TESTS=(output_s3:: output_sqs:: run_sqs:: run::)
 
 stop_emulators() {
     local pid running waited=0
