@@ -1,23 +1,40 @@
-# Starts an AWS emulator on loopback for the tests, in a Python venv this
-# script creates under target/, and stops it when the calling script exits.
-# Sourced by scripts/test (moto) and scripts/test-localstack (LocalStack).
-# Exports BINDERY_TEST_AWS_ENDPOINT and BINDERY_TEST_AWS_EMULATOR, which the
-# tests read (tests/src/aws.rs); nothing here ever talks to real AWS.
+# Starts the AWS emulators on loopback for the tests, each in a Python venv
+# this script creates under target/, and stops them all when the calling
+# script exits. Sourced by scripts/test (moto, then LocalStack too) and
+# scripts/test-localstack (LocalStack alone). start_moto exports
+# BINDERY_TEST_AWS_ENDPOINT and BINDERY_TEST_AWS_EMULATOR, which the tests read
+# (tests/src/aws.rs); start_localstack exports BINDERY_LOCALSTACK_ENDPOINT, and
+# run_localstack_tests points a test run at it. Nothing here ever talks to real AWS.
 
-EMULATOR_PID=""
+# The emulators started here (process ids), stopped on exit.
+EMULATOR_PIDS=()
+trap stop_emulators EXIT
 
-stop_emulator() {
-    if [[ -n "$EMULATOR_PID" ]] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
-        kill "$EMULATOR_PID" 2>/dev/null || true
-        # LocalStack's shutdown can hang on its own metrics calls: give it 10 s.
-        local waited=0
-        while kill -0 "$EMULATOR_PID" 2>/dev/null && ((waited < 50)); do
-            sleep 0.2
-            waited=$((waited + 1))
+# The tests run against LocalStack too (cargo test filters): the S3 and SQS
+# output bindings and `bindery run`, its SQS poller above all. The rest need
+# moto (SES v2, CloudFormation with Lambda) or no emulator at all.
+LOCALSTACK_TESTS=(output_s3:: output_sqs:: run_sqs:: run::)
+
+stop_emulators() {
+    local pid running waited=0
+    for pid in "${EMULATOR_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    # LocalStack's shutdown can hang on its own metrics calls: give them 10 s in all.
+    while ((waited < 50)); do
+        running=0
+        for pid in "${EMULATOR_PIDS[@]}"; do
+            kill -0 "$pid" 2>/dev/null && running=1
         done
-        kill -9 "$EMULATOR_PID" 2>/dev/null || true
-        wait "$EMULATOR_PID" 2>/dev/null || true
-    fi
+        ((running)) || break
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    for pid in "${EMULATOR_PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    EMULATOR_PIDS=()
 }
 
 free_port() {
@@ -35,18 +52,19 @@ venv() {
     fi
 }
 
-# wait_ready URL SECONDS LOG
+# wait_ready PID URL SECONDS LOG: waits until the emulator PID answers URL.
 wait_ready() {
-    local url=$1 deadline=$((SECONDS + $2))
+    local pid=$1 url=$2 seconds=$3 log=$4
+    local deadline=$((SECONDS + seconds))
     until curl --silent --fail --max-time 2 --output /dev/null "$url"; do
-        if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
-            echo "the emulator exited; its log ($3):" >&2
-            tail -n 30 "$3" >&2
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "the emulator exited; its log ($log):" >&2
+            tail -n 30 "$log" >&2
             return 1
         fi
         if ((SECONDS > deadline)); then
-            echo "the emulator did not answer $url within $2 s; its log ($3):" >&2
-            tail -n 30 "$3" >&2
+            echo "the emulator did not answer $url within $seconds s; its log ($log):" >&2
+            tail -n 30 "$log" >&2
             return 1
         fi
         sleep 0.2
@@ -59,27 +77,30 @@ start_moto() {
     local port
     port=$(free_port "$dir/bin/python")
     "$dir/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
-    EMULATOR_PID=$!
-    trap stop_emulator EXIT
-    wait_ready "http://127.0.0.1:$port/moto-api/" 60 "$log"
+    EMULATOR_PIDS+=($!)
+    wait_ready $! "http://127.0.0.1:$port/moto-api/" 60 "$log"
     export BINDERY_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
     export BINDERY_TEST_AWS_EMULATOR=moto
     echo "moto $(grep -i '^moto==' scripts/requirements-moto.txt | cut -d= -f3) on $BINDERY_TEST_AWS_ENDPOINT"
 }
 
 # LocalStack's community edition on the host needs CPython 3.13 (its code uses
-# PEP 695 syntax); PYTHON313 overrides where it is looked for.
+# PEP 695 syntax and 3.13's warnings.deprecated). These machines have it under
+# pyenv (not selected: python3 is 3.11); Debian 13 has it as /usr/bin/python3.13.
+# No package registry the project may use ships one, so it is found, not
+# installed; PYTHON313 overrides where it is looked for.
 python313() {
     local candidate
     # pyenv's shim for python3.13 exists even when its version is not selected,
     # so each candidate is run, not just looked up.
-    for candidate in "${PYTHON313:-}" python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3.13; do
+    for candidate in "${PYTHON313:-}" python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3.13 \
+        /usr/local/bin/python3.13 /usr/bin/python3.13; do
         if [[ -n "$candidate" ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
             command -v "$candidate"
             return
         fi
     done
-    echo "LocalStack needs Python 3.13: install it, or set PYTHON313 to its interpreter" >&2
+    echo "LocalStack needs CPython 3.13 (python3.13, pyenv's 3.13.x or /usr/bin/python3.13): install it, or set PYTHON313 to its interpreter" >&2
     return 1
 }
 
@@ -95,10 +116,18 @@ start_localstack() {
         LOCALSTACK_VOLUME_DIR="$PWD/target/localstack-data" \
         OUTBOUND_HTTP_PROXY=http://127.0.0.1:9 OUTBOUND_HTTPS_PROXY=http://127.0.0.1:9 \
         "$dir/bin/python" -m localstack.runtime.main >"$log" 2>&1 &
-    EMULATOR_PID=$!
-    trap stop_emulator EXIT
-    wait_ready "http://127.0.0.1:$port/_localstack/health" 120 "$log"
-    export BINDERY_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
-    export BINDERY_TEST_AWS_EMULATOR=localstack
-    echo "LocalStack on $BINDERY_TEST_AWS_ENDPOINT"
+    EMULATOR_PIDS+=($!)
+    wait_ready $! "http://127.0.0.1:$port/_localstack/health" 120 "$log"
+    export BINDERY_LOCALSTACK_ENDPOINT="http://127.0.0.1:$port"
+    echo "LocalStack $(grep -o '^localstack-core[^=]*==[^ ]*' scripts/requirements-localstack.txt | cut -d= -f3) on $BINDERY_LOCALSTACK_ENDPOINT"
+}
+
+# run_localstack_tests [CARGO TEST ARGS...]: the LocalStack tests
+# (LOCALSTACK_TESTS), or those the arguments name, against the LocalStack
+# start_localstack started; any other emulator keeps running for other runs.
+run_localstack_tests() {
+    local filters=("$@")
+    ((${#filters[@]})) || filters=("${LOCALSTACK_TESTS[@]}")
+    BINDERY_TEST_AWS_ENDPOINT="$BINDERY_LOCALSTACK_ENDPOINT" BINDERY_TEST_AWS_EMULATOR=localstack \
+        cargo test --workspace --locked --test e2e -- "${filters[@]}"
 }

@@ -1,7 +1,9 @@
-//! The AWS emulator the tests run against: moto by default, LocalStack with
-//! `scripts/test-localstack`. The script that runs the tests starts it and
-//! passes its address in `BINDERY_TEST_AWS_ENDPOINT`; this module refuses any
-//! address that is not loopback, so no test can ever reach real AWS.
+//! The AWS emulator the tests run against: moto, and LocalStack for a second
+//! run of the S3, SQS and `bindery run` SQS tests (`scripts/test` runs both;
+//! `scripts/test-localstack` only the second). The script that runs the tests
+//! starts it and passes its address in `BINDERY_TEST_AWS_ENDPOINT`; this
+//! module refuses any address that is not loopback, so no test can ever reach
+//! real AWS.
 //!
 //! Tests run in parallel against one emulator, so each one names its own
 //! buckets, queues and secrets with [`Emulator::unique`] instead of resetting
@@ -244,7 +246,8 @@ async fn get(url: &str) -> Result<(u16, bytes::Bytes), String> {
 }
 
 /// The variable the test scripts set to the interpreter of moto's venv
-/// (which also holds cfn-lint and aws-sam-translator).
+/// (which also holds boto3, cfn-lint and aws-sam-translator; the tests use
+/// its boto3 against LocalStack too).
 pub const MOTO_PYTHON_VAR: &str = "BINDERY_TEST_INFRA_PYTHON";
 
 /// The interpreter of moto's venv; panics with the fix when it is not set.

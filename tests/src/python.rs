@@ -1,6 +1,7 @@
 //! Python for the tests that drive bindery with the real Dapr Python SDK
 //! and the FastAPI example: the interpreter of the venv `scripts/test`
-//! creates (`BINDERY_TEST_PYTHON`), and running a script with it.
+//! creates (`BINDERY_TEST_PYTHON`), and running a script with it or with
+//! another venv's (boto3 is in moto's, [`crate::aws::moto_python`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,11 @@ pub fn script(name: &str) -> PathBuf {
 /// Runs `script` with `stdin`, in a clean environment plus `env`, and waits
 /// for it (off the async runtime).
 pub async fn run(script: PathBuf, env: Vec<(String, String)>, stdin: Vec<u8>) -> Output {
-    let python = python();
+    run_with(python(), script, env, stdin).await
+}
+
+/// [`run`], with the interpreter `python`.
+pub async fn run_with(python: PathBuf, script: PathBuf, env: Vec<(String, String)>, stdin: Vec<u8>) -> Output {
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(&python)
             .arg(&script)

@@ -20,7 +20,7 @@ use bindery::deliver::batch::{RecordOutcome, deliver_batch};
 use bindery::input::sqs::parse_batch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use visibility::{InFlight, batch_time, change_visibility};
+use visibility::{InFlight, batch_time, change_visibility, receive_visibility};
 
 use super::console::{Console, Outcome};
 use super::delivery_outcome;
@@ -136,6 +136,7 @@ impl Poller {
             .wait_time_seconds(WAIT_SECONDS)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
+            .set_visibility_timeout(receive_visibility(self.visibility))
             .send()
             .await
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;

@@ -1,5 +1,5 @@
-//! The S3 binding against the emulator (moto, or LocalStack with
-//! scripts/test-localstack): each operation and metadata key, checked with a
+//! The S3 binding against the emulator (moto, and LocalStack in the second
+//! pass of scripts/test): each operation and metadata key, checked with a
 //! direct SDK client.
 
 use aws_sdk_s3::types::StorageClass;

@@ -1,9 +1,13 @@
-//! `bindery run`'s SQS poller on queues whose visibility timeout is shorter
-//! than a delivery may take (0, 1 and 2 s; SQS allows 0 to 43200): every
-//! message reaches the app, acknowledged ones are deleted, refused ones come
-//! back after the visibility timeout, and a message the app takes longer
-//! than the visibility timeout to answer stays hidden from other consumers
-//! meanwhile. Each test runs once per timeout, concurrently (a queue each).
+//! `bindery run`'s SQS poller, on moto and on LocalStack (`scripts/test`
+//! runs this module against both). Messages sent by boto3, as an app or a
+//! script beside bindery sends them, reach the app with their id and
+//! attributes, and only those it acknowledges are deleted. And on queues
+//! whose visibility timeout is shorter than a delivery may take (0, 1 and
+//! 2 s; SQS allows 0 to 43200): every message reaches the app, acknowledged
+//! ones are deleted, refused ones come back after the visibility timeout,
+//! and a message the app takes longer than the visibility timeout to answer
+//! stays hidden from other consumers meanwhile. Each of these runs once per
+//! timeout, concurrently (a queue each).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use bindery_e2e::aws::Emulator;
-use bindery_e2e::{FunctionProcess, Recorded, RecordingApp, Reply};
+use bindery_e2e::aws::{self, Emulator, moto_python};
+use bindery_e2e::{FunctionProcess, Recorded, RecordingApp, Reply, python};
 use futures_util::future::join_all;
 
-use crate::common::{ComponentsDir, SECOND, bindery_run};
+use crate::common::{ComponentsDir, SECOND, bindery_run, metadata_value};
 
 /// The visibility timeouts (seconds) the tests run with: 2 s and less left
 /// `bindery run` no time at all to deliver.
@@ -71,6 +75,31 @@ impl Polled {
         Polled { visibility, emulator, sqs, queue_url, app, bindery, _components: components }
     }
 
+    /// Sends `messages` (body, one string attribute `note`) with boto3, and
+    /// returns their message ids.
+    async fn send_with_boto3(&self, messages: &[(&str, &str)]) -> Vec<String> {
+        let home = tempfile::tempdir().expect("a temporary home");
+        let mut env: Vec<_> =
+            self.emulator.default_chain_env(home.path()).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        // boto3 reads its region from AWS_DEFAULT_REGION, not AWS_REGION.
+        env.push(("AWS_DEFAULT_REGION".to_owned(), aws::REGION.to_owned()));
+        let messages: Vec<_> = messages
+            .iter()
+            .map(|(body, note)| serde_json::json!({"body": body, "attributes": {"note": note}}))
+            .collect();
+        let request = serde_json::json!({"queue_url": self.queue_url, "messages": messages});
+        let output =
+            python::run_with(moto_python(), python::script("sqs_send.py"), env, request.to_string().into_bytes()).await;
+        assert!(
+            output.status.success(),
+            "sqs_send.py: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let sent: serde_json::Value = serde_json::from_slice(&output.stdout).expect("sqs_send.py prints JSON");
+        sent["ids"].as_array().expect("ids").iter().map(|id| id.as_str().expect("an id").to_owned()).collect()
+    }
+
     async fn send(&self, body: &str) {
         self.sqs.send_message().queue_url(&self.queue_url).message_body(body).send().await.unwrap();
     }
@@ -115,6 +144,38 @@ impl Polled {
         delivered.sort();
         delivered
     }
+}
+
+/// Three messages from boto3 on a queue with a 10-minute visibility timeout:
+/// the two the app acknowledges are delivered once, with the id boto3 got
+/// and their attribute, and deleted; the one it refuses is delivered and
+/// kept, hidden for the queue's timeout (longer than any run of this test,
+/// so it is delivered once too).
+#[tokio::test(flavor = "multi_thread")]
+async fn bindery_run_delivers_what_boto3_sends_and_deletes_only_what_the_app_acknowledges() {
+    let polled = Polled::start(600, |r| answer(if &r.body[..] == b"refused" { 500 } else { 200 })).await;
+    let sent = [("first", "one"), ("refused", "line 1\r\nline 2"), ("second", "2 of 3")];
+    let ids = polled.send_with_boto3(&sent).await;
+
+    let received = polled.wait_for_deliveries(3).await;
+    for ((body, note), id) in sent.iter().zip(&ids) {
+        let deliveries: Vec<_> = received.iter().filter(|r| &r.body[..] == body.as_bytes()).collect();
+        assert_eq!(deliveries.len(), 1, "{body}: {:?}\n{}", bodies(&received), polled.bindery.logs());
+        assert_eq!(deliveries[0].path, "/tasks");
+        let headers = &deliveries[0].headers;
+        assert_eq!(metadata_value(deliveries[0], "messageId").as_deref(), Some(id.as_str()), "{body}: {headers:?}");
+        assert_eq!(metadata_value(deliveries[0], "attr-note").as_deref(), Some(*note), "{body}: {headers:?}");
+    }
+    // The acknowledged ones are deleted; the refused one stays, in flight.
+    let mut counts = polled.emulator.queue_counts(&polled.queue_url).await;
+    for _ in 0..200 {
+        if counts == (0, 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        counts = polled.emulator.queue_counts(&polled.queue_url).await;
+    }
+    assert_eq!(counts, (0, 1), "(visible, in flight)\n{}", polled.bindery.logs());
 }
 
 /// `status`, after [`APP_TIME`].

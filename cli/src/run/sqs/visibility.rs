@@ -6,7 +6,9 @@
 //! are extended by [`EXTENSION`] whenever less than [`RENEW_AHEAD`] of it is
 //! left (the heartbeat AWS recommends), so no other consumer receives a
 //! message while the app has it; an extension due at once is made before
-//! anything is delivered. At the end, the messages not deleted get the
+//! anything is delivered. On a queue whose timeout is shorter than an
+//! extension, messages are received hidden for [`EXTENSION`] (see
+//! [`receive_visibility`]). At the end, the messages not deleted get the
 //! queue's own timeout again, so a failed one reappears after it, as it does
 //! when nothing was extended.
 
@@ -37,6 +39,16 @@ pub(super) fn batch_time(visibility: Duration) -> Duration {
     visibility.saturating_sub(VISIBILITY_MARGIN).max(MIN_BATCH_TIME)
 }
 
+/// The visibility timeout (seconds) to receive with, on a queue with this
+/// one: [`EXTENSION`] where the queue's is shorter, else the queue's own
+/// (`None`). A message received with a timeout of 0 s is visible again at
+/// once, no longer in flight, so its visibility can no longer be changed
+/// (SQS documents a `MessageNotInflight` error; LocalStack ignores the change): it
+/// could never be kept hidden while it is delivered.
+pub(super) fn receive_visibility(visibility: Duration) -> Option<i32> {
+    (visibility < EXTENSION).then_some(i32::from(EXTENSION_SECONDS))
+}
+
 /// When messages hidden until `hidden_until` must next be extended to stay
 /// hidden until the batch's `deadline` and the margin after it; `None` once
 /// they are.
@@ -57,8 +69,10 @@ pub(super) struct InFlight<'a> {
 impl<'a> InFlight<'a> {
     /// `receipts` of messages whose receive was asked for at `asked`.
     pub(super) fn new(poller: &'a Poller, receipts: Vec<String>, asked: Instant) -> Self {
-        let hidden_until = asked + poller.visibility;
-        Self { poller, receipts, hidden_until, extended: false, warned: false }
+        let hidden_until = asked + poller.visibility.max(EXTENSION);
+        // Received with a longer timeout than the queue's: given it back at the end.
+        let extended = receive_visibility(poller.visibility).is_some();
+        Self { poller, receipts, hidden_until, extended, warned: false }
     }
 
     /// Extends the messages' visibility now if it is already due: before
@@ -208,6 +222,16 @@ mod tests {
         let expected: Vec<Duration> = [0, 5, 10, 15, 20, 25].iter().map(|&s| s * SECOND).collect();
         assert_eq!(extensions, expected);
         assert!(hidden_until >= deadline + VISIBILITY_MARGIN);
+    }
+
+    #[test]
+    fn a_queue_whose_timeout_is_shorter_than_an_extension_is_received_with_one() {
+        for short in [0, 1, 2, 9] {
+            assert_eq!(receive_visibility(short * SECOND), Some(10), "{short} s");
+        }
+        for long in [10, 30, 43_200] {
+            assert_eq!(receive_visibility(long * SECOND), None, "{long} s");
+        }
     }
 
     #[test]
