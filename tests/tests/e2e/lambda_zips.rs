@@ -18,9 +18,10 @@ use serde_json::{Value, json};
 
 use crate::common::{ComponentsDir, component, cron_component, http_get, http_post, sqs_component, value};
 
-/// Amazon Linux 2023's glibc: the newest `GLIBC_x.y` a binary for
-/// `provided.al2023` may need (reference/lambda-anchors.md; AWS's "Lambda
-/// runtimes" page lists AL2023's glibc as 2.34).
+/// Amazon Linux 2023's glibc, the newest `GLIBC_x.y` a binary for
+/// `provided.al2023` may need: AL2023's core toolchain is glibc 2.34
+/// (docs.aws.amazon.com/linux/al2023/ug/core-glibc.html), and
+/// `provided.al2023` is the AL2023 minimal image.
 const AL2023_GLIBC: (u32, u32) = (2, 34);
 
 const FUNCTIONS: [&str; 3] = ["bindery-cron", "bindery-sqs", "bindery-webhook"];
