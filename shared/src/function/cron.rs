@@ -50,7 +50,7 @@ impl CronFunction {
         let mut binding_event = schedule_event(&event.payload, binding, &self.time_zone, chrono::Utc::now())
             .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
         binding_event.traceparent = event.context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
-        let deadline = deadline(&event.context, self.setup.margin);
+        let deadline = deadline(&event.context, self.setup.deadline);
         let delivery = self.setup.deliverer.deliver(binding_event, deadline);
         match self.setup.stopping.bound(deadline, delivery).await {
             Ok(()) => {

@@ -47,7 +47,7 @@ pub(crate) struct RuntimeApi {
     /// Replaced after a SnapStart restore: pooled connections from before
     /// the snapshot are stale.
     client: RwLock<ApiClient>,
-    authority: Authority,
+    endpoint: Endpoint,
     config: Arc<Config>,
     /// The last event's buffer, kept for the next: its pages are already
     /// mapped, where a fresh buffer costs a page fault per 4 KiB written
@@ -66,9 +66,7 @@ impl RuntimeApi {
     /// that names it, not a panic.
     pub(crate) fn from_env() -> Result<Self, BoxError> {
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set: not on Lambda?"));
-        let authority: Authority = var("AWS_LAMBDA_RUNTIME_API")?
-            .parse()
-            .map_err(|e| format!("AWS_LAMBDA_RUNTIME_API is not a host:port: {e}"))?;
+        let endpoint = Endpoint::parse(&var("AWS_LAMBDA_RUNTIME_API")?)?;
         let memory = var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")?;
         let config = Config {
             function_name: var("AWS_LAMBDA_FUNCTION_NAME")?,
@@ -79,11 +77,11 @@ impl RuntimeApi {
             log_stream: var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
             log_group: var("AWS_LAMBDA_LOG_GROUP_NAME").unwrap_or_default(),
         };
-        Ok(Self::new(authority, config))
+        Ok(Self::new(endpoint, config))
     }
 
-    fn new(authority: Authority, config: Config) -> Self {
-        Self { client: RwLock::new(api_client()), authority, config: Arc::new(config), spare: Mutex::default() }
+    fn new(endpoint: Endpoint, config: Config) -> Self {
+        Self { client: RwLock::new(api_client()), endpoint, config: Arc::new(config), spare: Mutex::default() }
     }
 
     /// With SnapStart, waits on `/restore/next` until the snapshot is
@@ -169,8 +167,12 @@ impl RuntimeApi {
         error_type: Option<&str>,
         body: Bytes,
     ) -> Result<Response<Incoming>, BoxError> {
-        let path: PathAndQuery = path.parse()?;
-        let uri = Uri::builder().scheme(Scheme::HTTP).authority(self.authority.clone()).path_and_query(path).build()?;
+        let path: PathAndQuery = format!("{}{path}", self.endpoint.base_path).parse()?;
+        let uri = Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(self.endpoint.authority.clone())
+            .path_and_query(path)
+            .build()?;
         let mut request = build_request().method(method).uri(uri);
         if let Some(error_type) = error_type {
             request = request.header("lambda-runtime-function-error-type", error_type);
@@ -178,6 +180,32 @@ impl RuntimeApi {
         let request: Request<Full<Bytes>> = request.body(Full::new(body))?;
         let client = self.client.read().unwrap_or_else(PoisonError::into_inner).clone();
         Ok(client.request(request).await?)
+    }
+}
+
+/// Where the Runtime API is: `AWS_LAMBDA_RUNTIME_API`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Endpoint {
+    authority: Authority,
+    /// Put before every path; empty, or a prefix without a trailing `/`.
+    base_path: String,
+}
+
+impl Endpoint {
+    /// Every form `lambda_runtime`'s client takes (lambda_runtime_api_client
+    /// 1.1 parses the variable as a URI and keeps its scheme, authority and
+    /// path): `host:port`, as Lambda sets it, or `http://host:port` with an
+    /// optional path prefix, as `cargo lambda watch` sets it
+    /// (`http://127.0.0.1:9000/.rt`). Its plain-HTTP connector cannot call an
+    /// `https://` one, and neither can this loop: that is refused here, at init.
+    fn parse(value: &str) -> Result<Self, String> {
+        let refuse = |why: &str| format!("AWS_LAMBDA_RUNTIME_API is {value:?}: {why}");
+        let uri: Uri = value.parse().map_err(|e| refuse(&format!("not a host:port or an http:// URL ({e})")))?;
+        if uri.scheme().is_some_and(|scheme| *scheme != Scheme::HTTP) {
+            return Err(refuse("the Runtime API is plain HTTP (http:// or host:port)"));
+        }
+        let authority = uri.authority().cloned().ok_or_else(|| refuse("it names no host:port"))?;
+        Ok(Self { authority, base_path: uri.path().trim_end_matches('/').to_owned() })
     }
 }
 
@@ -261,26 +289,67 @@ mod tests {
         };
         let router = Router::new().route("/2018-06-01/runtime/invocation/next", get(next));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let authority: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
+        let endpoint = Endpoint::parse(&listener.local_addr().unwrap().to_string()).unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
 
-        let runtime = RuntimeApi::new(authority, Config { function_name: "f".into(), ..Config::default() });
+        let runtime = RuntimeApi::new(endpoint, Config { function_name: "f".into(), ..Config::default() });
         let error = runtime.next().await.expect_err("no deadline, no invocation");
         assert_eq!(error.to_string(), "/invocation/next gave no lambda-runtime-deadline-ms");
     }
 
+    /// Every form `lambda_runtime`'s own client accepts: `cargo lambda
+    /// watch` sets `http://127.0.0.1:9000/.rt`, which this loop refused.
+    #[test]
+    fn the_runtime_api_is_a_host_and_port_or_an_http_url_with_a_path() {
+        let parsed = |value: &str| {
+            let endpoint = Endpoint::parse(value).unwrap_or_else(|e| panic!("{value}: {e}"));
+            (endpoint.authority.to_string(), endpoint.base_path)
+        };
+        let at = |authority: &str, base: &str| (authority.to_owned(), base.to_owned());
+        assert_eq!(parsed("127.0.0.1:9001"), at("127.0.0.1:9001", ""));
+        assert_eq!(parsed("localhost:9001"), at("localhost:9001", ""));
+        assert_eq!(parsed("http://127.0.0.1:9000"), at("127.0.0.1:9000", ""));
+        assert_eq!(parsed("http://127.0.0.1:9000/"), at("127.0.0.1:9000", ""));
+        assert_eq!(parsed("http://127.0.0.1:9000/.rt"), at("127.0.0.1:9000", "/.rt"));
+        assert_eq!(parsed("http://127.0.0.1:9000/a/b/"), at("127.0.0.1:9000", "/a/b"));
+        assert_eq!(parsed("http://[::1]:9000/.rt"), at("[::1]:9000", "/.rt"));
+    }
+
+    #[test]
+    fn a_runtime_api_it_cannot_call_is_named() {
+        let error = |value: &str| Endpoint::parse(value).expect_err(value);
+        assert_eq!(
+            error("https://127.0.0.1:9000"),
+            "AWS_LAMBDA_RUNTIME_API is \"https://127.0.0.1:9000\": the Runtime API is plain HTTP (http:// or host:port)"
+        );
+        assert!(error("").starts_with("AWS_LAMBDA_RUNTIME_API is \"\": "), "{}", error(""));
+        assert!(error("/.rt").starts_with("AWS_LAMBDA_RUNTIME_API is \"/.rt\": "), "{}", error("/.rt"));
+        assert!(error("http://a b:1").starts_with("AWS_LAMBDA_RUNTIME_API is \"http://a b:1\": "));
+    }
+
     #[tokio::test]
     async fn events_arrive_whole_and_answers_are_posted_past_a_204() {
+        answers_past_a_204("").await;
+    }
+
+    #[tokio::test]
+    async fn a_runtime_api_under_a_path_prefix_is_called_there() {
+        answers_past_a_204("/.rt").await;
+    }
+
+    async fn answers_past_a_204(prefix: &str) {
         let api = Arc::new(Api::default());
-        let router = Router::new()
+        let routes = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
             .with_state(api.clone());
+        let router = if prefix.is_empty() { routes } else { Router::new().nest(prefix, routes) };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let authority: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
+        let address = format!("http://{}{prefix}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
 
-        let runtime = RuntimeApi::new(authority, Config { function_name: "f".into(), ..Config::default() });
+        let endpoint = Endpoint::parse(&address).unwrap();
+        let runtime = RuntimeApi::new(endpoint, Config { function_name: "f".into(), ..Config::default() });
         let in_flight = InFlight::default();
         let handler = |event: Bytes, context: Context| async move {
             let value: serde_json::Value = serde_json::from_slice(&event)

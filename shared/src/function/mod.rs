@@ -9,6 +9,7 @@
 //! | `BINDERY_APP_URL` | `http://127.0.0.1:8080` | the app |
 //! | `APP_API_TOKEN` | none | sent as `dapr-api-token` |
 //! | `BINDERY_DEADLINE_MARGIN_MS` | 250 | answer this long before the invocation deadline |
+//! | `BINDERY_FALLBACK_DEADLINE_MS` | 60000 | the time an invocation gets when its deadline is no real one ([`DeadlineRule`]) |
 //! | `BINDERY_SQS_CONCURRENCY` | 16 | SQS deliveries in flight at once |
 //! | `BINDERY_APP_CMD` | none | a shell command (`sh -c`) that starts the app at init, given `PORT` = the port of `BINDERY_APP_URL` |
 //! | `BINDERY_APP_READY_PATH` | none: a TCP connect | the app is ready when a `GET` of this path on its host and port answers below 500 |
@@ -28,6 +29,7 @@
 
 mod colocated;
 pub mod cron;
+mod deadline;
 pub(crate) mod event_guard;
 mod event_loop;
 #[cfg(feature = "extension")]
@@ -39,12 +41,11 @@ mod startup;
 pub mod telemetry;
 pub mod webhook;
 
+pub use deadline::DeadlineRule;
 pub use setup::{FunctionSetup, StartupError, setup};
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use lambda_runtime::{Context, Diagnostic};
+use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
@@ -89,10 +90,8 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
 }
 
 /// The instant to be done by: the invocation deadline less the margin.
-pub(crate) fn deadline(context: &Context, margin: Duration) -> Instant {
-    let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
-    let remaining = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-    Instant::now() + remaining.saturating_sub(margin)
+pub(crate) fn deadline(context: &Context, rule: DeadlineRule) -> Instant {
+    rule.until(context.deadline)
 }
 
 pub(crate) fn diagnostic(error: &DeliveryError) -> Diagnostic {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::colocated::{self, Colocated};
+use super::deadline::DeadlineRule;
 use super::lifecycle::Stopping;
 use crate::component::{Component, EnvLookup, LoadOptions, load_paths};
 use crate::deliver::{App, DEFAULT_METADATA_LIMIT, Deliverer};
@@ -19,8 +20,9 @@ pub struct StartupError(pub String);
 pub struct FunctionSetup {
     pub component: Component,
     pub deliverer: Deliverer,
-    /// How long before the invocation deadline the function answers.
-    pub margin: Duration,
+    /// How long before the invocation deadline the function answers, and
+    /// what it does with a deadline that cannot be a real one.
+    pub deadline: DeadlineRule,
     /// The app to start at init (`BINDERY_APP_CMD`), if any.
     pub(crate) colocated: Option<Colocated>,
     /// Set on SIGTERM: deliveries then wrap up within the stop grace.
@@ -29,6 +31,7 @@ pub struct FunctionSetup {
 
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
 const DEFAULT_MARGIN_MS: u64 = 250;
+const DEFAULT_FALLBACK_DEADLINE_MS: u64 = 60_000;
 
 /// Builds the setup of a function serving `expected_type`. `app` replaces the
 /// HTTP app (`BINDERY_APP_URL`) with, e.g., an in-process router.
@@ -69,7 +72,9 @@ pub fn setup(
         .map_err(|e| StartupError(e.message))?
         .with_metadata_limit(metadata_limit as usize);
     let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
-    Ok(FunctionSetup { component, deliverer, margin, colocated, stopping: Stopping::default() })
+    let fallback = number(env, "BINDERY_FALLBACK_DEADLINE_MS", DEFAULT_FALLBACK_DEADLINE_MS, 1_000..=900_000)?;
+    let deadline = DeadlineRule { margin, fallback: Duration::from_millis(fallback) };
+    Ok(FunctionSetup { component, deliverer, deadline, colocated, stopping: Stopping::default() })
 }
 
 /// The type of the component `BINDERY_BINDING` names.
@@ -163,7 +168,8 @@ mod tests {
         let s = run(&[("BINDERY_BINDING", "task-events"), ("APP_API_TOKEN", "t")], "bindings.aws.sqs").unwrap();
         assert_eq!(s.deliverer.route(), "/events/tasks");
         assert_eq!(s.deliverer.app().target(), DEFAULT_APP_URL);
-        assert_eq!(s.margin, Duration::from_millis(250));
+        assert_eq!(s.deadline.margin, Duration::from_millis(250));
+        assert_eq!(s.deadline.fallback, Duration::from_secs(60));
     }
 
     #[test]
@@ -186,6 +192,10 @@ mod tests {
         assert_eq!(
             err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_DEADLINE_MARGIN_MS", "soon")], "bindings.cron"),
             "BINDERY_DEADLINE_MARGIN_MS must be a whole number from 0 to 60000, got \"soon\""
+        );
+        assert_eq!(
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_FALLBACK_DEADLINE_MS", "0")], "bindings.cron"),
+            "BINDERY_FALLBACK_DEADLINE_MS must be a whole number from 1000 to 900000, got \"0\""
         );
         assert!(
             err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], "bindings.cron")

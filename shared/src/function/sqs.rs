@@ -43,7 +43,7 @@ impl SqsFunction {
         let records = parse_shared_batch(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
         let total = records.len();
-        let deadline = super::deadline(context, self.setup.margin);
+        let deadline = super::deadline(context, self.setup.deadline);
         let deliverer = &self.setup.deliverer;
         let cutoff = self.setup.stopping.cutoff(deadline);
         let report = deliver_batch_until(records, self.concurrency, cutoff, |e| deliverer.deliver_untimed(e)).await;

@@ -23,7 +23,7 @@ const MAX_RESPONSE: usize = 6 * 1024 * 1024;
 #[derive(Debug)]
 pub struct WebhookFunction {
     relay: WebhookRelay,
-    margin: std::time::Duration,
+    deadline: super::DeadlineRule,
     stopping: Stopping,
 }
 
@@ -42,7 +42,7 @@ impl WebhookFunction {
 
     fn new(setup: FunctionSetup, auth: WebhookAuth) -> Self {
         let relay = WebhookRelay::new(setup.component.name, auth, setup.deliverer, MAX_RESPONSE);
-        Self { relay, margin: setup.margin, stopping: setup.stopping }
+        Self { relay, deadline: setup.deadline, stopping: setup.stopping }
     }
 
     /// Handles one request; never an invocation error, always an HTTP answer.
@@ -54,7 +54,7 @@ impl WebhookFunction {
             Body::Binary(bytes) => Bytes::from(bytes),
             _ => Bytes::new(),
         };
-        let deadline = super::deadline(&context, self.margin);
+        let deadline = super::deadline(&context, self.deadline);
         let relayed = self.relay.relay(&parts, body, context.xray_trace_id.as_deref(), deadline);
         let (head, body) = tokio::select! {
             biased;

@@ -11,6 +11,7 @@
 mod common;
 
 mod body_limits;
+mod cargo_lambda;
 mod colocated;
 mod colocated_process;
 mod cron;
@@ -20,6 +21,7 @@ mod extension;
 mod faults;
 mod harness;
 mod infra;
+mod lambda_zips;
 mod local_only;
 mod metadata_limits;
 mod output_default_chain;
