@@ -41,7 +41,10 @@ fn cargo_lambda_deploy_creates_the_function_with_the_readme_environment() {
         .arg(workspace().join("tests/python/sam_cli.py"))
         .args(["function", "--endpoint", &moto.endpoint, "--name", "task-api-nightly", "--zip"])
         .arg(built.join("bootstrap.zip"));
-    let output = run(command.env_clear().envs(std::env::var_os("PATH").map(|p| ("PATH", p))));
+    let output = run(command
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
     let function: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(function["Environment"]["Variables"], json!({"BINDERY_BINDING": "cron-binding"}));
     assert_eq!(

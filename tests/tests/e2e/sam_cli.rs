@@ -64,7 +64,10 @@ fn every_generated_template_passes_sam_validate_lint() {
 fn sam_cli_py(args: &[&str]) -> Value {
     let mut command = Command::new(sam_python());
     command.arg(workspace().join("tests/python/sam_cli.py")).args(args);
-    let output = run(command.env_clear().envs(std::env::var_os("PATH").map(|p| ("PATH", p))));
+    let output = run(command
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
     if output.stdout.is_empty() { Value::Null } else { serde_json::from_slice(&output.stdout).unwrap() }
 }
 
