@@ -25,6 +25,10 @@ not the SAM CLI's: run with the SAM CLI's own venv (target/venv-sam).
         Lambda SHA-256 of the file ZIP and its entries' SHA-256 (hex) (for the
         `cargo lambda deploy` test, tests/tests/e2e/cargo_lambda_deploy.rs).
 
+    sam_cli.py layer --endpoint URL --name NAME
+        Prints the latest version of layer NAME, as Lambda returns it (for
+        the `cargo lambda deploy --extension` test).
+
 Only loopback endpoints are accepted: nothing here can reach real AWS.
 """
 
@@ -87,6 +91,9 @@ def main():
     function.add_argument("--endpoint", required=True)
     function.add_argument("--name", required=True)
     function.add_argument("--zip", required=True)
+    layer = commands.add_parser("layer")
+    layer.add_argument("--endpoint", required=True)
+    layer.add_argument("--name", required=True)
     args = parser.parse_args()
     # The translator reads the region (for its ARNs) from the environment.
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
@@ -96,6 +103,13 @@ def main():
     loopback_only(args.endpoint)
     if args.command == "create-bucket":
         client("s3", args.endpoint).create_bucket(Bucket=args.bucket)
+        return
+    if args.command == "layer":
+        lambda_ = client("lambda", args.endpoint)
+        latest = lambda_.list_layer_versions(LayerName=args.name)["LayerVersions"][0]["Version"]
+        version = lambda_.get_layer_version(LayerName=args.name, VersionNumber=latest)
+        version.pop("ResponseMetadata", None)
+        print(json.dumps(version, indent=2, default=str))
         return
     if args.command == "function":
         configuration = client("lambda", args.endpoint).get_function_configuration(FunctionName=args.name)
