@@ -276,8 +276,19 @@ impl OwnMoto {
 
     /// Starts moto on `port` (e.g. again, after [`OwnMoto::kill`]) and waits until it answers.
     pub fn start_on(port: u16) -> Self {
+        Self::start_with(port, &[])
+    }
+
+    /// Starts moto with `env` (moto's own settings, e.g.
+    /// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`) on an unused port.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        Self::start_with(crate::unused_port(), env)
+    }
+
+    fn start_with(port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(moto_python().with_file_name("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -14,6 +14,7 @@ mod faulty_app;
 mod function;
 pub mod python;
 mod runtime_api;
+pub mod sam;
 mod server;
 mod sink_app;
 

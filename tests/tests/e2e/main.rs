@@ -12,6 +12,7 @@ mod common;
 
 mod body_limits;
 mod cargo_lambda;
+mod cargo_lambda_deploy;
 mod colocated;
 mod colocated_process;
 mod cron;
@@ -32,6 +33,7 @@ mod output_sqs;
 mod python_sdk;
 mod run;
 mod run_sqs;
+mod sam_cli;
 mod secret_stores;
 mod sqs;
 mod startup;
