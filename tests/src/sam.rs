@@ -1,7 +1,8 @@
 //! The user's deployment tools, run for real against loopback only: the SAM
 //! CLI of the venv `scripts/test` creates (`BINDERY_TEST_SAM`), what its
 //! `sam build` of the example's template left (`BINDERY_TEST_SAM_BUILD`), and
-//! cargo-lambda (`BINDERY_TEST_CARGO_LAMBDA`, the tools venv).
+//! the offline environment they and `cargo lambda deploy` (the binary from
+//! [`crate::cargo_lambda`]) run in.
 //!
 //! Every command runs with a cleared environment: fake credentials, a region,
 //! `AWS_ENDPOINT_URL` at the given loopback emulator, no AWS config files,
@@ -19,8 +20,6 @@ pub const SAM_VAR: &str = "BINDERY_TEST_SAM";
 /// The variable `scripts/test` sets to the folder where it ran `sam build`
 /// (`target/sam`: `template.yaml` and `.aws-sam/build/`).
 pub const SAM_BUILD_VAR: &str = "BINDERY_TEST_SAM_BUILD";
-/// The variable `scripts/test` sets to the tools venv's `cargo-lambda`.
-pub const CARGO_LAMBDA_VAR: &str = "BINDERY_TEST_CARGO_LAMBDA";
 
 /// A dead loopback port: what the proxies point at, and the endpoint of
 /// commands that must not call AWS at all.
@@ -48,11 +47,6 @@ pub fn sam_python() -> PathBuf {
 /// The folder of `scripts/test`'s `sam build`.
 pub fn sam_build() -> PathBuf {
     from_env(SAM_BUILD_VAR, "runs sam build")
-}
-
-/// The tools venv's `cargo-lambda`.
-pub fn cargo_lambda() -> PathBuf {
-    from_env(CARGO_LAMBDA_VAR, "installs cargo-lambda")
 }
 
 /// `program` with the environment described above, talking to `endpoint`;

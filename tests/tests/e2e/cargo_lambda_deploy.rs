@@ -13,7 +13,8 @@ use std::process::Command;
 
 use base64::Engine;
 use bindery_e2e::aws::{OwnMoto, REGION, moto_python};
-use bindery_e2e::sam::{cargo_lambda, offline_command, run};
+use bindery_e2e::cargo_lambda::cargo_lambda;
+use bindery_e2e::sam::{offline_command, run};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
