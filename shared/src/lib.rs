@@ -18,6 +18,7 @@
 pub mod api;
 pub mod component;
 pub mod deliver;
+mod error_chain;
 pub mod function;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -18,6 +18,7 @@ pub use app::{App, AppBody, AppRequest, AppResponse, BoxError, InvalidAppUrl};
 pub use error::{DeliveryError, DeliveryErrorKind};
 pub use request::{DEFAULT_METADATA_LIMIT, build_request};
 
+use crate::error_chain::error_chain;
 use crate::input::BindingEvent;
 use crate::process::AppExit;
 
@@ -180,14 +181,7 @@ fn classify(error: &(dyn std::error::Error + 'static)) -> DeliveryError {
         .downcast_ref::<hyper_util::client::legacy::Error>()
         .is_some_and(hyper_util::client::legacy::Error::is_connect);
     let kind = if unreachable { DeliveryErrorKind::AppUnreachable } else { DeliveryErrorKind::AppFailed };
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    DeliveryError::new(kind, message)
+    DeliveryError::new(kind, error_chain(error))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::{ErrorKind, InvokeError};
 use crate::component::{FieldError, Metadata, redact};
+use crate::error_chain::error_chain;
 
 /// The SDK configuration for one component: the default chain (environment,
 /// `AWS_ENDPOINT_URL`, profile, container or instance role), overridden by
@@ -101,9 +102,9 @@ where
         SdkError::TimeoutError(_) => (ErrorKind::Timeout, "the request timed out".to_owned()),
         SdkError::DispatchFailure(e) => (
             if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transient },
-            format!("cannot reach the service: {}", source_chain(&error)),
+            format!("cannot reach the service: {}", error_chain(&error)),
         ),
-        SdkError::ResponseError(_) => (ErrorKind::Transient, format!("unreadable response: {}", source_chain(&error))),
+        SdkError::ResponseError(_) => (ErrorKind::Transient, format!("unreadable response: {}", error_chain(&error))),
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("unknown");
             let text = service.err().message().unwrap_or("no message");
@@ -117,22 +118,9 @@ where
             };
             (kind, format!("{code}: {text}"))
         }
-        _ => (ErrorKind::Other, source_chain(&error)),
+        _ => (ErrorKind::Other, error_chain(&error)),
     };
     InvokeError::new(kind, format!("{prefix}: {message}"))
-}
-
-/// The error and its sources on one line: the SDK's top-level messages
-/// ("dispatch failure") say little on their own.
-fn source_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 #[cfg(test)]

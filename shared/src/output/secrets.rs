@@ -67,6 +67,7 @@ mod aws_stores {
 
     use crate::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
     use crate::component::{PrefetchedSecrets, SecretReference};
+    use crate::error_chain::error_chain;
     use crate::output::aws::sdk_config;
 
     /// Start-up reads are not behind the output retry layer, so the SDK's
@@ -163,21 +164,6 @@ mod aws_stores {
         }
     }
 
-    /// The error and its causes, one line ("dispatch failure: io error: ...:
-    /// Connection refused"), without the SDK's Debug dump.
-    fn chain(error: &dyn std::error::Error) -> String {
-        let mut parts = vec![error.to_string()];
-        let mut source = error.source();
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !parts.last().is_some_and(|last| last.contains(&text)) {
-                parts.push(text);
-            }
-            source = cause.source();
-        }
-        parts.join(": ")
-    }
-
     async fn secrets_manager(config: &SdkConfig, reference: &SecretReference) -> Result<String, String> {
         use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
         let client = aws_sdk_secretsmanager::Client::new(config);
@@ -187,7 +173,7 @@ mod aws_stores {
             .secret_id(name)
             .send()
             .await
-            .map_err(|e| failure(reference, "", e.code(), chain(&e)))?;
+            .map_err(|e| failure(reference, "", e.code(), error_chain(&e)))?;
         output.secret_string.ok_or_else(|| {
             format!("secret {name:?} in store {:?} is binary; only string secrets are read", reference.store)
         })
@@ -205,7 +191,7 @@ mod aws_stores {
             .with_decryption(true)
             .send()
             .await
-            .map_err(|e| failure(reference, &aka, e.code(), chain(&e)))?;
+            .map_err(|e| failure(reference, &aka, e.code(), error_chain(&e)))?;
         output
             .parameter
             .and_then(|p| p.value)

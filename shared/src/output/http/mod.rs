@@ -43,6 +43,7 @@ use super::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};
 use crate::component::metadata::parse_bool;
 use crate::component::{FieldError, Metadata};
+use crate::error_chain::error_chain;
 
 const OPERATIONS: &[&str] = &["create", "get", "head", "post", "put", "patch", "delete", "options", "trace"];
 /// Dapr's default `maxResponseBodySize`: 100 MiB.
@@ -121,7 +122,10 @@ impl HttpBinding {
         let request = request::build(&invoke, method, uri, &self.fixed_headers)?;
 
         let answer = self.client.request(request).await.map_err(|e| {
-            InvokeError::new(ErrorKind::Transient, format!("cannot reach {}: {}", self.target.origin(), chain(&e)))
+            InvokeError::new(
+                ErrorKind::Transient,
+                format!("cannot reach {}: {}", self.target.origin(), error_chain(&e)),
+            )
         })?;
         let (parts, body) = answer.into_parts();
         let (data, truncated) = response::read_body(body, self.max_body).await?;
@@ -159,20 +163,6 @@ fn security_token(metadata: &Metadata) -> Result<Option<(HeaderName, HeaderValue
         HeaderValue::try_from(value).map_err(|_| FieldError::invalid("securityToken", "not a valid header value"))?;
     value.set_sensitive(true);
     Ok(Some((name, value)))
-}
-
-/// The error and its sources, `client error (Connect): tcp connect error: Connection refused`.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.ends_with(&next) {
-            text = format!("{text}: {next}");
-        }
-        source = cause.source();
-    }
-    text
 }
 
 impl OutputBinding for HttpBinding {
