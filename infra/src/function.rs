@@ -9,16 +9,6 @@ use crate::names::logical_id;
 use crate::template::{Resource, ref_};
 use crate::{Settings, Stack, queue, schedule, webhook};
 
-/// What a binding type adds to its function.
-pub(crate) struct Trigger {
-    /// The bindery function that serves the type.
-    pub(crate) binary: &'static str,
-    /// The function's `Events`.
-    pub(crate) events: Value,
-    /// Other function properties (e.g. `EventInvokeConfig`).
-    pub(crate) properties: Vec<(&'static str, Value)>,
-}
-
 const APP_URL_PARAMETER: &str = "AppUrl";
 
 pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value], settings: &Settings) {

@@ -18,6 +18,7 @@ mod queue;
 mod schedule;
 mod secrets;
 mod template;
+mod trigger;
 mod webhook;
 
 use bindery::component::{Component, Components, ConfigError, ConfigErrorKind, ConfigErrors, SecretKeyRef};

@@ -10,8 +10,8 @@ use std::time::Duration;
 use bindery::component::Component;
 use serde_json::json;
 
-use crate::function::Trigger;
 use crate::template::{Resource, arn_of, ref_};
+use crate::trigger::Trigger;
 use crate::{Settings, Stack};
 
 const DEFAULT_BATCH_SIZE: u64 = 10;

@@ -12,8 +12,8 @@ use bindery::component::Component;
 use bindery::schedule::{Schedule, to_scheduler};
 use serde_json::json;
 
-use crate::function::Trigger;
 use crate::template::{arn_of, ref_};
+use crate::trigger::Trigger;
 use crate::{Settings, Stack, queue};
 
 /// The Scheduler's own maximum and default; bindery keeps the default.

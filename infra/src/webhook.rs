@@ -4,8 +4,8 @@
 use bindery::component::Component;
 use serde_json::json;
 
-use crate::function::Trigger;
 use crate::template::{Resource, ref_, sub};
+use crate::trigger::Trigger;
 use crate::{Settings, Stack};
 
 pub(crate) const API_ID: &str = "WebhookApi";
