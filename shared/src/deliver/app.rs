@@ -40,11 +40,11 @@ pub struct App {
 #[derive(Clone)]
 enum Target {
     // Shared: the pooled client is large, and cloning an App must stay cheap.
-    Http(std::sync::Arc<HttpTarget>),
+    Http(std::sync::Arc<AppOverHttp>),
     InProcess(BoxCloneSyncService<AppRequest, AppResponse, BoxError>),
 }
 
-struct HttpTarget {
+struct AppOverHttp {
     /// Replaced whole by [`App::reset_connections`]; read once per request.
     client: RwLock<HttpClient>,
     authority: Authority,
@@ -109,7 +109,7 @@ impl App {
         let base = uri.path().trim_end_matches('/').into();
         let client = RwLock::new(http_client());
         Ok(Self {
-            target: Target::Http(std::sync::Arc::new(HttpTarget { client, authority, base })),
+            target: Target::Http(std::sync::Arc::new(AppOverHttp { client, authority, base })),
             description: url.into(),
         })
     }

@@ -27,7 +27,7 @@ use super::error::InvokeError;
 pub(crate) const CONTENT_TYPE_KEY: &str = "contentType";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Email {
+pub(crate) struct EmailMessage {
     pub(crate) from: String,
     pub(crate) to: Vec<String>,
     pub(crate) cc: Vec<String>,
@@ -45,7 +45,7 @@ pub(crate) fn email_from(
     component: &Metadata,
     request: &InvokeRequest,
     error_prefix: &str,
-) -> Result<Email, InvokeError> {
+) -> Result<EmailMessage, InvokeError> {
     let field = |name: &str| request.meta_ignore_case(name).or_else(|| component.get(name)).map(str::trim);
     let required = |name: &str| {
         field(name).filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| {
@@ -73,7 +73,7 @@ pub(crate) fn email_from(
             )));
         }
     };
-    let email = Email {
+    let email = EmailMessage {
         from,
         to,
         cc: field("emailCc").map(addresses).unwrap_or_default(),
@@ -89,7 +89,7 @@ pub(crate) fn email_from(
 /// Refuses line breaks and other control characters in the subject and the
 /// addresses: in a header they would start a new header (injection), and no
 /// address or one-line subject contains them.
-fn single_lines(email: &Email, error_prefix: &str) -> Result<(), InvokeError> {
+fn single_lines(email: &EmailMessage, error_prefix: &str) -> Result<(), InvokeError> {
     let fields: [(&str, &[String]); 5] = [
         ("emailFrom", std::slice::from_ref(&email.from)),
         ("emailTo", &email.to),
@@ -122,14 +122,14 @@ mod tests {
         Metadata::from_pairs([("emailFrom", "app@example.com"), ("emailTo", "ops@example.com"), ("subject", "Hi")])
     }
 
-    fn read(component: &Metadata, request: InvokeRequest) -> Result<Email, InvokeError> {
+    fn read(component: &Metadata, request: InvokeRequest) -> Result<EmailMessage, InvokeError> {
         email_from(component, &request, PREFIX)
     }
 
     #[test]
     fn component_values_apply_alone() {
         let email = read(&component(), InvokeRequest::new("create", "<b>x</b>")).unwrap();
-        let expected = Email {
+        let expected = EmailMessage {
             from: "app@example.com".into(),
             to: vec!["ops@example.com".into()],
             cc: vec![],

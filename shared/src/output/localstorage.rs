@@ -61,7 +61,7 @@ const MAX_LIST_ENTRIES: &str = "maxListEntries";
 /// paths of a hundred bytes or so.
 const DEFAULT_MAX_LIST_ENTRIES: u64 = 10_000;
 
-pub struct LocalStorage {
+pub struct LocalStorageBinding {
     /// Absolute, symlink-resolved.
     root: PathBuf,
     /// The largest file `get` reads (`maxReadSize`).
@@ -70,7 +70,7 @@ pub struct LocalStorage {
     max_list_entries: u64,
 }
 
-impl LocalStorage {
+impl LocalStorageBinding {
     /// `rootPath`, made absolute, symlink-resolved and created, and the read
     /// limits; every problem is reported.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
@@ -281,7 +281,7 @@ fn is_temporary(file_name: &str) -> bool {
     file_name.starts_with(TEMP_PREFIX) && file_name.ends_with(TEMP_SUFFIX)
 }
 
-impl OutputBinding for LocalStorage {
+impl OutputBinding for LocalStorageBinding {
     fn operations(&self) -> &'static [&'static str] {
         &[operation::CREATE, operation::GET, operation::LIST, operation::DELETE]
     }

@@ -8,11 +8,11 @@ use super::*;
 use crate::component::ConfigErrorKind;
 use crate::output::ErrorKind;
 
-fn storage_with(dir: &Path, settings: &[(&str, &str)]) -> LocalStorage {
+fn storage_with(dir: &Path, settings: &[(&str, &str)]) -> LocalStorageBinding {
     let root = dir.join("root").display().to_string();
     let mut pairs = vec![("rootPath", root.as_str())];
     pairs.extend_from_slice(settings);
-    LocalStorage::from_metadata(&Metadata::from_pairs(pairs)).unwrap()
+    LocalStorageBinding::from_metadata(&Metadata::from_pairs(pairs)).unwrap()
 }
 
 fn get(name: &str) -> InvokeRequest {
@@ -29,7 +29,7 @@ fn list(folder: Option<&str>) -> InvokeRequest {
 
 /// The error `request` ends in. An answer is reported by its size only: it
 /// may be 100 MiB.
-async fn refused(s: &LocalStorage, request: InvokeRequest) -> InvokeError {
+async fn refused(s: &LocalStorageBinding, request: InvokeRequest) -> InvokeError {
     match s.invoke(request).await {
         Err(error) => error,
         Ok(answer) => panic!("expected an error, got an answer of {} bytes", answer.map_or(0, |a| a.data.len())),
@@ -150,7 +150,7 @@ fn limits_are_positive_and_reported_with_every_other_problem() {
     let root = dir.path().join("root").display().to_string();
     let settings = |read: &str, entries: &str| {
         let pairs = [("rootPath", root.as_str()), ("maxReadSize", read), ("maxListEntries", entries)];
-        LocalStorage::from_metadata(&Metadata::from_pairs(pairs))
+        LocalStorageBinding::from_metadata(&Metadata::from_pairs(pairs))
     };
     let errors = settings("lots", "0").err().unwrap();
     let found: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.kind)).collect();

@@ -4,9 +4,9 @@ use super::*;
 use crate::component::ConfigErrorKind;
 use crate::output::ErrorKind;
 
-fn storage(dir: &Path) -> LocalStorage {
+fn storage(dir: &Path) -> LocalStorageBinding {
     let root = dir.join("root").display().to_string();
-    LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap()
+    LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap()
 }
 
 fn request(operation: &str, data: impl Into<bytes::Bytes>, file: Option<&str>) -> InvokeRequest {
@@ -17,17 +17,17 @@ fn request(operation: &str, data: impl Into<bytes::Bytes>, file: Option<&str>) -
     }
 }
 
-async fn json(storage: &LocalStorage, request: InvokeRequest) -> serde_json::Value {
+async fn json(storage: &LocalStorageBinding, request: InvokeRequest) -> serde_json::Value {
     let response = storage.invoke(request).await.unwrap().unwrap();
     assert_eq!(response.content_type.as_deref(), Some("application/json"));
     serde_json::from_slice(&response.data).unwrap()
 }
 
-async fn error(storage: &LocalStorage, request: InvokeRequest) -> InvokeError {
+async fn error(storage: &LocalStorageBinding, request: InvokeRequest) -> InvokeError {
     storage.invoke(request).await.unwrap_err()
 }
 
-fn abs(storage: &LocalStorage, names: &[&str]) -> serde_json::Value {
+fn abs(storage: &LocalStorageBinding, names: &[&str]) -> serde_json::Value {
     serde_json::json!(names.iter().map(|n| storage.root().join(n).display().to_string()).collect::<Vec<_>>())
 }
 
@@ -224,23 +224,24 @@ fn the_root_is_made_absolute_resolved_and_created() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().canonicalize().unwrap();
     let nested = dir.path().join("x/./y/../z").display().to_string();
-    let s = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", nested.as_str())])).unwrap();
+    let s = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", nested.as_str())])).unwrap();
     assert_eq!(s.root(), real.join("x/z"));
     assert!(s.root().is_dir());
 
     symlink(real.join("x"), real.join("alias")).unwrap();
     let aliased = real.join("alias/z").display().to_string();
-    let s = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", aliased.as_str())])).unwrap();
+    let s = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", aliased.as_str())])).unwrap();
     assert_eq!(s.root(), real.join("x/z"), "symlinks resolved");
 
-    let relative = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", ".")])).unwrap();
+    let relative = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", ".")])).unwrap();
     assert_eq!(relative.root(), std::env::current_dir().unwrap().canonicalize().unwrap());
 
-    let missing = LocalStorage::from_metadata(&Metadata::default()).err().unwrap();
+    let missing = LocalStorageBinding::from_metadata(&Metadata::default()).err().unwrap();
     assert_eq!((missing[0].field.as_str(), missing[0].kind), ("rootPath", ConfigErrorKind::MissingField));
     std::fs::write(real.join("a-file"), "").unwrap();
     let file = real.join("a-file").display().to_string();
-    let not_folder = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", file.as_str())])).err().unwrap();
+    let not_folder =
+        LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", file.as_str())])).err().unwrap();
     assert_eq!((not_folder[0].field.as_str(), not_folder[0].kind), ("rootPath", ConfigErrorKind::InvalidValue));
 }
 
@@ -261,14 +262,14 @@ fn system_folders_are_refused_as_roots_before_anything_is_created() {
         "/proc/bindery-test/new",
         via_link.as_str(),
     ] {
-        let errors = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", root)])).err().unwrap();
+        let errors = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", root)])).err().unwrap();
         assert_eq!((errors[0].field.as_str(), errors[0].kind), ("rootPath", ConfigErrorKind::InvalidValue));
         assert!(errors[0].message.contains("system folder"), "{root}: {}", errors[0].message);
     }
     assert!(!Path::new("/var/run/secrets/bindery-test").exists());
     // A name that merely starts like one is fine.
     let procfs = dir.path().join("proc").display().to_string();
-    assert!(LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", procfs.as_str())])).is_ok());
+    assert!(LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", procfs.as_str())])).is_ok());
 }
 
 #[tokio::test]

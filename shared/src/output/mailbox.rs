@@ -21,7 +21,7 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 
 use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
-use super::email::{Email, email_from};
+use super::email::{EmailMessage, email_from};
 use super::error::InvokeError;
 use super::localstorage::{create_root, write_atomically};
 use crate::component::{FieldError, Metadata};
@@ -30,13 +30,13 @@ const PREFIX: &str = "mailbox binding error";
 /// The header that records Bcc recipients.
 pub const BCC_HEADER: &str = "X-Bindery-Bcc";
 
-pub struct Mailbox {
+pub struct MailboxBinding {
     root: PathBuf,
     /// Default `emailFrom`, `emailTo`, ... for every request.
     metadata: Metadata,
 }
 
-impl Mailbox {
+impl MailboxBinding {
     /// `rootPath` (created if missing, system folders refused, see
     /// [`super::localstorage`]) and the component's default addresses.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
@@ -81,7 +81,7 @@ fn addresses(list: &[String]) -> Address<'_> {
 
 /// The email as RFC 5322 text: Date, Message-ID, From, To, Cc, Subject
 /// (encoded words when not ASCII), MIME-Version and Content-Type.
-fn render(email: &Email, message_id: &str, date: i64) -> Result<Vec<u8>, InvokeError> {
+fn render(email: &EmailMessage, message_id: &str, date: i64) -> Result<Vec<u8>, InvokeError> {
     let mut message = MessageBuilder::new()
         .from(address(&email.from))
         .to(addresses(&email.to))
@@ -98,7 +98,7 @@ fn render(email: &Email, message_id: &str, date: i64) -> Result<Vec<u8>, InvokeE
     message.write_to_vec().map_err(|e| InvokeError::other(format!("{PREFIX}: cannot build the email: {e}")))
 }
 
-impl OutputBinding for Mailbox {
+impl OutputBinding for MailboxBinding {
     fn operations(&self) -> &'static [&'static str] {
         &[operation::CREATE]
     }

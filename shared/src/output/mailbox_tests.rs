@@ -4,9 +4,9 @@ use super::*;
 use crate::component::ConfigErrorKind;
 use crate::output::ErrorKind;
 
-fn mailbox(dir: &Path) -> Mailbox {
+fn mailbox(dir: &Path) -> MailboxBinding {
     let root = dir.join("mail/box").display().to_string();
-    Mailbox::from_metadata(&Metadata::from_pairs([
+    MailboxBinding::from_metadata(&Metadata::from_pairs([
         ("rootPath", root.as_str()),
         ("emailFrom", "app@example.com"),
         ("emailTo", "ops@example.com"),
@@ -158,9 +158,10 @@ fn built_from_its_metadata() {
     assert!(!mailbox.is_idempotent(&InvokeRequest::new("create", "x")));
     assert_eq!(mailbox.operations(), ["create"]);
 
-    let missing = Mailbox::from_metadata(&Metadata::from_pairs([("emailFrom", "a@x")])).err().unwrap();
+    let missing = MailboxBinding::from_metadata(&Metadata::from_pairs([("emailFrom", "a@x")])).err().unwrap();
     assert_eq!((missing[0].field.as_str(), missing[0].kind), ("rootPath", ConfigErrorKind::MissingField));
-    let system = Mailbox::from_metadata(&Metadata::from_pairs([("rootPath", "/proc/bindery-mail")])).err().unwrap();
+    let system =
+        MailboxBinding::from_metadata(&Metadata::from_pairs([("rootPath", "/proc/bindery-mail")])).err().unwrap();
     assert_eq!((system[0].field.as_str(), system[0].kind), ("rootPath", ConfigErrorKind::InvalidValue));
 }
 

@@ -165,8 +165,8 @@ async fn build(component: &Component) -> Result<Option<Box<dyn OutputBinding>>, 
     let metadata = &component.metadata;
     let (binding, timeout_field): (Box<dyn OutputBinding>, &str) = match component.type_.as_str() {
         kinds::HTTP_TYPE => (Box::new(http::HttpBinding::from_metadata(metadata)?), "responseTimeout"),
-        kinds::LOCALSTORAGE_TYPE => (Box::new(localstorage::LocalStorage::from_metadata(metadata)?), "timeout"),
-        kinds::MAILBOX_TYPE => (Box::new(mailbox::Mailbox::from_metadata(metadata)?), "timeout"),
+        kinds::LOCALSTORAGE_TYPE => (Box::new(localstorage::LocalStorageBinding::from_metadata(metadata)?), "timeout"),
+        kinds::MAILBOX_TYPE => (Box::new(mailbox::MailboxBinding::from_metadata(metadata)?), "timeout"),
         #[cfg(feature = "aws")]
         kinds::S3_TYPE => {
             let config = super::aws::sdk_config(metadata).await?;

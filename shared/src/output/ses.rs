@@ -30,7 +30,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::aws::sdk_error;
 use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
-use super::email::{Email, email_from};
+use super::email::{EmailMessage, email_from};
 use super::error::{ErrorKind, InvokeError};
 use crate::component::{FieldError, Metadata};
 
@@ -109,7 +109,7 @@ fn send_error(error: SdkError<SendEmailError, HttpResponse>) -> InvokeError {
     invoke_error
 }
 
-fn destination(email: &Email) -> Destination {
+fn destination(email: &EmailMessage) -> Destination {
     Destination::builder()
         .set_to_addresses(Some(email.to.clone()))
         .set_cc_addresses((!email.cc.is_empty()).then(|| email.cc.clone()))
@@ -118,7 +118,7 @@ fn destination(email: &Email) -> Destination {
 }
 
 /// Simple content: the subject, and the body as HTML or as text, both UTF-8.
-fn content(email: &Email) -> Result<EmailContent, InvokeError> {
+fn content(email: &EmailMessage) -> Result<EmailContent, InvokeError> {
     let utf8 = |text: &str| {
         Content::builder()
             .data(text)
@@ -157,8 +157,8 @@ mod tests {
         SdkConfig::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build()
     }
 
-    fn email(html: bool) -> Email {
-        Email {
+    fn email(html: bool) -> EmailMessage {
+        EmailMessage {
             from: "app@example.com".into(),
             to: vec!["ops@example.com".into()],
             cc: vec![],

@@ -219,13 +219,13 @@ fn wrong_type(name: &str, found: Option<&str>, wanted: &str) -> InvokeError {
 mod tests {
     use super::*;
     use crate::component::Metadata;
-    use crate::output::localstorage::LocalStorage;
+    use crate::output::localstorage::LocalStorageBinding;
 
     #[tokio::test]
     async fn a_queue_helper_on_another_type_sends_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().display().to_string();
-        let folder = LocalStorage::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap();
+        let folder = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap();
         let mut bindings = Bindings::default();
         bindings.insert("files", kinds::LOCALSTORAGE_TYPE, Box::new(folder));
 
