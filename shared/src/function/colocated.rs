@@ -138,7 +138,7 @@ struct AppExited(String);
 /// Runs `runtime` (the Runtime API loop) while watching `app`: ends with an
 /// error if the app exits, and stops the app when the loop ends or once
 /// `stopped` completes (a signal, and the invocation in flight answered).
-pub(crate) async fn serve<F>(
+pub(crate) async fn run_beside_app<F>(
     function: &str,
     app: Option<AppProcess>,
     runtime: F,

@@ -80,5 +80,5 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
     let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
     let runtime = Runtime::new(service_fn(|event| function.handle(event))).layer(TracingLayer::new());
-    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
+    lifecycle::run_lambda_runtime(FUNCTION, runtime, &app, &stopping, colocated).await
 }

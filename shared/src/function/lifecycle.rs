@@ -88,7 +88,7 @@ impl Stopping {
 
 /// Runs `runtime` until it fails, the co-located app exits, or a signal
 /// stops the function once the invocation in flight has been answered.
-pub(crate) async fn serve<S>(
+pub(crate) async fn run_lambda_runtime<S>(
     function: &'static str,
     runtime: Runtime<S>,
     app: &App,
@@ -101,12 +101,12 @@ where
     let in_flight = InFlight::default();
     let runtime =
         runtime.register_snapstart_resource(Arc::new(FreshConnections(app.clone()))).layer(in_flight.clone()).run();
-    colocated::serve(function, colocated, runtime, stopped(function, stopping, &in_flight)).await
+    colocated::run_beside_app(function, colocated, runtime, stopped(function, stopping, &in_flight)).await
 }
 
-/// [`serve`] for a function on its own [`event_loop`]: the same stopping,
+/// [`run_lambda_runtime`] for a function on its own [`event_loop`]: the same stopping,
 /// SnapStart restore and co-located app.
-pub(crate) async fn serve_events<H, Fut, R>(
+pub(crate) async fn run_event_loop<H, Fut, R>(
     function: &'static str,
     handler: H,
     app: &App,
@@ -124,7 +124,7 @@ where
         api.restore_if_snapshotted(|| app.reset_connections()).await?;
         event_loop::run(&api, &in_flight, handler).await
     };
-    colocated::serve(function, colocated, run, stopped(function, stopping, &in_flight)).await
+    colocated::run_beside_app(function, colocated, run, stopped(function, stopping, &in_flight)).await
 }
 
 /// Completes on a stop signal once the invocation in flight, if any, has

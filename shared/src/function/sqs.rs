@@ -103,5 +103,5 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         let function = &function;
         async move { function.handle(&event, &context).await }
     };
-    lifecycle::serve_events(FUNCTION, handler, &app, &stopping, colocated).await
+    lifecycle::run_event_loop(FUNCTION, handler, &app, &stopping, colocated).await
 }

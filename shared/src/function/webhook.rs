@@ -104,5 +104,5 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
     });
     // lambda_http::run, with the event guard before its request conversion.
     let runtime = Runtime::new(EventGuard(lambda_http::Adapter::from(handler))).layer(TracingLayer::new());
-    lifecycle::serve(FUNCTION, runtime, &app, &stopping, colocated).await
+    lifecycle::run_lambda_runtime(FUNCTION, runtime, &app, &stopping, colocated).await
 }
