@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::common::{ComponentsDir, component, http_post, value};
 use crate::output_limits::{cap_address_space, sparse};
-use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, python, unused_port};
+use crate::python_sdk::sdk_calls;
+use bindery_e2e::{ExtensionCall, ExtensionsApi, FunctionProcess, debug_bin, unused_port};
 use serde_json::json;
 
 fn start(api: &ExtensionsApi, dir: &ComponentsDir, http_port: u16, grpc_port: u16) -> FunctionProcess {
@@ -65,13 +66,7 @@ async fn a_python_function_keeps_its_dapr_sdk_calls_through_the_extension() {
         {"via": "grpc", "binding": "files", "operation": "create", "data": "from lambda", "metadata": {"fileName": "l.txt"}},
         {"via": "http", "binding": "files", "operation": "get", "data": null, "metadata": {"fileName": "l.txt"}},
     ]);
-    let env = vec![
-        ("DAPR_HTTP_PORT".to_owned(), http_port.to_string()),
-        ("DAPR_GRPC_PORT".to_owned(), grpc_port.to_string()),
-    ];
-    let output = python::run(python::script("dapr_client_calls.py"), env, calls.to_string().into_bytes()).await;
-    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), extension.logs());
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let results = sdk_calls((http_port, grpc_port), None, &calls, &extension).await;
     assert_eq!(std::fs::read(files.join("l.txt")).unwrap(), b"from lambda");
     assert_eq!(results[1]["data"], "from lambda");
 
@@ -125,13 +120,7 @@ async fn a_5_gib_file_is_an_error_and_the_extension_keeps_serving() {
         {"via": "http", "binding": "files", "operation": "get", "data": null, "metadata": {"fileName": "huge.bin"}},
         {"via": "grpc", "binding": "files", "operation": "create", "data": "after", "metadata": {"fileName": "a.txt"}},
     ]);
-    let env = vec![
-        ("DAPR_HTTP_PORT".to_owned(), http_port.to_string()),
-        ("DAPR_GRPC_PORT".to_owned(), grpc_port.to_string()),
-    ];
-    let output = python::run(python::script("dapr_client_calls.py"), env, calls.to_string().into_bytes()).await;
-    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), extension.logs());
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let results = sdk_calls((http_port, grpc_port), None, &calls, &extension).await;
     let refused = "error invoking output binding files: huge.bin is 5368709120 bytes, \
                    more than maxReadSize (104857600 bytes)";
     assert_eq!((&results[0]["code"], &results[0]["message"]), (&json!("INTERNAL"), &json!(refused)), "{results:?}");

@@ -7,24 +7,37 @@ use std::time::Duration;
 
 use crate::common::{ComponentsDir, Sidecar, bindery_sidecar, component, value};
 use bindery_e2e::aws::Emulator;
-use bindery_e2e::{RecordingApp, Reply, python};
+use bindery_e2e::{FunctionProcess, RecordingApp, Reply, python};
 use serde_json::{Value, json};
 
-/// Runs `calls` through `tests/python/dapr_client_calls.py` and returns its results.
+/// Runs `calls` through `tests/python/dapr_client_calls.py` against `sidecar`
+/// and returns its results.
 pub(crate) async fn python_calls(sidecar: &Sidecar, token: Option<&str>, calls: &Value) -> Vec<Value> {
+    sdk_calls((sidecar.http_port, sidecar.grpc_port), token, calls, &sidecar.process).await
+}
+
+/// Runs `calls` through `tests/python/dapr_client_calls.py` against the Dapr
+/// API on `ports` (HTTP, gRPC), which `server` serves (its logs are shown if
+/// the client fails), and returns its results.
+pub(crate) async fn sdk_calls(
+    (http_port, grpc_port): (u16, u16),
+    token: Option<&str>,
+    calls: &Value,
+    server: &FunctionProcess,
+) -> Vec<Value> {
     let mut env = vec![
-        ("DAPR_HTTP_PORT".to_owned(), sidecar.http_port.to_string()),
-        ("DAPR_GRPC_PORT".to_owned(), sidecar.grpc_port.to_string()),
+        ("DAPR_HTTP_PORT".to_owned(), http_port.to_string()),
+        ("DAPR_GRPC_PORT".to_owned(), grpc_port.to_string()),
         ("DAPR_HEALTH_TIMEOUT".to_owned(), "10".to_owned()),
     ];
     env.extend(token.map(|t| ("DAPR_API_TOKEN".to_owned(), t.to_owned())));
     let output = python::run(python::script("dapr_client_calls.py"), env, calls.to_string().into_bytes()).await;
     assert!(
         output.status.success(),
-        "the Python client failed: {}\n{}\nsidecar:\n{}",
+        "the Python client failed: {}\n{}\nserver:\n{}",
         String::from_utf8_lossy(&output.stderr),
         String::from_utf8_lossy(&output.stdout),
-        sidecar.process.logs()
+        server.logs()
     );
     serde_json::from_slice(&output.stdout).unwrap()
 }
