@@ -3,8 +3,8 @@
 //! or a route of the webhook server.
 
 use bindery::api::LocalOnly;
-use bindery::component::Component;
 use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use bindery::component::{Component, within_init_timeout};
 use bindery::deliver::webhook::WebhookRelay;
 use bindery::deliver::{App, Deliverer, DeliveryError, DeliveryErrorKind};
 use bindery::input::webhook::WebhookAuth;
@@ -65,12 +65,10 @@ pub(super) async fn start_inputs(
                 // Finding the queue is this binding's start-up: within its initTimeout,
                 // and skipped with a warning when it fails under ignoreErrors.
                 let connect = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console);
-                let connected = match component.init_timeout {
-                    None => connect.await,
-                    Some(limit) => tokio::time::timeout(limit, connect).await.unwrap_or_else(|_| {
-                        Err(format!("finding the queue took longer than spec.initTimeout ({limit:?})"))
-                    }),
-                };
+                let connected = within_init_timeout(component.init_timeout, connect, |limit| {
+                    format!("finding the queue took longer than spec.initTimeout ({limit:?})")
+                })
+                .await;
                 let poller = match connected {
                     Ok(poller) => poller,
                     Err(e) if component.ignore_errors => {

@@ -129,7 +129,7 @@ impl Components {
                 named.join(", ")
             ));
         }
-        lines.extend(self.ignored.iter().map(|e| format!("skipped because of spec.ignoreErrors: {e}")));
+        lines.extend(self.ignored.iter().map(skipped_warning));
         lines
     }
 
@@ -146,6 +146,12 @@ impl Components {
         self.items.retain(|c| c.name != name);
         self.ignored.push(error);
     }
+}
+
+/// The warning for a component that failed and was skipped because of its
+/// `spec.ignoreErrors`, at load or when its binding was built.
+pub fn skipped_warning(error: &ConfigError) -> String {
+    format!("skipped because of spec.ignoreErrors: {error}")
 }
 
 /// Loads every component under `path` (a directory or one file).
@@ -242,10 +248,7 @@ pub fn secret_references(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result
 }
 
 fn shortest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    a.into_iter().chain(b).min()
 }
 
 /// One `secretKeyRef` as written: which field of which component reads

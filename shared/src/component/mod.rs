@@ -5,6 +5,7 @@
 mod direction;
 pub mod error;
 mod file_store;
+mod init_timeout;
 mod keys;
 pub mod kinds;
 mod loader;
@@ -17,11 +18,12 @@ pub mod stores;
 
 pub use direction::{Directions, parse_direction};
 pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
+pub use init_timeout::within_init_timeout;
 #[cfg(feature = "fuzzing")]
 pub use loader::load_text;
 pub use loader::{
     Components, LoadOptions, SecretKeyRef, SecretReference, Unserved, load, load_partial, load_paths, secret_key_refs,
-    secret_references,
+    secret_references, skipped_warning,
 };
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;

@@ -95,13 +95,7 @@ pub(crate) fn read_text(file: &Path, text: &str, options: &LoadOptions<'_>, read
         let ignore_errors = doc.pointer("/spec/ignoreErrors") == Some(&Value::Bool(true));
         let name = doc.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned);
         let parsed = folded
-            .map_err(|e| {
-                let error = ConfigError::from_field(e);
-                match &name {
-                    Some(n) => error.in_component(unknown_type(n)),
-                    None => error,
-                }
-            })
+            .map_err(|e| in_named(ConfigError::from_field(e), name.as_deref()))
             .and_then(|()| parse_document(doc, name));
         match parsed {
             Ok((manifest, name, reference)) => {
@@ -115,8 +109,13 @@ pub(crate) fn read_text(file: &Path, text: &str, options: &LoadOptions<'_>, read
     }
 }
 
-fn unknown_type(name: &str) -> ComponentRef {
-    ComponentRef { name: name.to_owned(), type_: "?".into(), version: "?".into() }
+/// `error` in the component `name`, when the document has one, before its
+/// type is known.
+fn in_named(error: ConfigError, name: Option<&str>) -> ConfigError {
+    match name {
+        Some(n) => error.in_component(ComponentRef { name: n.to_owned(), type_: "?".into(), version: "?".into() }),
+        None => error,
+    }
 }
 
 /// The first line of the YAML error, with its position: enough to find it,
@@ -133,10 +132,7 @@ fn yaml_error(error: &serde_saphyr::Error) -> String {
 fn parse_document(doc: Value, name: Option<String>) -> Result<(Manifest, String, ComponentRef), ConfigError> {
     let manifest: Manifest = serde_path_to_error::deserialize(doc).map_err(|e| {
         let error = ConfigError::new(ConfigErrorKind::Syntax, e.inner().to_string()).at_field(e.path().to_string());
-        match &name {
-            Some(n) => error.in_component(unknown_type(n)),
-            None => error,
-        }
+        in_named(error, name.as_deref())
     })?;
     let name = manifest.metadata.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| {
         ConfigError::new(ConfigErrorKind::MissingField, "every component needs a name").at_field("metadata.name")

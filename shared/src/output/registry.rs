@@ -9,7 +9,10 @@ use super::error::{ErrorKind, InvokeError};
 use super::layer::{self, LayerSettings};
 use super::{http, localstorage, mailbox};
 use crate::component::kinds;
-use crate::component::{Component, Components, ConfigError, ConfigErrors, FieldError, LoadOptions, redact};
+use crate::component::{
+    Component, Components, ConfigError, ConfigErrors, FieldError, LoadOptions, redact, skipped_warning,
+    within_init_timeout,
+};
 
 struct Entry {
     binding: Box<dyn OutputBinding>,
@@ -80,15 +83,13 @@ impl Bindings {
                     .in_file(&component.file)
                     .in_component(component.reference())
             };
-            let built = match component.init_timeout {
-                None => build(component).await,
-                Some(limit) => tokio::time::timeout(limit, build(component)).await.unwrap_or_else(|_| {
-                    Err(vec![FieldError::invalid(
-                        "spec.initTimeout",
-                        format!("building the binding took longer than {limit:?}"),
-                    )])
-                }),
-            };
+            let built = within_init_timeout(component.init_timeout, build(component), |limit| {
+                vec![FieldError::invalid(
+                    "spec.initTimeout",
+                    format!("building the binding took longer than {limit:?}"),
+                )]
+            })
+            .await;
             match built {
                 Ok(Some(binding)) => bindings.insert(&component.name, &component.type_, binding),
                 Ok(None) => {}
@@ -112,7 +113,7 @@ impl Bindings {
 
     /// The warnings of [`Bindings::skipped`], one line each.
     pub fn warnings(&self) -> Vec<String> {
-        self.skipped.iter().map(|e| format!("skipped because of spec.ignoreErrors: {e}")).collect()
+        self.skipped.iter().map(skipped_warning).collect()
     }
 
     /// Logs [`Bindings::warnings`] at warn level.

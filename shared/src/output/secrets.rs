@@ -66,7 +66,7 @@ mod aws_stores {
     use tracing::debug;
 
     use crate::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
-    use crate::component::{PrefetchedSecrets, SecretReference};
+    use crate::component::{PrefetchedSecrets, SecretReference, within_init_timeout};
     use crate::error_chain::error_chain;
     use crate::output::aws::sdk_config;
 
@@ -103,12 +103,10 @@ mod aws_stores {
         // only when every secret read through it is, by the longest bound.
         let limit =
             secrets.iter().map(|r| r.init_timeout).collect::<Option<Vec<_>>>().and_then(|l| l.into_iter().max());
-        let configured = match limit {
-            None => config(store).await,
-            Some(limit) => tokio::time::timeout(limit, config(store)).await.unwrap_or_else(|_| {
-                Err(format!("configuring secret store {:?} took longer than spec.initTimeout ({limit:?})", store.store))
-            }),
-        };
+        let configured = within_init_timeout(limit, config(store), |limit| {
+            format!("configuring secret store {:?} took longer than spec.initTimeout ({limit:?})", store.store)
+        })
+        .await;
         let config = match configured {
             Ok(config) => config,
             Err(why) => return secrets.iter().map(|r| (*r, Err(why.clone()))).collect(),
@@ -121,15 +119,13 @@ mod aws_stores {
                     other => Err(format!("{other} is not an AWS secret store")),
                 }
             };
-            let value = match reference.init_timeout {
-                None => read.await,
-                Some(limit) => tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
-                    Err(format!(
-                        "reading secret {:?} from store {:?} took longer than spec.initTimeout ({limit:?})",
-                        reference.name, reference.store
-                    ))
-                }),
-            };
+            let value = within_init_timeout(reference.init_timeout, read, |limit| {
+                format!(
+                    "reading secret {:?} from store {:?} took longer than spec.initTimeout ({limit:?})",
+                    reference.name, reference.store
+                )
+            })
+            .await;
             debug!(store = %reference.store, secret = %reference.name, ok = value.is_ok(), "secret fetched");
             value
         }))
