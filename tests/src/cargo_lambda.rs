@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::function::FunctionProcess;
+use crate::workspace;
 
 /// The variable `scripts/test` sets to the venv's `cargo-lambda`.
 pub const CARGO_LAMBDA_VAR: &str = "BINDERY_TEST_CARGO_LAMBDA";
@@ -44,10 +45,6 @@ pub fn lambda_zip(name: &str, extension: bool) -> PathBuf {
     };
     assert!(path.is_file(), "{} not found: rerun scripts/test, which runs cargo lambda build", path.display());
     path
-}
-
-fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root")
 }
 
 /// `cargo lambda watch --only-lambda-apis` on a loopback port: the Runtime

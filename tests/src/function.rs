@@ -183,7 +183,7 @@ pub fn debug_bin(name: &str) -> PathBuf {
 }
 
 fn workspace_bin(profile: &str, name: &str) -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root");
+    let workspace = crate::workspace();
     let dir = match (std::env::var_os("BINDERY_BIN_DIR"), std::env::var_os("CARGO_TARGET_DIR")) {
         (Some(dir), _) if profile == "release" => PathBuf::from(dir),
         (_, Some(target)) => workspace.join(target).join(profile),

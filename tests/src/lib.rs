@@ -25,6 +25,11 @@ pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
 pub use sink_app::SinkApp;
 
+/// The workspace root: `tests/`' parent.
+pub fn workspace() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root")
+}
+
 /// Panics unless `url`'s host is `127.0.0.1`, `localhost` or `[::1]`. Accepts full
 /// URLs (`http://127.0.0.1:8080/x`) and bare authorities (`127.0.0.1:8080`).
 pub fn loopback_only(url: &str) {

@@ -13,7 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::loopback_only;
+use sha2::Digest;
+
+use crate::{loopback_only, workspace};
 
 /// The variable `scripts/test` sets to the venv's `sam`.
 pub const SAM_VAR: &str = "BINDERY_TEST_SAM";
@@ -79,6 +81,27 @@ pub fn offline_command(program: &Path, endpoint: &str, config_dir: &Path) -> Com
 }
 
 /// Runs `command`; panics with everything it printed unless it succeeded.
+/// Runs `tests/python/sam_cli.py ARGS` with `python` (one with boto3 and
+/// aws-sam-translator: the SAM CLI's, or moto's); its JSON output, if any.
+pub fn sam_cli_py(python: &Path, args: &[&str]) -> serde_json::Value {
+    let mut command = Command::new(python);
+    command.arg(workspace().join("tests/python/sam_cli.py")).args(args);
+    let output = run(command
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .env("PYTHONDONTWRITEBYTECODE", "1"));
+    if output.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&output.stdout).expect("sam_cli.py prints JSON")
+    }
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex, as the tests compare code and layer entries.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 pub fn run(command: &mut Command) -> Output {
     let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     assert!(

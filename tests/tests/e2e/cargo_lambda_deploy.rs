@@ -8,30 +8,17 @@
 //! `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (without it: "failed to attach
 //! policy AWSLambdaBasicExecutionRole to function role ... NoSuchEntity").
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use base64::Engine;
 use bindery_e2e::aws::{OwnMoto, REGION, moto_python};
 use bindery_e2e::cargo_lambda::cargo_lambda;
-use bindery_e2e::sam::{offline_command, run};
+use bindery_e2e::sam::{offline_command, run, sha256_hex};
+use bindery_e2e::workspace;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
 /// `tests/python/sam_cli.py ARGS` with moto's Python: its JSON output.
 fn sam_cli_py(args: &[&str]) -> Value {
-    let mut command = Command::new(moto_python());
-    command.arg(workspace().join("tests/python/sam_cli.py")).args(args);
-    command.env_clear().envs(std::env::var_os("PATH").map(|p| ("PATH", p))).env("PYTHONDONTWRITEBYTECODE", "1");
-    serde_json::from_slice(&run(&mut command).stdout).unwrap()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    bindery_e2e::sam::sam_cli_py(&moto_python(), args)
 }
 
 #[test]

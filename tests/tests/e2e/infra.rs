@@ -14,15 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bindery_e2e::aws::{OwnMoto, moto_python};
-use bindery_e2e::{debug_bin, release_bin};
+use bindery_e2e::{debug_bin, release_bin, workspace};
 use serde_json::{Value, json};
 
 const REGENERATE: &str = "cargo run -p bindery-cli -- infra --components examples/task-api/components/aws \
                           --out infra/task-api/template.yaml --binary task-api-lambda --prebuilt";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 /// cfn-lint and aws-sam-translator live in moto's venv.
 fn infra_python() -> PathBuf {
@@ -47,7 +43,7 @@ fn fixture_template(dir: &Path, extra: &[&str]) -> PathBuf {
     let components = workspace().join("tests/fixtures/infra");
     let mut args = vec!["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let (_, notes) = bindery_infra(&workspace(), &args);
+    let (_, notes) = bindery_infra(workspace(), &args);
     assert!(notes.contains("note: nightly:") && notes.contains("Europe/Berlin"), "{notes}");
     out
 }
@@ -94,7 +90,7 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
     let components = workspace().join("tests/fixtures/infra");
     for (out, extra) in [(&x86, ["--arch", "x86_64"]), (&long, ["--timeout", "60"])] {
         let args = ["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap(), extra[0], extra[1]];
-        bindery_infra(&workspace(), &args);
+        bindery_infra(workspace(), &args);
     }
     let example = workspace().join("infra/task-api/template.yaml");
     let cfn_lint = infra_python().with_file_name("cfn-lint");

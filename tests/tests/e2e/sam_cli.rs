@@ -22,12 +22,8 @@ use std::process::Command;
 use bindery_e2e::aws::OwnMoto;
 use bindery_e2e::debug_bin;
 use bindery_e2e::sam::{DEAD_ENDPOINT, offline_command, run, sam, sam_build, sam_python};
+use bindery_e2e::workspace;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 /// `bindery infra --components tests/fixtures/infra --out OUT EXTRA...`.
 fn fixture_template(out: &Path, extra: &[&str]) -> PathBuf {
@@ -62,18 +58,11 @@ fn every_generated_template_passes_sam_validate_lint() {
 
 /// Runs `sam_cli.py ARGS` with the SAM CLI's Python; its JSON output, if any.
 fn sam_cli_py(args: &[&str]) -> Value {
-    let mut command = Command::new(sam_python());
-    command.arg(workspace().join("tests/python/sam_cli.py")).args(args);
-    let output = run(command
-        .env_clear()
-        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
-        .env("PYTHONDONTWRITEBYTECODE", "1"));
-    if output.stdout.is_empty() { Value::Null } else { serde_json::from_slice(&output.stdout).unwrap() }
+    bindery_e2e::sam::sam_cli_py(&sam_python(), args)
 }
 
 fn sha256_hex(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    bindery_e2e::sam::sha256_hex(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 /// A moto of the test's own with the artifacts bucket, and the endpoint to
