@@ -58,7 +58,7 @@ impl LambdaWatch {
     /// Starts the emulator and waits until it serves.
     pub async fn start() -> LambdaWatch {
         let port = crate::unused_port();
-        let manifest = workspace().join("Cargo.toml");
+        let (port_text, manifest) = (port.to_string(), workspace().join("Cargo.toml"));
         let args = [
             "lambda",
             "watch",
@@ -66,12 +66,10 @@ impl LambdaWatch {
             "--invoke-address",
             "127.0.0.1",
             "--invoke-port",
-            &port.to_string(),
+            &port_text,
             "--manifest-path",
             manifest.to_str().expect("a UTF-8 workspace path"),
-        ]
-        .map(str::to_owned);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ];
         let process = FunctionProcess::command(&cargo_lambda(), &args, &[]);
         let started = process.wait_for_output("starting Runtime server", Duration::from_secs(60)).await;
         assert!(started, "cargo lambda watch did not start within 60 s:\n{}", process.logs());

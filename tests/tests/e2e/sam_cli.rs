@@ -23,6 +23,8 @@ use bindery_e2e::aws::OwnMoto;
 use bindery_e2e::debug_bin;
 use bindery_e2e::sam::{DEAD_ENDPOINT, offline_command, run, sam, sam_build, sam_python};
 use bindery_e2e::workspace;
+use goblin::elf::Elf;
+use goblin::elf::header::EM_X86_64;
 use serde_json::Value;
 
 /// `bindery infra --components tests/fixtures/infra --out OUT EXTRA...`.
@@ -175,10 +177,11 @@ fn sam_package_and_deploy_create_the_built_example_on_moto() {
     for dir in std::fs::read_dir(&built).unwrap().map(|entry| entry.unwrap().path()) {
         let bootstrap = dir.join("bootstrap");
         if bootstrap.is_file() {
-            // ELF, 64-bit, little-endian, e_machine 62 (x86-64): what --arch x86_64 asked for.
-            let header = std::fs::read(&bootstrap).unwrap();
-            assert!(header.starts_with(b"\x7fELF\x02\x01"), "{} is no ELF64", bootstrap.display());
-            assert_eq!(u16::from_le_bytes([header[18], header[19]]), 62, "{} is not x86-64", bootstrap.display());
+            // ELF, 64-bit, little-endian, x86-64: what --arch x86_64 asked for.
+            let bytes = std::fs::read(&bootstrap).unwrap();
+            let elf = Elf::parse(&bytes).unwrap_or_else(|e| panic!("{} is no ELF: {e}", bootstrap.display()));
+            assert!(elf.is_64 && elf.little_endian, "{} is no little-endian ELF64", bootstrap.display());
+            assert_eq!(elf.header.e_machine, EM_X86_64, "{} is not x86-64", bootstrap.display());
         }
     }
     let created = package_translate_deploy(None);
