@@ -13,8 +13,7 @@ pub fn dapr_invoke_body(body: &[u8]) -> Result<crate::output::InvokeRequest, Str
     crate::api::http::invoke_request(body)
 }
 
-/// bindery-webhook's guard before lambda_http converts an API Gateway event:
-/// `Err` when the event is refused as invalid.
-pub fn guard_lambda_request(request: &mut lambda_http::request::LambdaRequest) -> Result<(), String> {
-    crate::function::event_guard::guard(request)
+/// bindery-webhook's reading of an API Gateway or Function URL event.
+pub fn apigw_request(event: &[u8]) -> Result<crate::input::apigw::ApiGatewayRequest, crate::input::InputError> {
+    crate::input::apigw::read_request(&bytes::Bytes::copy_from_slice(event))
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bindery::api::LocalOnly;
 use bindery::deliver::webhook::WebhookRelay;
+use bindery::input::webhook::WebhookRequest;
 use http::StatusCode;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +74,8 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
         Ok(body) => body,
         Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large".into()),
     };
-    let response = relay.relay(&parts, body, None, tokio::time::Instant::now() + RELAY_TIMEOUT).await;
+    let request = WebhookRequest::from_parts(&parts);
+    let response = relay.relay(&request, body, None, tokio::time::Instant::now() + RELAY_TIMEOUT).await;
     let status = response.status().as_u16();
     let outcome = if response.status().is_success() {
         Outcome::Answered(status)

@@ -72,7 +72,7 @@ where
 }
 
 /// [`deliver_batch`], stopping when `cutoff` completes rather than at a
-/// fixed deadline: e.g. [`Stopping::cutoff`](crate::function::lifecycle::Stopping::cutoff),
+/// fixed deadline: e.g. [`Stopping::cutoff`](crate::function::stopping::Stopping::cutoff),
 /// which comes early when the process is told to stop.
 pub async fn deliver_batch_until<'a, F, Fut>(
     mut records: Vec<SqsRecord<'a>>,

@@ -5,14 +5,13 @@
 use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{AppBody, Deliverer, DeliveryErrorKind};
-use crate::input::webhook::{WebhookAuth, webhook_event};
+use crate::input::webhook::{WebhookAuth, WebhookRequest, webhook_event};
 
 /// Verifies and forwards the requests of one webhook binding.
 #[derive(Debug)]
@@ -45,7 +44,7 @@ impl WebhookRelay {
     /// id, used when the caller sent no `traceparent`.
     pub async fn relay(
         &self,
-        parts: &Parts,
+        request: &WebhookRequest,
         body: Bytes,
         lambda_trace: Option<&str>,
         deadline: Instant,
@@ -57,11 +56,11 @@ impl WebhookRelay {
             return json_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
         }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        if let Err(rejection) = self.auth.verify(&parts.headers, &body, now) {
+        if let Err(rejection) = self.auth.verify(&request.headers, &body, now) {
             warn!(binding = %binding, scheme = self.auth.scheme(), reason = %rejection, "webhook rejected");
             return json_error(StatusCode::UNAUTHORIZED, &rejection.to_string());
         }
-        let event = webhook_event(parts, body, &self.auth.credential_headers(), lambda_trace);
+        let event = webhook_event(request, body, &self.auth.credential_headers(), lambda_trace);
         let response = match self.deliverer.send(event, deadline).await {
             Ok(response) => response,
             Err(e) => {

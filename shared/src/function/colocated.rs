@@ -19,8 +19,8 @@ use std::time::Duration;
 use http::Uri;
 use tracing::{error, info};
 
-use super::setup::number;
-use super::{FunctionSetup, StartupError, startup};
+use super::env::number;
+use super::startup::StartupError;
 use crate::component::EnvLookup;
 use crate::process::{AppCommand, AppProcess, ProcessErrorKind, Readiness, app_address, describe_exit};
 
@@ -94,7 +94,7 @@ pub(crate) fn config(env: EnvLookup<'_>, app_url: Option<&str>) -> Result<Option
 impl Colocated {
     /// Starts the app and waits until it is ready; dropping the result on
     /// failure kills whatever it started.
-    async fn start(&self) -> Result<AppProcess, StartupError> {
+    pub(crate) async fn start(&self) -> Result<AppProcess, StartupError> {
         info!(command = %self.command, port = self.port, readiness = %self.readiness, "starting the app");
         let env = [("PORT".to_owned(), self.port.to_string())];
         let mut app = AppProcess::spawn(self.command.clone(), &env).map_err(|e| StartupError(e.message))?;
@@ -110,23 +110,6 @@ impl Colocated {
             }
             Err(e) => Err(StartupError(e.message)),
         }
-    }
-}
-
-/// Starts the co-located app of `setup`, if it has one, and makes its
-/// deliveries aware of the app's exit. A failure is reported to Lambda as an
-/// init error and returned for `main` to exit with.
-pub(crate) async fn start(
-    function: &str,
-    setup: &mut FunctionSetup,
-) -> Result<Option<AppProcess>, lambda_runtime::Error> {
-    let Some(colocated) = &setup.colocated else { return Ok(None) };
-    match colocated.start().await {
-        Ok(app) => {
-            setup.deliverer.watch_app_exit(app.exit_watch());
-            Ok(Some(app))
-        }
-        Err(e) => Err(startup::fail_as(function, startup::APP_START_ERROR, e).await),
     }
 }
 

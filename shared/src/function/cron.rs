@@ -6,14 +6,16 @@
 
 use std::time::Instant as StdInstant;
 
-use lambda_runtime::layers::TracingLayer;
-use lambda_runtime::{Diagnostic, LambdaEvent, Runtime, service_fn};
+use bytes::Bytes;
+use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{FunctionSetup, StartupError, colocated, deadline, diagnostic, lifecycle, setup, startup, telemetry};
+use super::setup::{FunctionSetup, setup};
+use super::startup::{self, StartupError};
+use super::{lifecycle, telemetry};
 use crate::component::kinds::CRON_TYPE;
-use crate::deliver::App;
+use crate::deliver::{App, DeliveryError};
 use crate::input::schedule::schedule_event;
 use crate::input::trace::traceparent_from_xray;
 use crate::schedule::Schedule;
@@ -43,14 +45,18 @@ impl CronFunction {
         Ok(Self { setup, time_zone })
     }
 
-    /// Handles one invocation.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), Diagnostic> {
+    /// Handles one invocation, `event` being its payload as Lambda sent it.
+    pub async fn handle(&self, event: &Bytes, context: &Context) -> Result<(), Diagnostic> {
         let started = StdInstant::now();
         let binding = &self.setup.component.name;
-        let mut binding_event = schedule_event(&event.payload, binding, &self.time_zone, chrono::Utc::now())
-            .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
-        binding_event.traceparent = event.context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
-        let deadline = deadline(&event.context, self.setup.deadline);
+        let invalid =
+            |message: String| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: message };
+        let payload: Value =
+            serde_json::from_slice(event).map_err(|e| invalid(format!("the scheduled event is not JSON: {e}")))?;
+        let mut binding_event =
+            schedule_event(&payload, binding, &self.time_zone, chrono::Utc::now()).map_err(|e| invalid(e.message))?;
+        binding_event.traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
+        let deadline = self.setup.deadline.until(context.deadline);
         let delivery = self.setup.deliverer.deliver(binding_event, deadline);
         match self.setup.stopping.bound(deadline, delivery).await {
             Ok(()) => {
@@ -77,8 +83,15 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
+    let colocated = function.setup.start_app(FUNCTION).await?;
     let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
-    let runtime = Runtime::new(service_fn(|event| function.handle(event))).layer(TracingLayer::new());
-    lifecycle::run_lambda_runtime(FUNCTION, runtime, &app, &stopping, colocated).await
+    let handler = |event: Bytes, context: Context| {
+        let function = &function;
+        async move { function.handle(&event, &context).await }
+    };
+    lifecycle::run_event_loop(FUNCTION, handler, &app, &stopping, colocated).await
+}
+
+fn diagnostic(error: &DeliveryError) -> Diagnostic {
+    Diagnostic { error_type: error.error_type().to_owned(), error_message: error.message.clone() }
 }

@@ -27,7 +27,7 @@ use lambda_runtime_api_client::build_request;
 use serde::Serialize;
 use tracing::Instrument;
 
-use super::lifecycle::InFlight;
+use super::stopping::InFlight;
 
 type BoxError = lambda_runtime::Error;
 

@@ -19,7 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{error, info};
 
-use super::{StartupError, setup, telemetry};
+use super::startup::StartupError;
+use super::{env, telemetry};
 use crate::api::{ApiSettings, DEFAULT_MAX_BODY_SIZE, OutputApi};
 use crate::component::EnvLookup;
 use crate::output::Bindings;
@@ -62,9 +63,9 @@ pub async fn run() -> Result<(), lambda_extension::Error> {
 /// Everything that can fail, before registering: the components and the ports.
 async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let path = setup::components_paths(&env)?;
+    let path = env::components_paths(&env)?;
     let bindings = Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
-    let port = |name: &str, default: u16| setup::number(&env, name, u64::from(default), 1..=65_535).map(|p| p as u16);
+    let port = |name: &str, default: u16| env::number(&env, name, u64::from(default), 1..=65_535).map(|p| p as u16);
     let http_port = port("DAPR_HTTP_PORT", 3500)?;
     let grpc_port = port("DAPR_GRPC_PORT", 50001)?;
     let bind = |port: u16, variable: &'static str| async move {
@@ -84,7 +85,7 @@ async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError
 /// 4 MiB by default as in daprd, at most 1 GiB since a body is held whole in
 /// the function's memory.
 fn api_settings(env: EnvLookup<'_>) -> Result<ApiSettings, StartupError> {
-    let max_body_size = setup::number(env, MAX_BODY_SIZE_VAR, DEFAULT_MAX_BODY_SIZE as u64, 1..=1 << 30)?;
+    let max_body_size = env::number(env, MAX_BODY_SIZE_VAR, DEFAULT_MAX_BODY_SIZE as u64, 1..=1 << 30)?;
     Ok(ApiSettings { max_body_size: max_body_size as usize, ..ApiSettings::from_env() })
 }
 

@@ -30,26 +30,26 @@
 mod colocated;
 pub mod cron;
 mod deadline;
-pub(crate) mod event_guard;
+mod env;
 mod event_loop;
 #[cfg(feature = "extension")]
 pub mod extension;
-pub mod lifecycle;
+mod lifecycle;
 mod setup;
 pub mod sqs;
 mod startup;
+pub mod stopping;
 pub mod telemetry;
 pub mod webhook;
 
 pub use deadline::DeadlineRule;
-pub use setup::{FunctionSetup, StartupError, setup};
+pub use setup::{FunctionSetup, setup};
+pub use startup::StartupError;
 
-use lambda_runtime::{Context, Diagnostic};
 use std::sync::Arc;
-use tokio::time::Instant;
 
 use crate::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
-use crate::deliver::{App, DeliveryError};
+use crate::deliver::App;
 use crate::output::Bindings;
 
 /// For a function whose app runs in-process and calls output bindings: the
@@ -58,7 +58,7 @@ use crate::output::Bindings;
 pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_runtime::Error> {
     telemetry::init();
     let env = |name: &str| std::env::var(name).ok();
-    let loaded = match setup::components_paths(&env) {
+    let loaded = match env::components_paths(&env) {
         Ok(path) => Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string())),
         Err(e) => Err(e),
     };
@@ -87,13 +87,4 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
             Err(startup::fail(function, StartupError(why)).await)
         }
     }
-}
-
-/// The instant to be done by: the invocation deadline less the margin.
-pub(crate) fn deadline(context: &Context, rule: DeadlineRule) -> Instant {
-    rule.until(context.deadline)
-}
-
-pub(crate) fn diagnostic(error: &DeliveryError) -> Diagnostic {
-    Diagnostic { error_type: error.error_type().to_owned(), error_message: error.message.clone() }
 }

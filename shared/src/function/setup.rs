@@ -1,19 +1,15 @@
 //! What every function does at init: find its component, check that it is
-//! the right type and an input binding, and build the delivery to the app.
-
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+//! the right type and an input binding, build the delivery to the app, and
+//! start the app when the function runs it ([`colocated`]).
 
 use super::colocated::{self, Colocated};
 use super::deadline::DeadlineRule;
-use super::lifecycle::Stopping;
+use super::env::{self, FunctionEnv};
+use super::startup::{self, StartupError};
+use super::stopping::Stopping;
 use crate::component::{Component, EnvLookup, LoadOptions, load_paths};
-use crate::deliver::{App, DEFAULT_METADATA_LIMIT, Deliverer};
-
-/// A function cannot start; the message says what to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StartupError(pub String);
+use crate::deliver::{App, Deliverer};
+use crate::process::AppProcess;
 
 /// Everything a function needs, resolved at init.
 #[derive(Debug)]
@@ -24,14 +20,10 @@ pub struct FunctionSetup {
     /// what it does with a deadline that cannot be a real one.
     pub deadline: DeadlineRule,
     /// The app to start at init (`BINDERY_APP_CMD`), if any.
-    pub(crate) colocated: Option<Colocated>,
+    colocated: Option<Colocated>,
     /// Set on SIGTERM: deliveries then wrap up within the stop grace.
     pub stopping: Stopping,
 }
-
-const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
-const DEFAULT_MARGIN_MS: u64 = 250;
-const DEFAULT_FALLBACK_DEADLINE_MS: u64 = 60_000;
 
 /// Builds the setup of a function serving `expected_type`. `app` replaces the
 /// HTTP app (`BINDERY_APP_URL`) with, e.g., an in-process router.
@@ -58,23 +50,34 @@ pub fn setup(
             component.name
         )));
     }
+    let vars = FunctionEnv::read(env)?;
     let (app, colocated) = match app {
         Some(app) => (app, colocated::config(env, None)?),
         None => {
-            let url = env("BINDERY_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.to_owned());
-            let app = App::http(&url).map_err(|e| StartupError(format!("BINDERY_APP_URL: {e}")))?;
-            (app, colocated::config(env, Some(&url))?)
+            let app = App::http(&vars.app_url).map_err(|e| StartupError(format!("BINDERY_APP_URL: {e}")))?;
+            (app, colocated::config(env, Some(&vars.app_url))?)
         }
     };
-    let token = env("APP_API_TOKEN");
-    let metadata_limit = number(env, "BINDERY_MAX_METADATA_BYTES", DEFAULT_METADATA_LIMIT as u64, 1024..=1 << 20)?;
-    let deliverer = Deliverer::new(app, component.route.clone(), token.as_deref())
+    let deliverer = Deliverer::new(app, component.route.clone(), vars.app_token.as_deref())
         .map_err(|e| StartupError(e.message))?
-        .with_metadata_limit(metadata_limit as usize);
-    let margin = Duration::from_millis(number(env, "BINDERY_DEADLINE_MARGIN_MS", DEFAULT_MARGIN_MS, 0..=60_000)?);
-    let fallback = number(env, "BINDERY_FALLBACK_DEADLINE_MS", DEFAULT_FALLBACK_DEADLINE_MS, 1_000..=900_000)?;
-    let deadline = DeadlineRule { margin, fallback: Duration::from_millis(fallback) };
-    Ok(FunctionSetup { component, deliverer, deadline, colocated, stopping: Stopping::default() })
+        .with_metadata_limit(vars.metadata_limit);
+    Ok(FunctionSetup { component, deliverer, deadline: vars.deadline, colocated, stopping: Stopping::default() })
+}
+
+impl FunctionSetup {
+    /// Starts the co-located app, if the function has one, and makes its
+    /// deliveries aware of the app's exit. A failure is reported to Lambda
+    /// as an init error and returned for `main` to exit with.
+    pub(crate) async fn start_app(&mut self, function: &str) -> Result<Option<AppProcess>, lambda_runtime::Error> {
+        let Some(colocated) = &self.colocated else { return Ok(None) };
+        match colocated.start().await {
+            Ok(app) => {
+                self.deliverer.watch_app_exit(app.exit_watch());
+                Ok(Some(app))
+            }
+            Err(e) => Err(startup::fail_as(function, startup::APP_START_ERROR, e).await),
+        }
+    }
 }
 
 /// The type of the component `BINDERY_BINDING` names.
@@ -86,10 +89,8 @@ pub(crate) fn binding_type(env: EnvLookup<'_>) -> Result<String, StartupError> {
 /// Loads the components and finds the one `BINDERY_BINDING` names; `what`
 /// says what the variable should name. `warn` logs what the load set aside.
 fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Component, StartupError> {
-    let binding = env("BINDERY_BINDING")
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| StartupError(format!("BINDERY_BINDING is not set: name {what}")))?;
-    let paths = components_paths(env)?;
+    let binding = env::binding(env, what)?;
+    let paths = env::components_paths(env)?;
     let options = LoadOptions {
         namespace: env("NAMESPACE").filter(|s| !s.is_empty()),
         app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
@@ -113,40 +114,11 @@ fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Compon
     })
 }
 
-/// A whole number from the environment, within `range`, or `default`.
-pub(crate) fn number(
-    env: EnvLookup<'_>,
-    name: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, StartupError> {
-    match env(name).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v.trim().parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
-            StartupError(format!("{name} must be a whole number from {} to {}, got {v:?}", range.start(), range.end()))
-        }),
-    }
-}
-
-/// `BINDERY_COMPONENTS`: a folder or file, or several, comma-separated (as
-/// `bindery run` reads it), loaded as one set; else the defaults.
-pub(crate) fn components_paths(env: EnvLookup<'_>) -> Result<Vec<PathBuf>, StartupError> {
-    if let Some(paths) = env("BINDERY_COMPONENTS").filter(|p| !p.is_empty()) {
-        return Ok(paths.split(',').filter(|p| !p.is_empty()).map(PathBuf::from).collect());
-    }
-    let mut tried = vec![PathBuf::from("./components")];
-    if let Some(root) = env("LAMBDA_TASK_ROOT") {
-        tried.push(Path::new(&root).join("components"));
-    }
-    tried.iter().find(|p| p.exists()).map(|p| vec![p.clone()]).ok_or_else(|| {
-        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-        StartupError(format!("no components found: set BINDERY_COMPONENTS (tried {})", tried.join(", ")))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use std::time::Duration;
 
     use super::*;
 
@@ -167,7 +139,7 @@ mod tests {
     fn serves_the_named_input_binding() {
         let s = run(&[("BINDERY_BINDING", "task-events"), ("APP_API_TOKEN", "t")], "bindings.aws.sqs").unwrap();
         assert_eq!(s.deliverer.route(), "/events/tasks");
-        assert_eq!(s.deliverer.app().target(), DEFAULT_APP_URL);
+        assert_eq!(s.deliverer.app().target(), "http://127.0.0.1:8080");
         assert_eq!(s.deadline.margin, Duration::from_millis(250));
         assert_eq!(s.deadline.fallback, Duration::from_secs(60));
     }
@@ -231,16 +203,5 @@ mod tests {
             ) && err.contains("field \"schedule\": invalid schedule format \"not a schedule\""),
             "{err}"
         );
-    }
-
-    #[test]
-    fn falls_back_to_the_lambda_task_root() {
-        let root = format!("{}/fixtures/components", env!("CARGO_MANIFEST_DIR"));
-        let env = |name: &str| match name {
-            "LAMBDA_TASK_ROOT" => Some(root.replace("/components", "/missing")),
-            _ => None,
-        };
-        let err = components_paths(&env).unwrap_err().0;
-        assert!(err.starts_with("no components found: set BINDERY_COMPONENTS (tried ./components, "), "{err}");
     }
 }

@@ -8,8 +8,10 @@ use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};
 use tracing::{info, warn};
 
-use super::setup::number;
-use super::{FunctionSetup, StartupError, colocated, lifecycle, setup, startup, telemetry};
+use super::env::number;
+use super::setup::{FunctionSetup, setup};
+use super::startup::{self, StartupError};
+use super::{lifecycle, telemetry};
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
@@ -43,7 +45,7 @@ impl SqsFunction {
         let records = parse_shared_batch(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
         let total = records.len();
-        let deadline = super::deadline(context, self.setup.deadline);
+        let deadline = self.setup.deadline.until(context.deadline);
         let deliverer = &self.setup.deliverer;
         let cutoff = self.setup.stopping.cutoff(deadline);
         let report = deliver_batch_until(records, self.concurrency, cutoff, |e| deliverer.deliver_untimed(e)).await;
@@ -97,7 +99,7 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Ok(f) => f,
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
-    let colocated = colocated::start(FUNCTION, &mut function.setup).await?;
+    let colocated = function.setup.start_app(FUNCTION).await?;
     let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
     let handler = |event: Bytes, context: Context| {
         let function = &function;

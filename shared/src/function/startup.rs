@@ -6,7 +6,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tracing::error;
 
-use super::StartupError;
+/// A function cannot start; the message says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
 
 /// The configuration is wrong.
 const CONFIG_ERROR: &str = "Bindery.ConfigError";

@@ -3,16 +3,16 @@
 //! answer goes back to the caller unchanged.
 
 use bytes::Bytes;
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
-use lambda_runtime::Runtime;
-use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{Context, Diagnostic};
 
-use super::event_guard::EventGuard;
-use super::lifecycle::{self, Stopping};
-use super::{FunctionSetup, StartupError, colocated, setup, startup, telemetry};
+use super::setup::{FunctionSetup, setup};
+use super::startup::{self, StartupError};
+use super::stopping::Stopping;
+use super::{lifecycle, telemetry};
 use crate::component::kinds::HTTP_TYPE;
 use crate::deliver::App;
 use crate::deliver::webhook::{WebhookRelay, json_error};
+use crate::input::apigw::{ApiGatewayResponse, read_request};
 use crate::input::webhook::WebhookAuth;
 
 const FUNCTION: &str = "bindery-webhook";
@@ -23,7 +23,7 @@ const MAX_RESPONSE: usize = 6 * 1024 * 1024;
 #[derive(Debug)]
 pub struct WebhookFunction {
     relay: WebhookRelay,
-    deadline: super::DeadlineRule,
+    deadline: super::deadline::DeadlineRule,
     stopping: Stopping,
 }
 
@@ -45,29 +45,20 @@ impl WebhookFunction {
         Self { relay, deadline: setup.deadline, stopping: setup.stopping }
     }
 
-    /// Handles one request; never an invocation error, always an HTTP answer.
-    pub async fn handle(&self, request: Request) -> Result<Response<Body>, lambda_runtime::Diagnostic> {
-        let context = request.lambda_context_ref().cloned().unwrap_or_default();
-        let (parts, body) = request.into_parts();
-        let body = match body {
-            Body::Text(text) => Bytes::from(text),
-            Body::Binary(bytes) => Bytes::from(bytes),
-            _ => Bytes::new(),
-        };
-        let deadline = super::deadline(&context, self.deadline);
-        let relayed = self.relay.relay(&parts, body, context.xray_trace_id.as_deref(), deadline);
-        let (head, body) = tokio::select! {
+    /// Handles one event, as Lambda sent it: always an HTTP answer, but for
+    /// an event that is no API Gateway or Function URL request
+    /// (`Bindery.InvalidEvent`).
+    pub async fn handle(&self, event: &Bytes, context: &Context) -> Result<ApiGatewayResponse, Diagnostic> {
+        let request = read_request(event)
+            .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
+        let deadline = self.deadline.until(context.deadline);
+        let relayed = self.relay.relay(&request.head, request.body, context.xray_trace_id.as_deref(), deadline);
+        let response = tokio::select! {
             biased;
             response = relayed => response,
             () = self.stopping.cutoff(deadline) => stopping_response(),
-        }
-        .into_parts();
-        let body = match String::from_utf8(body.to_vec()) {
-            Ok(text) if !text.is_empty() => Body::Text(text),
-            Ok(_) => Body::Empty,
-            Err(e) => Body::Binary(e.into_bytes()),
         };
-        Ok(Response::from_parts(head, body))
+        Ok(request.gateway.response(response))
     }
 }
 
@@ -94,15 +85,12 @@ pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
         Err(e) => return Err(startup::fail(FUNCTION, e).await),
     };
     // The co-located app (BINDERY_APP_CMD) starts before the relay takes the delivery.
-    let colocated = colocated::start(FUNCTION, &mut setup).await?;
+    let colocated = setup.start_app(FUNCTION).await?;
     let (app, stopping) = (setup.deliverer.app().clone(), setup.stopping.clone());
-    // lambda_http needs a handler future that borrows nothing.
-    let function = std::sync::Arc::new(WebhookFunction::new(setup, auth));
-    let handler = service_fn(move |request| {
-        let function = function.clone();
-        async move { function.handle(request).await }
-    });
-    // lambda_http::run, with the event guard before its request conversion.
-    let runtime = Runtime::new(EventGuard(lambda_http::Adapter::from(handler))).layer(TracingLayer::new());
-    lifecycle::run_lambda_runtime(FUNCTION, runtime, &app, &stopping, colocated).await
+    let function = WebhookFunction::new(setup, auth);
+    let handler = |event: Bytes, context: Context| {
+        let function = &function;
+        async move { function.handle(&event, &context).await }
+    };
+    lifecycle::run_event_loop(FUNCTION, handler, &app, &stopping, colocated).await
 }

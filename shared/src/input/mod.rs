@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
+use serde::Deserialize;
 
+pub mod apigw;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;
@@ -42,3 +44,10 @@ impl InputError {
         Self { message: message.into() }
     }
 }
+
+/// A JSON string read from an event, borrowed from the event's buffer unless
+/// it has escapes. (`Option<Cow<str>>` alone would always be copied: serde
+/// borrows a `Cow` only through a type of its own.)
+#[derive(Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(transparent)]
+pub(crate) struct Text<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);

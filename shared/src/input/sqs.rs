@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::trace::traceparent_from_xray;
-use super::{BindingEvent, InputError};
+use super::{BindingEvent, InputError, Text};
 
 /// The Lambda payload, each record read in place.
 #[derive(Deserialize)]
@@ -135,11 +135,6 @@ pub enum Group<'a> {
     /// so nothing after it in the batch may be delivered.
     Unknown,
 }
-
-/// A JSON string, borrowed unless it has escapes.
-#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(transparent)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// The system attributes forwarded as metadata (names as in
 /// `SqsMessage::attributes`); the others are skipped.

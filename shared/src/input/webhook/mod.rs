@@ -1,20 +1,19 @@
 //! API Gateway (REST v1, HTTP API v2) and Function URL requests become the
 //! webhook binding's event, once their proof of origin is verified.
 //!
-//! `lambda_http` parses the three event shapes into an `http::Request` (and
-//! decodes base64 bodies); this module only decides what the app sees.
+//! [`super::apigw`] reads the three event shapes into a [`WebhookRequest`]
+//! (and decodes base64 bodies); this module only decides what the app sees.
 
 use bytes::Bytes;
 use http::HeaderName;
-use http::request::Parts;
-use lambda_http::RequestExt;
-use lambda_http::request::RequestContext;
 
 use super::BindingEvent;
 use super::trace::{traceparent_from_xray, valid_traceparent};
 
+mod request;
 pub mod verify;
 
+pub use request::WebhookRequest;
 pub use verify::{Rejection, WebhookAuth};
 
 /// Request headers never passed to the app: hop-by-hop ones, the body's
@@ -46,13 +45,13 @@ const OWN_KEYS: &[&str] = &["method", "path", "query", "sourceip", "requestid"];
 /// `sourceIp`, `requestId`. `lambda_trace` is the invocation's X-Ray id,
 /// used when the caller sent no `traceparent`.
 pub fn webhook_event(
-    parts: &Parts,
+    request: &WebhookRequest,
     body: Bytes,
     credential_headers: &[HeaderName],
     lambda_trace: Option<&str>,
 ) -> BindingEvent {
-    let mut metadata = Vec::with_capacity(parts.headers.len() + 5);
-    for (name, value) in &parts.headers {
+    let mut metadata = Vec::with_capacity(request.headers.len() + 5);
+    for (name, value) in &request.headers {
         let key = name.as_str();
         if WITHHELD.contains(&key)
             || OWN_KEYS.contains(&key)
@@ -63,19 +62,18 @@ pub fn webhook_event(
         }
         metadata.push((key.to_owned().into(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
     }
-    metadata.push(("method".into(), parts.method.as_str().to_owned()));
-    metadata.push(("path".into(), parts.uri.path().to_owned()));
-    if let Some(query) = parts.uri.query().filter(|q| !q.is_empty()) {
-        metadata.push(("query".into(), query.to_owned()));
+    metadata.push(("method".into(), request.method.as_str().to_owned()));
+    metadata.push(("path".into(), request.path.clone()));
+    if let Some(query) = request.query.as_ref().filter(|q| !q.is_empty()) {
+        metadata.push(("query".into(), query.clone()));
     }
-    let (source_ip, request_id) = context_ids(parts);
-    if let Some(ip) = source_ip {
-        metadata.push(("sourceIp".into(), ip));
+    if let Some(ip) = &request.source_ip {
+        metadata.push(("sourceIp".into(), ip.clone()));
     }
-    if let Some(id) = request_id {
-        metadata.push(("requestId".into(), id));
+    if let Some(id) = &request.request_id {
+        metadata.push(("requestId".into(), id.clone()));
     }
-    let traceparent = parts
+    let traceparent = request
         .headers
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
@@ -85,34 +83,20 @@ pub fn webhook_event(
     BindingEvent { data: body, metadata, traceparent }
 }
 
-fn context_ids(parts: &Parts) -> (Option<String>, Option<String>) {
-    match parts.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => (ctx.http.source_ip.clone(), ctx.request_id.clone()),
-        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), ctx.request_id.clone()),
-        _ => (None, None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn request(name: &str) -> (Parts, Bytes) {
-        let text = std::fs::read_to_string(format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let (parts, body) = lambda_http::request::from_str(&text).unwrap().into_parts();
-        let body = match body {
-            lambda_http::Body::Empty => Bytes::new(),
-            lambda_http::Body::Text(s) => Bytes::from(s),
-            lambda_http::Body::Binary(b) => Bytes::from(b),
-            _ => unreachable!(),
-        };
-        (parts, body)
+    fn request(name: &str) -> (WebhookRequest, Bytes) {
+        let event = std::fs::read(format!("{}/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let request = crate::input::apigw::read_request(&Bytes::from(event)).unwrap();
+        (request.head, request.body)
     }
 
     #[test]
     fn http_api_v2_with_base64_body() {
-        let (parts, body) = request("apigw-v2-http-api.json");
-        let event = webhook_event(&parts, body, &[], None);
+        let (request, body) = request("apigw-v2-http-api.json");
+        let event = webhook_event(&request, body, &[], None);
         assert_eq!(&event.data[..], b"Hello, World!");
         assert_eq!(event.metadata("x-github-event"), Some("push"));
         assert_eq!(event.metadata("method"), Some("POST"));
@@ -126,8 +110,8 @@ mod tests {
 
     #[test]
     fn rest_api_v1() {
-        let (parts, body) = request("apigw-v1-rest-api.json");
-        let event = webhook_event(&parts, body, &[], None);
+        let (request, body) = request("apigw-v1-rest-api.json");
+        let event = webhook_event(&request, body, &[], None);
         assert_eq!(&event.data[..], b"Hello, World!");
         assert_eq!(event.metadata("x-hub-signature-256").map(|s| &s[..7]), Some("sha256="));
         assert_eq!(event.metadata("sourceIp"), Some("192.30.252.44"));
@@ -137,9 +121,9 @@ mod tests {
 
     #[test]
     fn function_url() {
-        let (parts, body) = request("function-url.json");
+        let (request, body) = request("function-url.json");
         let event = webhook_event(
-            &parts,
+            &request,
             body,
             &[],
             Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
@@ -153,30 +137,32 @@ mod tests {
 
     #[test]
     fn credentials_are_withheld() {
-        let (mut parts, body) = request("function-url.json");
-        parts.headers.insert("authorization", "Bearer t0ken".parse().unwrap());
-        parts.headers.insert("x-webhook-token", "t0ken".parse().unwrap());
-        let event = webhook_event(&parts, body, &[HeaderName::from_static("x-webhook-token")], None);
+        let (mut request, body) = request("function-url.json");
+        request.headers.insert("authorization", "Bearer t0ken".parse().unwrap());
+        request.headers.insert("x-webhook-token", "t0ken".parse().unwrap());
+        let event = webhook_event(&request, body, &[HeaderName::from_static("x-webhook-token")], None);
         assert!(event.metadata.iter().all(|(_, v)| !v.contains("t0ken")));
     }
 
     #[test]
     fn callers_cannot_forge_bindery_metadata() {
-        let (mut parts, body) = request("apigw-v2-http-api.json");
+        let (mut request, body) = request("apigw-v2-http-api.json");
         for name in ["sourceip", "requestid", "method", "path", "query"] {
-            parts.headers.insert(name, "forged".parse().unwrap());
+            request.headers.insert(name, "forged".parse().unwrap());
         }
-        let event = webhook_event(&parts, body, &[], None);
+        let event = webhook_event(&request, body, &[], None);
         assert!(event.metadata.iter().all(|(_, v)| v != "forged"), "{:?}", event.metadata);
         assert_eq!(event.metadata("sourceIp"), Some("192.30.252.44"));
     }
 
     #[test]
     fn caller_traceparent_wins() {
-        let (mut parts, body) = request("function-url.json");
-        parts.headers.insert("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".parse().unwrap());
+        let (mut request, body) = request("function-url.json");
+        request
+            .headers
+            .insert("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".parse().unwrap());
         let event = webhook_event(
-            &parts,
+            &request,
             body,
             &[],
             Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
