@@ -185,9 +185,7 @@ fn fifo_lanes(records: Vec<SqsRecord<'_>>) -> Vec<Vec<(usize, SqsRecord<'_>)>> {
 }
 
 #[cfg(test)]
-#[path = "batch_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "batch_props.rs"]
 mod props;

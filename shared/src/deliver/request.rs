@@ -186,5 +186,4 @@ fn invalid(message: String) -> DeliveryError {
 }
 
 #[cfg(test)]
-#[path = "request_tests.rs"]
 mod tests;

@@ -299,5 +299,4 @@ fn attribute_text(attribute: AttributeView<'_>) -> Result<Option<String>, InputE
 }
 
 #[cfg(test)]
-#[path = "sqs_tests.rs"]
 mod tests;

@@ -17,7 +17,7 @@
 
 use crate::component::Metadata;
 
-use super::binding::InvokeRequest;
+use super::InvokeRequest;
 use super::data::unquote_if_quoted;
 use super::error::InvokeError;
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::binding::InvokeResponse;
+use super::request::InvokeResponse;
 
 /// What kind of failure, which decides whether it is retried and how the
 /// Dapr API reports it.

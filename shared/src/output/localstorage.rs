@@ -37,10 +37,10 @@ use std::path::{Component as PathPart, Path, PathBuf};
 use base64::Engine;
 use serde_json::json;
 
-use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::data::unquote_if_quoted;
 use super::error::InvokeError;
 use super::read_limit::{Unread, max_read_size, read_regular_file, too_large};
+use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::metadata::parse_bool;
 use crate::component::{FieldError, Metadata};
 
@@ -369,8 +369,6 @@ pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Resu
 }
 
 #[cfg(test)]
-#[path = "localstorage_limits_tests.rs"]
 mod limits_tests;
 #[cfg(test)]
-#[path = "localstorage_tests.rs"]
 mod tests;

@@ -20,10 +20,10 @@ use chrono::Utc;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 
-use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::email::{EmailMessage, email_from};
 use super::error::InvokeError;
 use super::localstorage::{create_root, write_atomically};
+use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 
 const PREFIX: &str = "mailbox binding error";
@@ -119,5 +119,4 @@ impl OutputBinding for MailboxBinding {
 }
 
 #[cfg(test)]
-#[path = "mailbox_tests.rs"]
 mod tests;

@@ -12,6 +12,7 @@ mod data;
 mod email;
 mod error;
 mod registry;
+mod request;
 mod typed;
 
 pub mod layer;
@@ -31,8 +32,9 @@ pub mod ses;
 #[cfg(feature = "aws")]
 pub mod sqs;
 
-pub use binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, MetadataMap, OutputBinding, operation};
+pub use binding::{BoxFuture, InvokeResult, OutputBinding};
 pub use data::{unquote_if_quoted, unquote_json};
 pub use error::{ErrorKind, InvokeError};
 pub use registry::Bindings;
+pub use request::{InvokeRequest, InvokeResponse, MetadataMap, operation};
 pub use typed::{Email, HttpTarget, Mailer, Queue, Storage};

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::binding::{InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};
 use super::layer::{self, LayerSettings};
+use super::{InvokeRequest, InvokeResult, OutputBinding};
 use super::{http, localstorage, mailbox};
 use crate::component::kinds;
 use crate::component::{

@@ -29,9 +29,9 @@ use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::aws::sdk_error;
-use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::email::{EmailMessage, email_from};
 use super::error::{ErrorKind, InvokeError};
+use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 
 /// Dapr's prefix for this binding's errors.

@@ -29,8 +29,8 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use tokio::sync::OnceCell;
 
 use super::aws::sdk_error;
-use super::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use super::error::{ErrorKind, InvokeError};
+use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 
 const PREFIX: &str = "sqs binding error";

@@ -22,9 +22,9 @@
 
 use bytes::Bytes;
 
-use super::binding::{InvokeRequest, InvokeResponse, operation};
 use super::error::{ErrorKind, InvokeError};
 use super::registry::Bindings;
+use super::{InvokeRequest, InvokeResponse, operation};
 use crate::component::kinds;
 
 impl Bindings {

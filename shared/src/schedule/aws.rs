@@ -189,5 +189,4 @@ fn offset_changes(zone: Tz, date: NaiveDate) -> bool {
 }
 
 #[cfg(test)]
-#[path = "aws_tests.rs"]
 mod tests;

@@ -447,5 +447,4 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
 }
 
 #[cfg(test)]
-#[path = "verify_tests.rs"]
 mod tests;

@@ -39,8 +39,8 @@ use hyper_util::rt::TokioExecutor;
 pub use response::TRUNCATED_KEY;
 pub(crate) use target::redact as redact_url;
 
-use super::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use super::error::{ErrorKind, InvokeError};
+use super::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use crate::component::metadata::parse_bool;
 use crate::component::{FieldError, Metadata};
 use crate::error_chain::error_chain;

@@ -111,5 +111,4 @@ fn encode(text: &str, extra: &[u8], out: &mut String) {
 }
 
 #[cfg(test)]
-#[path = "path_tests.rs"]
 mod tests;

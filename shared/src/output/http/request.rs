@@ -9,7 +9,7 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
 
-use crate::output::binding::InvokeRequest;
+use crate::output::InvokeRequest;
 use crate::output::error::InvokeError;
 
 /// Dapr's default for both `Accept` and, with a body, `Content-Type`.

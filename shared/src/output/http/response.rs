@@ -8,7 +8,7 @@ use http_body::Body;
 use http_body_util::BodyExt;
 use hyper::ext::ReasonPhrase;
 
-use crate::output::binding::InvokeResponse;
+use crate::output::InvokeResponse;
 use crate::output::error::{ErrorKind, InvokeError};
 
 /// Set to `"true"` in the response metadata when the body was cut at `maxResponseBodySize`.

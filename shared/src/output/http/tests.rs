@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::request::JSON;
 use super::*;
-use crate::output::binding::InvokeResponse;
+use crate::output::InvokeResponse;
 use crate::output::layer::{self, LayerSettings};
 
 /// Echoes the request as JSON, or answers `/status/<code>`, `/big/<bytes>`, `/slow`.

@@ -17,7 +17,7 @@ pub use settings::{DEFAULT_TIMEOUT, LayerSettings};
 pub use timeout::Timeout;
 pub use trace::Traced;
 
-use super::binding::OutputBinding;
+use super::OutputBinding;
 
 /// Wraps `binding` in every layer, as configured by `settings`.
 pub fn stack(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tracing::debug;
 
-use crate::output::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
+use crate::output::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::*;
-use crate::output::binding::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding};
 use crate::output::error::{ErrorKind, InvokeError};
+use crate::output::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding};
 
 /// Fails with the scripted kinds, in order, then succeeds; `create` is not idempotent.
 struct Scripted {

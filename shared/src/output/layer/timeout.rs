@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::output::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use crate::output::error::InvokeError;
+use crate::output::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 
 pub struct Timeout<B> {
     inner: B,

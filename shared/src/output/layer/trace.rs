@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tracing::{Instrument, debug, info_span, warn};
 
-use crate::output::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
+use crate::output::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 
 pub struct Traced<B> {
     inner: B,

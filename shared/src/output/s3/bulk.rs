@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 
 use super::object::{ReadBudget, base64_body, tagging};
 use super::{PREFIX, S3Binding, bad, s3_error};
-use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
 use crate::output::error::{ErrorKind, InvokeError};
+use crate::output::{InvokeRequest, InvokeResponse, InvokeResult};
 
 const DEFAULT_CONCURRENCY: i64 = 10;
 const DELETE_BATCH: usize = 1000;

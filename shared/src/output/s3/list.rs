@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{S3Binding, bad, s3_error};
-use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
+use crate::output::{InvokeRequest, InvokeResponse, InvokeResult};
 
 const DEFAULT_MAX_RESULTS: i32 = 1000;
 

@@ -32,9 +32,9 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use super::aws::sdk_error;
-use super::binding::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use super::error::InvokeError;
 use super::read_limit::max_read_size;
+use super::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use crate::component::metadata::{parse_bool, parse_duration};
 use crate::component::{FieldError, Metadata};
 

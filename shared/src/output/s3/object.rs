@@ -12,10 +12,10 @@ use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 
 use super::{Options, PREFIX, S3Binding, bad, required_key, s3_error};
-use crate::output::binding::{InvokeRequest, InvokeResponse, InvokeResult};
 use crate::output::data::unquote_json;
 use crate::output::error::{ErrorKind, InvokeError};
 use crate::output::read_limit::{MAX_READ_SIZE, too_large};
+use crate::output::{InvokeRequest, InvokeResponse, InvokeResult};
 
 impl S3Binding {
     pub(super) async fn create(&self, request: &InvokeRequest) -> InvokeResult {
