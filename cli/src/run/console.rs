@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
+use bindery::deliver::{DeliveryError, DeliveryErrorKind};
 
 /// How one event ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,19 @@ pub(crate) enum Outcome {
     Failed(String),
     /// Not delivered: the reason (a FIFO group stopped, the deadline passed).
     NotDelivered(String),
+}
+
+impl Outcome {
+    /// A delivery's result as the console shows it.
+    pub(crate) fn of_delivery(result: &Result<(), DeliveryError>) -> Self {
+        match result {
+            Ok(()) => Outcome::Acked,
+            Err(e) => match e.kind {
+                DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16(), None),
+                _ => Outcome::Failed(e.message.clone()),
+            },
+        }
+    }
 }
 
 /// Prints event and status lines. Cheap to copy.

@@ -17,8 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
-use super::console::Console;
-use super::delivery_outcome;
+use super::console::{Console, Outcome};
 use super::local_zone::LocalZone;
 use crate::Failure;
 
@@ -80,7 +79,7 @@ impl Cron {
             tokio::spawn(async move {
                 let started = StdInstant::now();
                 let result = deliverer.deliver(event, tokio::time::Instant::now() + DELIVERY_TIMEOUT).await;
-                console.event(&binding, "cron", &delivery_outcome(&result), started.elapsed());
+                console.event(&binding, "cron", &Outcome::of_delivery(&result), started.elapsed());
             });
         }
         console.warn(&format!("{}: schedule {:?} has no further fire time", component.name, schedule.as_str()));

@@ -6,11 +6,11 @@ use bindery::api::LocalOnly;
 use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
 use bindery::component::{Component, within_init_timeout};
 use bindery::deliver::webhook::WebhookRelay;
-use bindery::deliver::{App, Deliverer, DeliveryError, DeliveryErrorKind};
+use bindery::deliver::{App, Deliverer};
 use bindery::input::webhook::WebhookAuth;
 use tokio_util::sync::CancellationToken;
 
-use super::console::{Console, Outcome};
+use super::console::Console;
 use super::cron::Cron;
 use super::local_zone::LocalZone;
 use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, sqs, webhook};
@@ -131,16 +131,5 @@ async fn subscribed(component: &Component, deliverer: &Deliverer, console: Conso
             "{}: could not probe the app's subscription (OPTIONS {}): {e}",
             component.name, component.route
         ))),
-    }
-}
-
-/// A delivery's result as the console shows it.
-pub(crate) fn delivery_outcome(result: &Result<(), DeliveryError>) -> Outcome {
-    match result {
-        Ok(()) => Outcome::Acked,
-        Err(e) => match e.kind {
-            DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16(), None),
-            _ => Outcome::Failed(e.message.clone()),
-        },
     }
 }

@@ -28,7 +28,6 @@ use crate::args::RunArgs;
 use crate::load::{Loaded, load};
 use crate::{Failure, ports};
 use console::Console;
-pub(crate) use inputs::delivery_outcome;
 use inputs::start_inputs;
 
 /// daprd's default `--app-binding-options-timeout`.

@@ -23,7 +23,6 @@ use tokio_util::sync::CancellationToken;
 use visibility::{InFlight, batch_time, change_visibility, receive_visibility};
 
 use super::console::{Console, Outcome};
-use super::delivery_outcome;
 
 /// Long-poll wait: short, so Ctrl-C is answered quickly.
 const WAIT_SECONDS: i32 = 2;
@@ -164,7 +163,7 @@ impl Poller {
         let batch = deliver_batch(records, self.concurrency, deadline, |event| async move {
             let started = StdInstant::now();
             let result = self.deliverer.deliver_untimed(event).await;
-            self.console.event(&self.binding, "sqs", &delivery_outcome(&result), started.elapsed());
+            self.console.event(&self.binding, "sqs", &Outcome::of_delivery(&result), started.elapsed());
             result
         });
         // The extensions go on while the batch is delivered, and stop with it.
