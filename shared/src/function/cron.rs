@@ -11,42 +11,42 @@ use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::setup::{FunctionSetup, setup};
-use super::startup::{self, StartupError};
-use super::{lifecycle, telemetry};
+use super::lifecycle::{self, InputFunction};
+use super::setup::FunctionSetup;
+use super::startup::StartupError;
+use crate::component::EnvLookup;
 use crate::component::kinds::CRON_TYPE;
 use crate::deliver::{App, DeliveryError};
 use crate::input::schedule::schedule_event;
 use crate::input::trace::traceparent_from_xray;
 use crate::schedule::Schedule;
 
-const FUNCTION: &str = "bindery-cron";
-
 /// The cron function, configured.
 #[derive(Debug)]
 pub struct CronFunction {
     setup: FunctionSetup,
+    /// The schedule's time zone, for the event's metadata.
     time_zone: String,
 }
 
-impl CronFunction {
-    /// Reads the environment; `app` replaces `BINDERY_APP_URL` (e.g. an in-process router).
-    pub fn from_env(app: Option<App>) -> Result<Self, StartupError> {
-        let env = |name: &str| std::env::var(name).ok();
-        let setup = setup(FUNCTION, CRON_TYPE, &env, app)?;
+impl InputFunction for CronFunction {
+    const NAME: &'static str = "bindery-cron";
+    const TYPE: &'static str = CRON_TYPE;
+    type Config = String;
+    type Answer = ();
+
+    fn config(setup: &FunctionSetup, _: EnvLookup<'_>) -> Result<String, StartupError> {
         // The loader has already validated the schedule; only its zone is needed.
-        let time_zone = setup
-            .component
-            .metadata
-            .get("schedule")
-            .and_then(|s| s.parse::<Schedule>().ok())
-            .and_then(|s| s.time_zone())
-            .map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned());
-        Ok(Self { setup, time_zone })
+        let schedule = setup.component.metadata.get("schedule").and_then(|s| s.parse::<Schedule>().ok());
+        Ok(schedule.and_then(|s| s.time_zone()).map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned()))
+    }
+
+    fn new(setup: FunctionSetup, time_zone: String) -> Self {
+        Self { setup, time_zone }
     }
 
     /// Handles one invocation, `event` being its payload as Lambda sent it.
-    pub async fn handle(&self, event: &Bytes, context: &Context) -> Result<(), Diagnostic> {
+    async fn handle(&self, event: &Bytes, context: &Context) -> Result<(), Diagnostic> {
         let started = StdInstant::now();
         let binding = &self.setup.component.name;
         let invalid =
@@ -78,18 +78,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
-    telemetry::init();
-    let mut function = match CronFunction::from_env(app) {
-        Ok(f) => f,
-        Err(e) => return Err(startup::fail(FUNCTION, e).await),
-    };
-    let colocated = function.setup.start_app(FUNCTION).await?;
-    let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
-    let handler = |event: Bytes, context: Context| {
-        let function = &function;
-        async move { function.handle(&event, &context).await }
-    };
-    lifecycle::run_event_loop(FUNCTION, handler, &app, &stopping, colocated).await
+    lifecycle::run::<CronFunction>(app).await
 }
 
 fn diagnostic(error: &DeliveryError) -> Diagnostic {

@@ -1,6 +1,8 @@
 //! How a function lives on the Runtime API, around its handler. The one
 //! place, for every function, of:
 //!
+//! - **init** ([`run`]): the setup read from the environment, every config
+//!   error reported to Lambda before the co-located app is started;
 //! - **the event loop** ([`event_loop`]): each event read once into one
 //!   buffer, handed to the function's handler, its answer posted;
 //! - **stopping.** On SIGTERM or SIGINT the deliveries in flight get the
@@ -16,22 +18,71 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Context, Diagnostic};
 use serde::Serialize;
 use tracing::info;
 
 use super::colocated;
 use super::event_loop::{self, RuntimeApi};
+use super::setup::{FunctionSetup, setup};
+use super::startup::{self, StartupError};
 use super::stopping::{InFlight, STOP_GRACE, Stopping};
+use super::telemetry;
+use crate::component::EnvLookup;
 use crate::deliver::App;
 use crate::process::AppProcess;
 
 type BoxError = lambda_runtime::Error;
 
+/// An input function: what it serves, what it reads at init, and how it
+/// answers one event. [`run`] does the rest.
+pub(crate) trait InputFunction: Sized {
+    /// The binary's name, in logs and init errors.
+    const NAME: &'static str;
+    /// The component type it serves.
+    const TYPE: &'static str;
+    /// What it reads beyond the common setup (its binding's own metadata,
+    /// its own variables), checked at init.
+    type Config;
+    /// Its answer to an invocation, as JSON.
+    type Answer: Serialize;
+
+    fn config(setup: &FunctionSetup, env: EnvLookup<'_>) -> Result<Self::Config, StartupError>;
+
+    fn new(setup: FunctionSetup, config: Self::Config) -> Self;
+
+    /// Answers one event, `event` as Lambda sent it.
+    async fn handle(&self, event: &Bytes, context: &Context) -> Result<Self::Answer, Diagnostic>;
+}
+
+/// Runs `F`: its setup from the environment (`app` replacing
+/// `BINDERY_APP_URL`), its co-located app started, then its events answered
+/// until it is stopped. A config error is an init error.
+pub(crate) async fn run<F: InputFunction>(app: Option<App>) -> Result<(), BoxError> {
+    telemetry::init();
+    let env = |name: &str| std::env::var(name).ok();
+    let configured = setup(F::NAME, F::TYPE, &env, app).and_then(|setup| {
+        let config = F::config(&setup, &env)?;
+        Ok((setup, config))
+    });
+    let (mut setup, config) = match configured {
+        Ok(configured) => configured,
+        Err(e) => return Err(startup::fail(F::NAME, e).await),
+    };
+    let colocated = setup.start_app(F::NAME).await?;
+    let (app, stopping) = (setup.deliverer.app().clone(), setup.stopping.clone());
+    let function = F::new(setup, config);
+    let handler = |event: Bytes, context: Context| {
+        let function = &function;
+        async move { function.handle(&event, &context).await }
+    };
+    run_event_loop(F::NAME, handler, &app, &stopping, colocated).await
+}
+
 /// Answers invocations with `handler` until the Runtime API fails, the
 /// co-located app exits, or a signal stops the function once the invocation
 /// in flight has been answered.
-pub(crate) async fn run_event_loop<H, Fut, R>(
+async fn run_event_loop<H, Fut, R>(
     function: &'static str,
     handler: H,
     app: &App,
@@ -39,7 +90,7 @@ pub(crate) async fn run_event_loop<H, Fut, R>(
     colocated: Option<AppProcess>,
 ) -> Result<(), BoxError>
 where
-    H: Fn(Bytes, lambda_runtime::Context) -> Fut,
+    H: Fn(Bytes, Context) -> Fut,
     Fut: Future<Output = Result<R, Diagnostic>>,
     R: Serialize,
 {

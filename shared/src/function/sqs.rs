@@ -9,15 +9,15 @@ use lambda_runtime::{Context, Diagnostic};
 use tracing::{info, warn};
 
 use super::env::number;
-use super::setup::{FunctionSetup, setup};
-use super::startup::{self, StartupError};
-use super::{lifecycle, telemetry};
+use super::lifecycle::{self, InputFunction};
+use super::setup::FunctionSetup;
+use super::startup::StartupError;
+use crate::component::EnvLookup;
 use crate::component::kinds::SQS_TYPE;
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_shared_batch;
 
-const FUNCTION: &str = "bindery-sqs";
 const DEFAULT_CONCURRENCY: u64 = 16;
 
 /// The SQS function, configured.
@@ -27,20 +27,26 @@ pub struct SqsFunction {
     concurrency: usize,
 }
 
-impl SqsFunction {
-    /// Reads the environment; `app` replaces `BINDERY_APP_URL`.
-    pub fn from_env(app: Option<App>) -> Result<Self, StartupError> {
-        let env = |name: &str| std::env::var(name).ok();
-        let setup = setup(FUNCTION, SQS_TYPE, &env, app)?;
-        let concurrency = number(&env, "BINDERY_SQS_CONCURRENCY", DEFAULT_CONCURRENCY, 1..=10_000)? as usize;
-        Ok(Self { setup, concurrency })
+impl InputFunction for SqsFunction {
+    const NAME: &'static str = "bindery-sqs";
+    const TYPE: &'static str = SQS_TYPE;
+    /// `BINDERY_SQS_CONCURRENCY`.
+    type Config = usize;
+    type Answer = SqsBatchResponse;
+
+    fn config(_: &FunctionSetup, env: EnvLookup<'_>) -> Result<usize, StartupError> {
+        Ok(number(env, "BINDERY_SQS_CONCURRENCY", DEFAULT_CONCURRENCY, 1..=10_000)? as usize)
+    }
+
+    fn new(setup: FunctionSetup, concurrency: usize) -> Self {
+        Self { setup, concurrency }
     }
 
     /// Handles one batch, `payload` being the event as Lambda sent it. Every
     /// record ends acknowledged or in `batchItemFailures`; only a record
     /// without a message id, which could not be named there, fails the whole
     /// invocation.
-    pub async fn handle(&self, payload: &Bytes, context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
+    async fn handle(&self, payload: &Bytes, context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
         let started = StdInstant::now();
         let records = parse_shared_batch(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
@@ -94,16 +100,5 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
-    telemetry::init();
-    let mut function = match SqsFunction::from_env(app) {
-        Ok(f) => f,
-        Err(e) => return Err(startup::fail(FUNCTION, e).await),
-    };
-    let colocated = function.setup.start_app(FUNCTION).await?;
-    let (app, stopping) = (function.setup.deliverer.app().clone(), function.setup.stopping.clone());
-    let handler = |event: Bytes, context: Context| {
-        let function = &function;
-        async move { function.handle(&event, &context).await }
-    };
-    lifecycle::run_event_loop(FUNCTION, handler, &app, &stopping, colocated).await
+    lifecycle::run::<SqsFunction>(app).await
 }
