@@ -179,3 +179,130 @@ fn answers_take_the_gateways_shapes() {
     assert_eq!(empty["statusCode"], 200);
     assert!(empty.get("body").is_none_or(|b| b.is_null()), "{empty}");
 }
+
+mod generated {
+    //! The equivalence over generated events of both payload formats: any
+    //! method, path (dots, spaces, percent signs, non-ASCII), query, headers
+    //! (repeated ones included), cookies, stage, and body (quotes,
+    //! backslashes, control characters, non-ASCII, or base64 bytes).
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn path() -> impl Strategy<Value = String> {
+        let segment = prop_oneof![
+            "[a-zA-Z0-9_~-]{1,8}",
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just("a b".to_owned()),
+            Just("%41%2F".to_owned()),
+            Just("café".to_owned()),
+            Just("".to_owned()),
+        ];
+        proptest::collection::vec(segment, 0..5).prop_map(|segments| format!("/{}", segments.join("/")))
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[ -~]{0,12}|[\"\\\\\t\n\u{7f}é漢😀a]{0,12}"
+    }
+
+    fn headers() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
+        let name = "x-[a-z]{1,6}|content-type|user-agent|x-hub-signature-256";
+        let value = "[!-~][ -~]{0,10}[!-~]";
+        proptest::collection::vec((name, proptest::collection::vec(value, 1..3)), 0..6)
+    }
+
+    #[derive(Debug, Clone)]
+    enum BodySpec {
+        None,
+        Text(String),
+        Base64(Vec<u8>),
+    }
+
+    fn body() -> impl Strategy<Value = BodySpec> {
+        prop_oneof![
+            Just(BodySpec::None),
+            text().prop_map(BodySpec::Text),
+            proptest::collection::vec(any::<u8>(), 0..32).prop_map(BodySpec::Base64),
+        ]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        rest: bool,
+        single_query: bool,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        headers: &[(String, Vec<String>)],
+        stage: Option<&str>,
+        body: &BodySpec,
+    ) -> Value {
+        let (body, base64) = match body {
+            BodySpec::None => (Value::Null, false),
+            BodySpec::Text(text) => (json!(text), false),
+            BodySpec::Base64(bytes) => (json!(STANDARD.encode(bytes)), true),
+        };
+        let mut single = serde_json::Map::new();
+        let mut multi = serde_json::Map::new();
+        for (name, values) in headers {
+            single.insert(name.clone(), json!(values.last()));
+            multi
+                .entry(name.clone())
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .unwrap()
+                .extend(values.iter().map(|v| json!(v)));
+        }
+        let raw_query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        if rest {
+            let mut multi_query = serde_json::Map::new();
+            for (name, value) in query {
+                multi_query.entry(name.clone()).or_insert_with(|| json!([])).as_array_mut().unwrap().push(json!(value));
+            }
+            // API Gateway sends both; lambda_http reads the single values
+            // only when there are no multi-value ones.
+            let last: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let (single_query, multi_query) =
+                if single_query { (json!(last), Value::Null) } else { (json!(last), json!(multi_query)) };
+            json!({
+                "httpMethod": method, "path": path, "headers": single, "multiValueHeaders": multi,
+                "queryStringParameters": single_query, "multiValueQueryStringParameters": multi_query,
+                "requestContext": {"httpMethod": method, "stage": stage, "requestId": "r",
+                                   "identity": {"sourceIp": "203.0.113.1"}},
+                "body": body, "isBase64Encoded": base64
+            })
+        } else {
+            let joined: serde_json::Map<String, Value> =
+                headers.iter().map(|(name, values)| (name.clone(), json!(values.join(",")))).collect();
+            json!({
+                "version": "2.0", "rawPath": path, "rawQueryString": raw_query, "headers": joined,
+                "cookies": ["a=1", "b=2"],
+                "requestContext": {"stage": stage, "requestId": "r",
+                                   "http": {"method": method, "path": path, "sourceIp": "203.0.113.1"}},
+                "body": body, "isBase64Encoded": base64
+            })
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_event_reads_as_lambda_http_reads_it(
+            rest in any::<bool>(),
+            single_query in any::<bool>(),
+            method in prop_oneof![Just("POST"), Just("GET"), Just("PUT"), Just("DELETE"), Just("PATCH")],
+            path in path(),
+            query in proptest::collection::vec((text(), text()), 0..4),
+            headers in headers(),
+            stage in prop_oneof![Just(None), Just(Some("$default")), Just(Some("prod"))],
+            body in body(),
+        ) {
+            let event = event(rest, single_query, method, &path, &query, &headers, stage, &body);
+            let bytes = Bytes::from(serde_json::to_vec(&event).unwrap());
+            let expected = with_repeated_headers_kept(&bytes, lambda_http_reading(&bytes));
+            prop_assert_eq!(our_reading(&bytes), expected);
+        }
+    }
+}
