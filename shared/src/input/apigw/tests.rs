@@ -138,15 +138,24 @@ fn malformed_events_are_input_errors() {
     assert!(error(r#"{"httpMethod": "POST", "headers": {"x": "a\nb"}}"#).contains("HTTP cannot carry"));
 }
 
-/// Found by the `apigw_request` fuzz target in lambda_http: a Host that is
-/// not a URL host made it panic. It is not read here at all.
+/// Found by the `apigw_request` fuzz target in lambda_http, which builds a
+/// URL from the Host, the X-Forwarded-Proto, the path and the query and
+/// `expect`s it to parse: a Host that is no URL host (`us%east-1`, or
+/// `u{-east-1`, a URL host but no URI one) made it abort the function, and
+/// an X-Forwarded-Proto holding a URL could set the path the app read. None
+/// of them is read here; the path and query are the event's own.
 #[test]
-fn a_host_that_is_no_host_changes_nothing() {
-    let event = r#"{"httpMethod": "POST", "path": "github", "headers": {"Host": "us%east-1.amazonaws.com",
-        "X-Forwarded-Proto": "https://evil.example/x?"}, "requestContext": {"stage": "Prod"}}"#;
-    let head = read_request(&Bytes::from(event)).unwrap().head;
-    assert_eq!(head.path, "/Prod/github");
-    assert_eq!(head.query, None);
+fn the_host_and_scheme_headers_cannot_crash_it_or_move_the_path() {
+    let read = |event: serde_json::Value| read_request(&Bytes::from(event.to_string())).unwrap().head;
+    for host in ["us%east-1.amazonaws.com", "abcdefg123456789.lambda-url.u{-east-1.on.aws", "[::1", ""] {
+        let rest = read(serde_json::json!({"httpMethod": "POST", "path": "github",
+            "headers": {"Host": host, "X-Forwarded-Proto": "https://evil.example/admin?"},
+            "requestContext": {"stage": "Prod", "domainName": host}}));
+        assert_eq!((rest.path.as_str(), rest.query.as_deref()), ("/Prod/github", None), "{host}");
+        let url = read(serde_json::json!({"version": "2.0", "rawPath": "/hook", "rawQueryString": "a=|{ }|",
+            "headers": {"host": host}, "requestContext": {"domainName": host, "http": {"method": "POST"}}}));
+        assert_eq!((url.path.as_str(), url.query.as_deref()), ("/hook", Some("a=|{ }|")), "{host}");
+    }
 }
 
 #[test]
