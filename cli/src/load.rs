@@ -37,7 +37,7 @@ pub(crate) async fn load(paths: &[PathBuf], app_id: Option<&str>) -> Result<Load
             missing.display()
         )));
     }
-    let mut options = LoadOptions::from_process_env();
+    let mut options = LoadOptions::from_process_env(bindery::kinds::check);
     if let Some(id) = app_id.filter(|id| !id.is_empty()) {
         options.app_id = Some(id.to_owned());
     }

@@ -1,7 +1,7 @@
 //! `bindery validate`: load, resolve and build every component; on any
 //! problem, list them all and exit non-zero.
 
-use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use bindery::component::{BindingKind, InputKind};
 
 use crate::Failure;
 use crate::args::ValidateArgs;
@@ -24,15 +24,17 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
         let input = if !d.input {
             String::new()
         } else {
-            let source = match component.type_.as_str() {
-                CRON_TYPE => format!(" schedule {:?}", component.metadata.get("schedule").unwrap_or_default()),
-                SQS_TYPE => format!(" queue {:?}", component.metadata.get("queueName").unwrap_or_default()),
-                HTTP_TYPE => " webhook".to_owned(),
-                _ => String::new(),
+            let source = match component.kind.binding().and_then(BindingKind::input) {
+                Some(InputKind::Cron) => {
+                    format!(" schedule {:?}", component.metadata.get("schedule").unwrap_or_default())
+                }
+                Some(InputKind::Sqs) => format!(" queue {:?}", component.metadata.get("queueName").unwrap_or_default()),
+                Some(InputKind::Webhook) => " webhook".to_owned(),
+                None => String::new(),
             };
             format!("{source} -> POST {}", component.route)
         };
-        println!("  {} ({}/{}) [{sides}]{input}", component.name, component.type_, component.version);
+        println!("  {} ({}/{}) [{sides}]{input}", component.name, component.kind, component.version);
     }
     for unserved in loaded.components.unserved() {
         println!("  {} ({}) [not served by bindery]", unserved.name, unserved.type_);

@@ -1,8 +1,7 @@
 //! The function of one input binding: the binary that serves it, its
 //! trigger, its IAM statements.
 
-use bindery::component::Component;
-use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use bindery::component::{BindingKind, Component, InputKind};
 use serde_json::{Value, json};
 
 use crate::names::logical_id;
@@ -21,11 +20,13 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
             format!("its logical id {function_id} is already another component's: rename one of them"),
         );
     }
-    let trigger = match component.type_.as_str() {
-        CRON_TYPE => schedule::trigger(stack, component, &id, settings),
-        SQS_TYPE => queue::trigger(stack, component, &id, settings),
-        HTTP_TYPE => webhook::trigger(stack, component, &id, settings),
-        other => return stack.refuse(component, "spec.type", format!("{other} has no input function")),
+    let Some(input) = component.kind.binding().and_then(BindingKind::input) else {
+        return stack.refuse(component, "spec.type", format!("{} has no input function", component.kind));
+    };
+    let trigger = match input {
+        InputKind::Cron => schedule::trigger(stack, component, &id, settings),
+        InputKind::Sqs => queue::trigger(stack, component, &id, settings),
+        InputKind::Webhook => webhook::trigger(stack, component, &id, settings),
     };
     let Some(trigger) = trigger else { return };
     let custom = settings
@@ -35,7 +36,7 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         .map(|(_, binary)| binary.as_str())
         .or(settings.binary.as_deref());
     let mut variables = json!({ "BINDERY_BINDING": component.name });
-    if component.type_ == SQS_TYPE {
+    if input == InputKind::Sqs {
         // glibc raises its mmap threshold after a large buffer is freed, and
         // then keeps every later batch's memory resident (BENCHMARKS.md).
         variables["MALLOC_MMAP_THRESHOLD_"] = json!("131072");
@@ -45,7 +46,7 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         variables["BINDERY_APP_URL"] = ref_(APP_URL_PARAMETER);
     }
     let mut properties = json!({
-        "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.type_, component.name, component.route),
+        "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.kind, component.name, component.route),
         "Environment": { "Variables": variables },
         "Events": trigger.events,
     });

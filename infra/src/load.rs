@@ -19,7 +19,8 @@ pub fn load_components(
     namespace: Option<String>,
 ) -> Result<(Components, Vec<SecretKeyRef>), ConfigErrors> {
     let env_or_placeholder = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| PLACEHOLDER.to_owned()));
-    let mut options = LoadOptions { namespace, app_id, env: &env_or_placeholder, prefetched: None };
+    let mut options =
+        LoadOptions { namespace, app_id, env: &env_or_placeholder, prefetched: None, check: bindery::kinds::check };
     let refs = secret_key_refs(&[path.to_owned()], &options)?;
     let mut placeholders = PrefetchedSecrets::default();
     for secret in refs.iter().filter(|r| is_remote(&r.store_type)) {

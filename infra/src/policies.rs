@@ -5,9 +5,8 @@
 //! Every function gets them all: the app behind any input binding may call
 //! any output binding.
 
-use bindery::component::kinds::{S3_TYPE, SES_TYPE, SQS_TYPE};
 use bindery::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
-use bindery::component::{Component, Components, Metadata, SecretKeyRef};
+use bindery::component::{BindingKind, Component, Components, Metadata, OutputKind, SecretKeyRef};
 use serde_json::{Value, json};
 
 use crate::names::logical_id;
@@ -37,8 +36,9 @@ fn region(metadata: &Metadata) -> String {
 fn binding_statement(component: &Component) -> Vec<Value> {
     let sid = logical_id(&component.name);
     let metadata = &component.metadata;
-    match component.type_.as_str() {
-        S3_TYPE => {
+    let Some(output) = component.kind.binding().and_then(BindingKind::output) else { return Vec::new() };
+    match output {
+        OutputKind::S3 => {
             let bucket = metadata.get("bucket").unwrap_or_default();
             vec![
                 statement(
@@ -53,7 +53,7 @@ fn binding_statement(component: &Component) -> Vec<Value> {
                 ),
             ]
         }
-        SES_TYPE => {
+        OutputKind::Ses => {
             let identity = |name: &str| {
                 sub(format!("arn:${{AWS::Partition}}:ses:{}:${{AWS::AccountId}}:identity/{name}", region(metadata)))
             };
@@ -68,7 +68,7 @@ fn binding_statement(component: &Component) -> Vec<Value> {
             };
             vec![statement(format!("{sid}Send"), &["ses:SendEmail", "ses:SendRawEmail"], identities)]
         }
-        SQS_TYPE => {
+        OutputKind::Sqs => {
             let queue = metadata.get("queueName").unwrap_or_default();
             vec![statement(
                 format!("{sid}Send"),
@@ -79,7 +79,8 @@ fn binding_statement(component: &Component) -> Vec<Value> {
                 ))],
             )]
         }
-        _ => Vec::new(),
+        // Local bindings need no AWS permission; an HTTP target is outside AWS.
+        OutputKind::Http | OutputKind::LocalStorage | OutputKind::Mailbox => Vec::new(),
     }
 }
 

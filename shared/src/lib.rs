@@ -24,6 +24,7 @@ pub mod function;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod kinds;
 pub mod output;
 pub mod process;
 pub mod schedule;

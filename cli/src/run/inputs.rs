@@ -3,8 +3,7 @@
 //! or a route of the webhook server.
 
 use bindery::api::LocalOnly;
-use bindery::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
-use bindery::component::{Component, within_init_timeout};
+use bindery::component::{BindingKind, Component, InputKind, within_init_timeout};
 use bindery::deliver::webhook::WebhookRelay;
 use bindery::deliver::{App, Deliverer};
 use bindery::input::webhook::WebhookAuth;
@@ -39,8 +38,12 @@ pub(super) async fn start_inputs(
             continue;
         }
         let stop = stop.clone();
-        match component.type_.as_str() {
-            CRON_TYPE => {
+        let Some(input) = component.kind.binding().and_then(BindingKind::input) else {
+            console.warn(&format!("{}: {} has no input side; it is not started", component.name, component.kind));
+            continue;
+        };
+        match input {
+            InputKind::Cron => {
                 let local = local.get_or_insert_with(|| {
                     let (local, warning) = LocalZone::from_env();
                     if let Some(warning) = warning {
@@ -61,7 +64,7 @@ pub(super) async fn start_inputs(
                     Ok(())
                 });
             }
-            SQS_TYPE => {
+            InputKind::Sqs => {
                 // Finding the queue is this binding's start-up: within its initTimeout,
                 // and skipped with a warning when it fails under ignoreErrors.
                 let connect = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console);
@@ -86,7 +89,7 @@ pub(super) async fn start_inputs(
                     Ok(())
                 });
             }
-            HTTP_TYPE => {
+            InputKind::Webhook => {
                 let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
                     let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
                     Failure::new(format!("{}: {}", component.name, why.join("; ")))
@@ -97,7 +100,6 @@ pub(super) async fn start_inputs(
                 ));
                 relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
             }
-            other => console.warn(&format!("{}: {other} has no local input; it is not started", component.name)),
         }
     }
     if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bindery::api::OutputApi;
 use bindery::component::Component;
-use bindery::component::kinds::HTTP_TYPE;
+use bindery::component::{BindingKind, InputKind};
 use bindery::deliver::App;
 use bindery::process::{AppCommand, AppProcess, Readiness, app_address, describe_exit};
 use tokio::sync::watch;
@@ -50,7 +50,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
 
     let http = ports::bind(args.api.http_port, "the output API's HTTP port", "--dapr-http-port (-H)").await?;
     let grpc = ports::bind(args.api.grpc_port, "the output API's gRPC port", "--dapr-grpc-port (-G)").await?;
-    let has_webhooks = inputs.iter().any(|c| c.type_ == HTTP_TYPE);
+    let has_webhooks = inputs.iter().any(|c| c.kind.binding().and_then(BindingKind::input) == Some(InputKind::Webhook));
     let webhook_listener = match (has_webhooks, &app_url) {
         (true, Some(_)) => Some(ports::bind(args.webhook_port, "the webhook port", "--webhook-port").await?),
         _ => None,

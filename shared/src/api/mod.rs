@@ -130,7 +130,11 @@ impl OutputApi {
     pub fn with_components(self, components: &Components) -> Self {
         let listed = components
             .iter()
-            .map(|c| ComponentInfo { name: c.name.clone(), type_: c.type_.clone(), version: c.version.clone() })
+            .map(|c| ComponentInfo {
+                name: c.name.clone(),
+                type_: c.kind.type_name().to_owned(),
+                version: c.version.clone(),
+            })
             .collect();
         let inner = Inner {
             bindings: self.inner.bindings.clone(),

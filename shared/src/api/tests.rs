@@ -269,7 +269,13 @@ async fn metadata_lists_every_loaded_component_with_with_components() {
     .join("---\n");
     std::fs::write(dir.path().join("components.yaml"), yaml).unwrap();
     let env = |_: &str| None;
-    let options = crate::component::LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let options = crate::component::LoadOptions {
+        namespace: None,
+        app_id: None,
+        env: &env,
+        prefetched: None,
+        check: crate::kinds::check,
+    };
     let components = crate::component::load(dir.path(), &options).unwrap();
     let bindings = Bindings::from_components(&components).await.unwrap();
     let settings = ApiSettings { api_token: Some("s3cret".into()), app_id: "orders".into(), ..ApiSettings::default() };

@@ -13,7 +13,7 @@ fn docs(rel: &str) -> PathBuf {
 }
 
 fn options() -> LoadOptions<'static> {
-    LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None }
+    LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None, check: crate::kinds::check }
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

@@ -3,7 +3,6 @@
 
 use super::error::FieldError;
 use super::metadata::Metadata;
-use super::model::MetadataItem;
 
 /// Which sides of a binding are initialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +49,6 @@ pub(crate) fn route(name: &str, metadata: &Metadata) -> Result<String, FieldErro
         && path.parse::<http::uri::PathAndQuery>().is_ok()
         && !path.contains(['?', '#']);
     if valid { Ok(path) } else { Err(FieldError::invalid("route", format!("{raw:?} is not a usable URL path"))) }
-}
-
-/// The `direction` item, if any (its name matches case-insensitively).
-pub(crate) fn direction_item(items: &[MetadataItem]) -> Option<&MetadataItem> {
-    items.iter().find(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("direction")))
 }
 
 #[cfg(test)]

@@ -16,43 +16,16 @@ use std::time::Duration;
 
 use tracing::{debug, warn};
 
-use super::direction::{direction_item, parse_direction, route};
+use super::direction::{parse_direction, route};
 use super::error::{ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
-use super::kinds::{self, Lookup};
+use super::kind::{BindingKind, ComponentKind};
 use super::metadata::{Metadata, MetadataValue, parse_go_duration};
-use super::model::Component;
+use super::model::{Component, direction_item};
+use super::options::{Check, LoadOptions};
 use super::read::{Parsed, Reading, read_all};
 use super::redact::redact;
-use super::secrets::{self, EnvLookup};
-use super::stores::{self, PrefetchedSecrets, SecretLookup, Store};
-
-/// What filters and resolves components besides the files themselves.
-pub struct LoadOptions<'a> {
-    /// Dapr's `NAMESPACE`: components of another namespace are skipped.
-    pub namespace: Option<String>,
-    /// The app id `scopes` are checked against; `None` loads scoped components too.
-    pub app_id: Option<String>,
-    /// Environment for `envRef` and the environment secret store.
-    pub env: EnvLookup<'a>,
-    /// Secrets of remote (AWS) stores, fetched beforehand; see [`secret_references`].
-    pub prefetched: Option<&'a PrefetchedSecrets>,
-}
-
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-impl LoadOptions<'static> {
-    /// `NAMESPACE`, `BINDERY_APP_ID` and the process environment.
-    pub fn from_process_env() -> Self {
-        Self {
-            namespace: process_env("NAMESPACE").filter(|s| !s.is_empty()),
-            app_id: process_env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
-            env: &process_env,
-            prefetched: None,
-        }
-    }
-}
+use super::secrets;
+use super::stores::{self, SecretLookup, Store};
 
 /// A component of a type bindery does not serve (`state.redis`,
 /// `bindings.kafka`, `pubsub.*`, ...): set aside, not checked.
@@ -107,7 +80,7 @@ impl Components {
                 "{}: component {name:?} is {}, a type bindery does not serve (it serves {})",
                 u.file.display(),
                 u.type_,
-                kinds::served_types().collect::<Vec<_>>().join(", ")
+                BindingKind::ALL.map(BindingKind::type_name).join(", ")
             ));
         }
         let ignored = self.ignored.iter().filter(|e| e.component.as_ref().is_some_and(|c| c.name == name));
@@ -193,7 +166,7 @@ fn build_each(reading: Reading, options: &LoadOptions<'_>) -> (Components, Vec<C
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     for p in &parsed {
         let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
-        match build(p, &parsed, &stores, &lookup) {
+        match build(p, &parsed, &stores, &lookup, options.check) {
             Ok(Some(component)) => components.items.push(component),
             Ok(None) => components.unserved.push(Unserved {
                 name: p.name.clone(),
@@ -309,7 +282,7 @@ pub fn secret_key_refs(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<V
 /// Whether bindery serves the component's type (an absent type is served:
 /// the loader reports it missing).
 fn served(p: &Parsed) -> bool {
-    !matches!(p.manifest.spec.type_.as_deref().map(kinds::lookup), Some(Lookup::NotServed))
+    p.manifest.spec.type_.as_deref().is_none_or(|t| ComponentKind::from_type_name(t).is_some())
 }
 
 /// `spec.initTimeout`: Go's duration format (`5s`, `1m`, `1h30m`), positive.
@@ -401,18 +374,16 @@ fn build(
     parsed: &[Parsed],
     stores: &[(String, Store)],
     lookup: &SecretLookup<'_>,
+    check: Check,
 ) -> Result<Option<Component>, Vec<FieldError>> {
     let spec = &p.manifest.spec;
     let type_ =
         spec.type_.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
             vec![FieldError::missing("spec.type", "every component needs a type, e.g. bindings.cron")]
         })?;
-    let info = match kinds::lookup(&type_) {
-        Lookup::Known(info) => info,
-        Lookup::NotServed => {
-            debug!(component = %p.name, %type_, "a type bindery does not serve; set aside");
-            return Ok(None);
-        }
+    let Some(kind) = ComponentKind::from_type_name(&type_) else {
+        debug!(component = %p.name, %type_, "a type bindery does not serve; set aside");
+        return Ok(None);
     };
     if !matches!(p.reference.version.as_str(), "v1") {
         return Err(vec![FieldError::invalid(
@@ -425,21 +396,21 @@ fn build(
     let init_timeout = init_timeout(p).map_err(|e| errors.push(e)).unwrap_or_default();
     let metadata = resolve_metadata(p, parsed, stores, lookup, &mut errors);
     let directions = match direction_item(&spec.metadata) {
-        None => info.implied,
-        Some(_) => match metadata.get("direction").map(parse_direction).unwrap_or(Ok(info.implied)) {
+        None => kind.implied(),
+        Some(_) => match metadata.get("direction").map(parse_direction).unwrap_or(Ok(kind.implied())) {
             Ok(d) => d,
             Err(e) => {
                 errors.push(e);
-                info.implied
+                kind.implied()
             }
         },
     };
-    if (directions.input && !info.supports.input) || (directions.output && !info.supports.output) {
-        let side = if directions.input && !info.supports.input { "input" } else { "output" };
+    if (directions.input && !kind.supports().input) || (directions.output && !kind.supports().output) {
+        let side = if directions.input && !kind.supports().input { "input" } else { "output" };
         errors.push(FieldError::invalid("direction", format!("{type_} has no {side} side")));
     }
     if errors.is_empty() {
-        errors.extend(info.check(&metadata, directions));
+        errors.extend(check(kind, &metadata, directions));
     }
     let route = route(&p.name, &metadata).map_err(|e| errors.push(e)).unwrap_or_default();
     if !errors.is_empty() {
@@ -448,7 +419,7 @@ fn build(
     Ok(Some(Component {
         name: p.name.clone(),
         namespace: p.manifest.metadata.namespace.clone(),
-        type_,
+        kind,
         version: p.reference.version.clone(),
         metadata,
         scopes: p.manifest.scopes.clone(),

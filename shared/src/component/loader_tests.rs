@@ -16,7 +16,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn options() -> LoadOptions<'static> {
-    LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None }
+    LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check }
 }
 
 fn errors(rel: &str) -> Vec<String> {
@@ -27,7 +27,7 @@ fn errors(rel: &str) -> Vec<String> {
 fn tutorial_components_load_unchanged() {
     let components = load(&fixtures("valid"), &options()).unwrap();
     let cron = components.get("cron-binding").unwrap();
-    assert_eq!(cron.type_, "bindings.cron");
+    assert_eq!(cron.kind.type_name(), "bindings.cron");
     assert_eq!(cron.namespace.as_deref(), Some("default"));
     assert_eq!(cron.metadata.get("schedule"), Some("*/5 * * * *"));
     assert!(cron.directions.input && cron.directions.explicit && !cron.directions.output);
@@ -165,8 +165,13 @@ fn namespace_and_scopes_filter_like_dapr() {
     write(&dir, "c.yml", &cron("scoped-to-me", "prod", "scopes:\n- orders\n"));
     write(&dir, "d.yaml", &cron("scoped-to-other", "prod", "scopes:\n- billing\n"));
     write(&dir, "notes.txt", "not yaml");
-    let opts =
-        LoadOptions { namespace: Some("prod".into()), app_id: Some("orders".into()), env: &env, prefetched: None };
+    let opts = LoadOptions {
+        namespace: Some("prod".into()),
+        app_id: Some("orders".into()),
+        env: &env,
+        prefetched: None,
+        check: crate::kinds::check,
+    };
     let loaded = load(&dir, &opts).unwrap();
     let names: Vec<&str> = loaded.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["in-ns", "scoped-to-me"]);
@@ -253,7 +258,8 @@ fn a_value_from_a_secret_is_never_quoted_in_an_error() {
         };
         Some(value.to_owned())
     };
-    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let options =
+        LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
     let errors = load(&dir, &options).expect_err("every secret value here is refused").to_string();
     assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
     for field in ["schedule", "signatureScheme", "maxBodySize", "direction"] {

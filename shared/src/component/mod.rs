@@ -7,10 +7,11 @@ pub mod error;
 mod file_store;
 mod init_timeout;
 mod keys;
-pub mod kinds;
+mod kind;
 mod loader;
 pub mod metadata;
 mod model;
+mod options;
 mod read;
 mod redact;
 mod secrets;
@@ -19,14 +20,16 @@ pub mod stores;
 pub use direction::{Directions, parse_direction};
 pub use error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors, FieldError};
 pub use init_timeout::within_init_timeout;
+pub use kind::{BindingKind, ComponentKind, InputKind, OutputKind, SecretStoreKind};
 #[cfg(feature = "fuzzing")]
 pub use loader::load_text;
 pub use loader::{
-    Components, LoadOptions, SecretKeyRef, SecretReference, Unserved, load, load_partial, load_paths, secret_key_refs,
+    Components, SecretKeyRef, SecretReference, Unserved, load, load_partial, load_paths, secret_key_refs,
     secret_references, skipped_warning,
 };
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;
+pub use options::{Check, LoadOptions};
 pub(crate) use redact::redact;
 pub use secrets::EnvLookup;
 pub use stores::PrefetchedSecrets;

@@ -8,6 +8,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use super::direction::Directions;
 use super::error::ComponentRef;
+use super::kind::ComponentKind;
 use super::metadata::Metadata;
 
 /// One YAML document, as loosely as serde can read it: every field optional,
@@ -107,8 +108,9 @@ impl<'de> Deserialize<'de> for Scalar {
 pub struct Component {
     pub name: String,
     pub namespace: Option<String>,
-    /// `spec.type`, e.g. `bindings.aws.sqs`.
-    pub type_: String,
+    /// What `spec.type` names, e.g. [`BindingKind::AwsSqs`](super::BindingKind::AwsSqs)
+    /// for `bindings.aws.sqs`.
+    pub kind: ComponentKind,
     /// `spec.version`; an absent version reads as `v1`, as in Dapr.
     pub version: String,
     pub metadata: Metadata,
@@ -128,6 +130,11 @@ pub struct Component {
 
 impl Component {
     pub fn reference(&self) -> ComponentRef {
-        ComponentRef { name: self.name.clone(), type_: self.type_.clone(), version: self.version.clone() }
+        ComponentRef { name: self.name.clone(), type_: self.kind.type_name().to_owned(), version: self.version.clone() }
     }
+}
+
+/// The `direction` item, if any (its name matches case-insensitively).
+pub(crate) fn direction_item(items: &[MetadataItem]) -> Option<&MetadataItem> {
+    items.iter().find(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("direction")))
 }

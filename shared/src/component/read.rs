@@ -9,8 +9,8 @@ use tracing::debug;
 
 use super::error::{ComponentRef, ConfigError, ConfigErrorKind, ConfigErrors};
 use super::keys;
-use super::loader::LoadOptions;
 use super::model::Manifest;
+use super::options::LoadOptions;
 
 const API_VERSION: &str = "dapr.io/v1alpha1";
 const KIND: &str = "Component";

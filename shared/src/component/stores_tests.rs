@@ -34,7 +34,7 @@ fn user(store: &str, name: &str, key: Option<&str>) -> String {
 fn token(yaml: &str, prefetched: Option<&PrefetchedSecrets>) -> Result<String, Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), yaml);
-    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched };
+    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched, check: crate::kinds::check };
     match load(&file, &options) {
         Ok(components) => {
             let api = components.get("api").unwrap();
@@ -144,7 +144,8 @@ fn references_list_each_remote_secret_once() {
         + "---\n"
         + &user("ssm", "token", None).replace("name: api", "name: two");
     let file = write(dir.path(), &yaml);
-    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let options =
+        LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
     let references = crate::component::secret_references(std::slice::from_ref(&file), &options).unwrap();
     assert_eq!(references.len(), 1);
     assert_eq!((references[0].store.as_str(), references[0].name.as_str()), ("ssm", "token"));
@@ -216,7 +217,13 @@ fn references_skip_local_stores_and_filtered_components() {
         + "---\n"
         + &user("sm", "hidden", None).replace("name: api", "name: four\n  namespace: other");
     let file = write(dir.path(), &yaml);
-    let options = LoadOptions { namespace: Some("prod".into()), app_id: None, env: &env, prefetched: None };
+    let options = LoadOptions {
+        namespace: Some("prod".into()),
+        app_id: None,
+        env: &env,
+        prefetched: None,
+        check: crate::kinds::check,
+    };
     let references = crate::component::secret_references(std::slice::from_ref(&file), &options).unwrap();
     let listed: Vec<(&str, &str, &str)> =
         references.iter().map(|r| (r.store.as_str(), r.store_type.as_str(), r.name.as_str())).collect();

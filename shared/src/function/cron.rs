@@ -14,12 +14,10 @@ use tracing::{info, warn};
 use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
-use crate::component::EnvLookup;
-use crate::component::kinds::CRON_TYPE;
+use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::{App, DeliveryError};
-use crate::input::schedule::schedule_event;
+use crate::input::schedule::{CronConfig, schedule_event};
 use crate::input::trace::traceparent_from_xray;
-use crate::schedule::Schedule;
 
 /// The cron function, configured.
 #[derive(Debug)]
@@ -31,14 +29,14 @@ pub struct CronFunction {
 
 impl InputFunction for CronFunction {
     const NAME: &'static str = "bindery-cron";
-    const TYPE: &'static str = CRON_TYPE;
+    const KIND: BindingKind = BindingKind::Cron;
+    /// The schedule's time zone, for the event's metadata.
     type Config = String;
     type Answer = ();
 
     fn config(setup: &FunctionSetup, _: EnvLookup<'_>) -> Result<String, StartupError> {
-        // The loader has already validated the schedule; only its zone is needed.
-        let schedule = setup.component.metadata.get("schedule").and_then(|s| s.parse::<Schedule>().ok());
-        Ok(schedule.and_then(|s| s.time_zone()).map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned()))
+        let config = CronConfig::from_metadata(&setup.component.metadata).map_err(|e| StartupError::from_fields(&e))?;
+        Ok(config.time_zone_name())
     }
 
     fn new(setup: FunctionSetup, time_zone: String) -> Self {

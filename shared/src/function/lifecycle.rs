@@ -28,7 +28,7 @@ use super::setup::{FunctionSetup, setup};
 use super::startup::{self, StartupError};
 use super::stopping::{InFlight, STOP_GRACE, Stopping};
 use super::telemetry;
-use crate::component::EnvLookup;
+use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::process::AppProcess;
 
@@ -39,8 +39,8 @@ type BoxError = lambda_runtime::Error;
 pub(crate) trait InputFunction: Sized {
     /// The binary's name, in logs and init errors.
     const NAME: &'static str;
-    /// The component type it serves.
-    const TYPE: &'static str;
+    /// The binding kind it serves.
+    const KIND: BindingKind;
     /// What it reads beyond the common setup (its binding's own metadata,
     /// its own variables), checked at init.
     type Config;
@@ -61,7 +61,7 @@ pub(crate) trait InputFunction: Sized {
 pub(crate) async fn run<F: InputFunction>(app: Option<App>) -> Result<(), BoxError> {
     telemetry::init();
     let env = |name: &str| std::env::var(name).ok();
-    let configured = setup(F::NAME, F::TYPE, &env, app).and_then(|setup| {
+    let configured = setup(F::NAME, F::KIND, &env, app).and_then(|setup| {
         let config = F::config(&setup, &env)?;
         Ok((setup, config))
     });

@@ -48,7 +48,7 @@ pub use startup::StartupError;
 
 use std::sync::Arc;
 
-use crate::component::kinds::{CRON_TYPE, HTTP_TYPE, SQS_TYPE};
+use crate::component::{BindingKind, InputKind};
 use crate::deliver::App;
 use crate::output::Bindings;
 
@@ -73,17 +73,17 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     let env = |name: &str| std::env::var(name).ok();
-    let type_ = match setup::binding_type(&env) {
-        Ok(type_) => type_,
+    let (name, kind) = match setup::served_kind(&env) {
+        Ok(served) => served,
         Err(e) => return Err(startup::fail(function, e).await),
     };
-    match type_.as_str() {
-        CRON_TYPE => cron::run_with(Some(app)).await,
-        SQS_TYPE => sqs::run_with(Some(app)).await,
-        HTTP_TYPE => webhook::run_with(Some(app)).await,
-        other => {
+    match kind.binding().and_then(BindingKind::input) {
+        Some(InputKind::Cron) => cron::run_with(Some(app)).await,
+        Some(InputKind::Sqs) => sqs::run_with(Some(app)).await,
+        Some(InputKind::Webhook) => webhook::run_with(Some(app)).await,
+        None => {
             let why =
-                format!("BINDERY_BINDING names a {other} component, which is not an input binding bindery serves");
+                format!("BINDERY_BINDING names {name:?}, a {kind} component: not an input binding bindery serves");
             Err(startup::fail(function, StartupError(why)).await)
         }
     }

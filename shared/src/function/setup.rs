@@ -7,7 +7,7 @@ use super::deadline::DeadlineRule;
 use super::env::{self, FunctionEnv};
 use super::startup::{self, StartupError};
 use super::stopping::Stopping;
-use crate::component::{Component, EnvLookup, LoadOptions, load_paths};
+use crate::component::{BindingKind, Component, ComponentKind, EnvLookup, LoadOptions, load_paths};
 use crate::deliver::{App, Deliverer};
 use crate::process::AppProcess;
 
@@ -29,17 +29,17 @@ pub struct FunctionSetup {
 /// HTTP app (`BINDERY_APP_URL`) with, e.g., an in-process router.
 pub fn setup(
     function: &str,
-    expected_type: &str,
+    expected: BindingKind,
     env: EnvLookup<'_>,
     app: Option<App>,
 ) -> Result<FunctionSetup, StartupError> {
-    let component = served_component(env, &format!("the {expected_type} component {function} serves"), true)?;
-    if component.type_ != expected_type {
+    let component = served_component(env, &format!("the {expected} component {function} serves"), true)?;
+    if component.kind != ComponentKind::Binding(expected) {
         return Err(StartupError(format!(
-            "{}: component {:?} is {}, but {function} serves {expected_type}",
+            "{}: component {:?} is {}, but {function} serves {expected}",
             component.file.display(),
             component.name,
-            component.type_
+            component.kind
         )));
     }
     if !component.directions.input {
@@ -80,10 +80,10 @@ impl FunctionSetup {
     }
 }
 
-/// The type of the component `BINDERY_BINDING` names.
-pub(crate) fn binding_type(env: EnvLookup<'_>) -> Result<String, StartupError> {
+/// The component `BINDERY_BINDING` names.
+pub(crate) fn served_kind(env: EnvLookup<'_>) -> Result<(String, ComponentKind), StartupError> {
     // Not warned here: `setup` loads them again, and warns once.
-    served_component(env, "the input binding this function serves", false).map(|c| c.type_)
+    served_component(env, "the input binding this function serves", false).map(|c| (c.name, c.kind))
 }
 
 /// Loads the components and finds the one `BINDERY_BINDING` names; `what`
@@ -96,6 +96,7 @@ fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Compon
         app_id: env("BINDERY_APP_ID").filter(|s| !s.is_empty()),
         env,
         prefetched: None,
+        check: crate::kinds::check,
     };
     let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     if warn {
@@ -126,18 +127,18 @@ mod tests {
         format!("{}/fixtures/components/valid", env!("CARGO_MANIFEST_DIR"))
     }
 
-    fn run(vars: &[(&str, &str)], expected_type: &str) -> Result<FunctionSetup, StartupError> {
+    fn run(vars: &[(&str, &str)], expected: BindingKind) -> Result<FunctionSetup, StartupError> {
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.entry("BINDERY_COMPONENTS".into()).or_insert_with(fixtures);
         map.insert("GITHUB_WEBHOOK_SECRET".into(), "s".into());
         map.insert("TEST_REGION".into(), "eu-west-1".into());
         let env = move |name: &str| map.get(name).cloned();
-        setup("bindery-test", expected_type, &env, None)
+        setup("bindery-test", expected, &env, None)
     }
 
     #[test]
     fn serves_the_named_input_binding() {
-        let s = run(&[("BINDERY_BINDING", "task-events"), ("APP_API_TOKEN", "t")], "bindings.aws.sqs").unwrap();
+        let s = run(&[("BINDERY_BINDING", "task-events"), ("APP_API_TOKEN", "t")], BindingKind::AwsSqs).unwrap();
         assert_eq!(s.deliverer.route(), "/events/tasks");
         assert_eq!(s.deliverer.app().target(), "http://127.0.0.1:8080");
         assert_eq!(s.deadline.margin, Duration::from_millis(250));
@@ -146,31 +147,31 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_serve() {
-        let err = |vars: &[(&str, &str)], t: &str| run(vars, t).unwrap_err().0;
-        assert!(err(&[], "bindings.cron").starts_with("BINDERY_BINDING is not set"));
+        let err = |vars: &[(&str, &str)], t: BindingKind| run(vars, t).unwrap_err().0;
+        assert!(err(&[], BindingKind::Cron).starts_with("BINDERY_BINDING is not set"));
         assert!(
-            err(&[("BINDERY_BINDING", "nope")], "bindings.cron").contains("no component in")
-                && err(&[("BINDERY_BINDING", "nope")], "bindings.cron").contains("cron-binding")
+            err(&[("BINDERY_BINDING", "nope")], BindingKind::Cron).contains("no component in")
+                && err(&[("BINDERY_BINDING", "nope")], BindingKind::Cron).contains("cron-binding")
         );
         assert!(
-            err(&[("BINDERY_BINDING", "cron-binding")], "bindings.aws.sqs")
+            err(&[("BINDERY_BINDING", "cron-binding")], BindingKind::AwsSqs)
                 .ends_with("component \"cron-binding\" is bindings.cron, but bindery-test serves bindings.aws.sqs")
         );
-        assert!(err(&[("BINDERY_BINDING", "http-binding")], "bindings.http").contains("is not an input binding"));
+        assert!(err(&[("BINDERY_BINDING", "http-binding")], BindingKind::Http).contains("is not an input binding"));
         assert!(
-            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", "https://x")], "bindings.cron")
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_APP_URL", "https://x")], BindingKind::Cron)
                 .starts_with("BINDERY_APP_URL: ")
         );
         assert_eq!(
-            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_DEADLINE_MARGIN_MS", "soon")], "bindings.cron"),
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_DEADLINE_MARGIN_MS", "soon")], BindingKind::Cron),
             "BINDERY_DEADLINE_MARGIN_MS must be a whole number from 0 to 60000, got \"soon\""
         );
         assert_eq!(
-            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_FALLBACK_DEADLINE_MS", "0")], "bindings.cron"),
+            err(&[("BINDERY_BINDING", "cron-binding"), ("BINDERY_FALLBACK_DEADLINE_MS", "0")], BindingKind::Cron),
             "BINDERY_FALLBACK_DEADLINE_MS must be a whole number from 1000 to 900000, got \"0\""
         );
         assert!(
-            err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], "bindings.cron")
+            err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], BindingKind::Cron)
                 .contains("cannot read")
         );
     }
@@ -181,7 +182,7 @@ mod tests {
     fn a_binding_bindery_does_not_serve_is_named_as_such() {
         let docs = format!("{}/fixtures/components/dapr-docs", env!("CARGO_MANIFEST_DIR"));
         let shared = format!("{docs}/shared-folder");
-        let err = run(&[("BINDERY_COMPONENTS", &shared), ("BINDERY_BINDING", "kafka-binding")], "bindings.cron")
+        let err = run(&[("BINDERY_COMPONENTS", &shared), ("BINDERY_BINDING", "kafka-binding")], BindingKind::Cron)
             .unwrap_err()
             .0;
         assert_eq!(
@@ -195,7 +196,7 @@ mod tests {
         );
         let skipped = format!("{docs}/ignore-errors");
         let err =
-            run(&[("BINDERY_COMPONENTS", &skipped), ("BINDERY_BINDING", "nightly")], "bindings.cron").unwrap_err().0;
+            run(&[("BINDERY_COMPONENTS", &skipped), ("BINDERY_BINDING", "nightly")], BindingKind::Cron).unwrap_err().0;
         assert!(
             err.starts_with(
                 "BINDERY_BINDING is \"nightly\", which cannot be served: it failed to load (and spec.ignoreErrors let \

@@ -12,8 +12,7 @@ use super::env::number;
 use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
-use crate::component::EnvLookup;
-use crate::component::kinds::SQS_TYPE;
+use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_shared_batch;
@@ -29,7 +28,7 @@ pub struct SqsFunction {
 
 impl InputFunction for SqsFunction {
     const NAME: &'static str = "bindery-sqs";
-    const TYPE: &'static str = SQS_TYPE;
+    const KIND: BindingKind = BindingKind::AwsSqs;
     /// `BINDERY_SQS_CONCURRENCY`.
     type Config = usize;
     type Answer = SqsBatchResponse;

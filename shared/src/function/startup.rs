@@ -6,10 +6,19 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tracing::error;
 
+use crate::component::FieldError;
+
 /// A function cannot start; the message says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct StartupError(pub String);
+
+impl StartupError {
+    /// The problems of the served component's own metadata, each naming its field.
+    pub(crate) fn from_fields(errors: &[FieldError]) -> Self {
+        Self(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+    }
+}
 
 /// The configuration is wrong.
 const CONFIG_ERROR: &str = "Bindery.ConfigError";

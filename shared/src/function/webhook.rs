@@ -10,8 +10,7 @@ use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use super::stopping::Stopping;
-use crate::component::EnvLookup;
-use crate::component::kinds::HTTP_TYPE;
+use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::webhook::{WebhookRelay, json_error};
 use crate::input::apigw::{ApiGatewayResponse, read_request};
@@ -36,15 +35,13 @@ fn stopping_response() -> http::Response<Bytes> {
 
 impl InputFunction for WebhookFunction {
     const NAME: &'static str = "bindery-webhook";
-    const TYPE: &'static str = HTTP_TYPE;
+    const KIND: BindingKind = BindingKind::Http;
     /// The binding's verification.
     type Config = WebhookAuth;
     type Answer = ApiGatewayResponse;
 
     fn config(setup: &FunctionSetup, _: EnvLookup<'_>) -> Result<WebhookAuth, StartupError> {
-        WebhookAuth::from_metadata(&setup.component.metadata).map_err(|errors| {
-            StartupError(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
-        })
+        WebhookAuth::from_metadata(&setup.component.metadata).map_err(|e| StartupError::from_fields(&e))
     }
 
     fn new(setup: FunctionSetup, auth: WebhookAuth) -> Self {

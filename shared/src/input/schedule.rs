@@ -12,8 +12,31 @@ use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use serde_json::Value;
 
 use super::{BindingEvent, InputError};
+use crate::component::{FieldError, Metadata};
+use crate::schedule::Schedule;
 
 const LEGACY_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// A cron binding's component metadata, checked.
+#[derive(Debug, Clone)]
+pub struct CronConfig {
+    pub schedule: Schedule,
+}
+
+impl CronConfig {
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
+        let text = metadata.required("schedule").map_err(|e| vec![e])?;
+        let schedule = text
+            .parse::<Schedule>()
+            .map_err(|e| vec![FieldError::invalid("schedule", format!("invalid schedule format {text:?}: {e}"))])?;
+        Ok(Self { schedule })
+    }
+
+    /// The schedule's time zone (`CRON_TZ=`), `UTC` when it names none.
+    pub fn time_zone_name(&self) -> String {
+        self.schedule.time_zone().map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned())
+    }
+}
 
 /// The event for one schedule invocation.
 ///

@@ -2,21 +2,23 @@
 //! wrapped in the layers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use super::error::{ErrorKind, InvokeError};
 use super::layer::{self, LayerSettings};
 use super::{InvokeRequest, InvokeResult, OutputBinding};
 use super::{http, localstorage, mailbox};
-use crate::component::kinds;
 use crate::component::{
-    Component, Components, ConfigError, ConfigErrors, FieldError, LoadOptions, redact, skipped_warning,
-    within_init_timeout,
+    BindingKind, Component, ComponentKind, Components, ConfigError, ConfigErrors, FieldError, OutputKind, redact,
+    skipped_warning, within_init_timeout,
 };
 
 struct Entry {
     binding: Box<dyn OutputBinding>,
+    /// The component type, as Dapr names it (a binding of your own may
+    /// have a type of its own).
     type_: String,
+    /// Which of bindery's outputs it is, if it is one.
+    kind: Option<OutputKind>,
 }
 
 /// The output bindings, by component name.
@@ -37,26 +39,6 @@ impl std::fmt::Debug for Bindings {
 }
 
 impl Bindings {
-    /// Loads the components under `path` (a directory or a file) with the
-    /// process environment (`NAMESPACE`, `BINDERY_APP_ID`, secrets) and builds
-    /// every output binding. Every problem is reported, naming the file, the
-    /// component and the field.
-    ///
-    /// What was set aside (types bindery does not serve, components skipped
-    /// by `spec.ignoreErrors`) is logged as warnings.
-    pub async fn load(path: &Path) -> Result<Self, ConfigErrors> {
-        Self::load_from(&[path.to_owned()]).await
-    }
-
-    /// [`Bindings::load`] of several folders or files, as one set.
-    pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
-        let components = super::secrets::load_components_from(paths, &LoadOptions::from_process_env()).await?;
-        components.log_warnings();
-        let bindings = Self::from_components(&components).await?;
-        bindings.log_warnings();
-        Ok(bindings)
-    }
-
     /// Builds every component that serves the output direction; the rest
     /// (input-only bindings, secret stores) are left out. Each is built
     /// within its `spec.initTimeout`; one that fails, or takes longer, is
@@ -91,7 +73,7 @@ impl Bindings {
             })
             .await;
             match built {
-                Ok(Some(binding)) => bindings.insert(&component.name, &component.type_, binding),
+                Ok(Some(binding)) => bindings.insert(&component.name, component.kind.type_name(), binding),
                 Ok(None) => {}
                 Err(field_errors) if component.ignore_errors => {
                     bindings.missing.insert(
@@ -125,7 +107,8 @@ impl Bindings {
 
     /// Adds a binding of your own (or replaces one), without layers.
     pub fn insert(&mut self, name: &str, type_: &str, binding: Box<dyn OutputBinding>) {
-        self.entries.insert(name.to_owned(), Entry { binding, type_: type_.to_owned() });
+        let kind = ComponentKind::from_type_name(type_).and_then(ComponentKind::binding).and_then(BindingKind::output);
+        self.entries.insert(name.to_owned(), Entry { binding, type_: type_.to_owned(), kind });
     }
 
     /// The binding names with their types, in name order.
@@ -136,6 +119,12 @@ impl Bindings {
     /// The component type of the binding called `name`.
     pub fn type_of(&self, name: &str) -> Option<&str> {
         self.entries.get(name).map(|e| e.type_.as_str())
+    }
+
+    /// Which of bindery's outputs the binding called `name` is: `None` when
+    /// there is no such binding, `Some(None)` for a binding of your own.
+    pub fn kind_of(&self, name: &str) -> Option<Option<OutputKind>> {
+        self.entries.get(name).map(|e| e.kind)
     }
 
     pub fn get(&self, name: &str) -> Option<&dyn OutputBinding> {
@@ -164,44 +153,45 @@ impl Bindings {
 /// One component's binding in its layers; `None` for types with no output side.
 async fn build(component: &Component) -> Result<Option<Box<dyn OutputBinding>>, Vec<FieldError>> {
     let metadata = &component.metadata;
-    let (binding, timeout_field): (Box<dyn OutputBinding>, &str) = match component.type_.as_str() {
-        kinds::HTTP_TYPE => (Box::new(http::HttpBinding::from_metadata(metadata)?), "responseTimeout"),
-        kinds::LOCALSTORAGE_TYPE => (Box::new(localstorage::LocalStorageBinding::from_metadata(metadata)?), "timeout"),
-        kinds::MAILBOX_TYPE => (Box::new(mailbox::MailboxBinding::from_metadata(metadata)?), "timeout"),
+    let Some(kind) = component.kind.binding().and_then(BindingKind::output) else { return Ok(None) };
+    let (binding, timeout_field): (Box<dyn OutputBinding>, &str) = match kind {
+        OutputKind::Http => (Box::new(http::HttpBinding::from_metadata(metadata)?), "responseTimeout"),
+        OutputKind::LocalStorage => (Box::new(localstorage::LocalStorageBinding::from_metadata(metadata)?), "timeout"),
+        OutputKind::Mailbox => (Box::new(mailbox::MailboxBinding::from_metadata(metadata)?), "timeout"),
         #[cfg(feature = "aws")]
-        kinds::S3_TYPE => {
+        OutputKind::S3 => {
             let config = super::aws::sdk_config(metadata).await?;
             (Box::new(super::s3::S3Binding::from_metadata(metadata, &config)?), "timeout")
         }
         #[cfg(feature = "aws")]
-        kinds::SES_TYPE => {
+        OutputKind::Ses => {
             let config = super::aws::sdk_config(metadata).await?;
             (Box::new(super::ses::SesBinding::from_metadata(metadata, &config)?), "timeout")
         }
         #[cfg(feature = "aws")]
-        kinds::SQS_TYPE => {
+        OutputKind::Sqs => {
             let config = super::aws::sdk_config(metadata).await?;
             (Box::new(super::sqs::SqsBinding::from_metadata(metadata, &config)?), "timeout")
         }
         #[cfg(not(feature = "aws"))]
-        kinds::S3_TYPE | kinds::SES_TYPE | kinds::SQS_TYPE => {
+        OutputKind::S3 | OutputKind::Ses | OutputKind::Sqs => {
             return Err(vec![FieldError::invalid(
                 "spec.type",
                 format!(
                     "{} needs bindery's AWS support, which this build leaves out (cargo feature `aws`)",
-                    component.type_
+                    component.kind
                 ),
             )]);
         }
-        _ => return Ok(None),
     };
     let settings = LayerSettings::from_metadata(metadata, timeout_field)?;
-    Ok(Some(layer::stack(binding, &component.name, &component.type_, &settings)))
+    Ok(Some(layer::stack(binding, &component.name, component.kind.type_name(), &settings)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::component::LoadOptions;
 
     /// A `bindings.http` component; an input-only one has no `url`, so
     /// building its output side would fail the whole load.
@@ -232,7 +222,8 @@ mod tests {
             http("both", Some("input, output")),
         ];
         std::fs::write(dir.path().join("components.yaml"), documents.join("---\n")).unwrap();
-        let options = LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None };
+        let options =
+            LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None, check: crate::kinds::check };
         let components = crate::component::load(dir.path(), &options).unwrap();
         assert_eq!(components.len(), 4, "the input-only component is loaded, for the input side");
 
@@ -251,7 +242,8 @@ mod tests {
     #[tokio::test]
     async fn ignore_errors_skips_a_binding_that_fails_to_build() {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/components/dapr-docs");
-        let options = LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None };
+        let options =
+            LoadOptions { namespace: None, app_id: None, env: &|_| None, prefetched: None, check: crate::kinds::check };
         let paths = [folder.join("ignore-errors"), folder.join("shared-folder/kafka-binding.yaml")];
         let components = crate::component::load_paths(&paths, &options).unwrap();
         let bindings = Bindings::from_components(&components).await.unwrap();
@@ -311,10 +303,22 @@ mod tests {
             "SIZE" => Some("SeCrEt-3".to_owned()),
             _ => None,
         };
-        let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+        let options =
+            LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
+        // The URL is checked as the component loads, maxReadSize as the binding is built.
+        let errors = crate::component::load(dir.path(), &options).unwrap_err().to_string();
+        assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
+        assert!(errors.contains("field \"url\""), "{errors}");
+        let env = |name: &str| match name {
+            "HOOK_URL" => Some("https://bot:SeCrEt-1@hooks.example.com/services/SeCrEt-2".to_owned()),
+            "SIZE" => Some("SeCrEt-3".to_owned()),
+            _ => None,
+        };
+        let options =
+            LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
         let components = crate::component::load(dir.path(), &options).unwrap();
         let errors = Bindings::from_components(&components).await.unwrap_err().to_string();
         assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
-        assert!(errors.contains("field \"url\"") && errors.contains("field \"maxReadSize\""), "{errors}");
+        assert!(errors.contains("field \"maxReadSize\""), "{errors}");
     }
 }

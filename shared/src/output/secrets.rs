@@ -48,6 +48,7 @@ async fn with_remote_secrets<T>(
                 app_id: options.app_id.clone(),
                 env: options.env,
                 prefetched: Some(&prefetched),
+                check: options.check,
             };
             return load(paths, &options);
         }

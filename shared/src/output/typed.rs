@@ -25,7 +25,7 @@ use bytes::Bytes;
 use super::error::{ErrorKind, InvokeError};
 use super::registry::Bindings;
 use super::{InvokeRequest, InvokeResponse, operation};
-use crate::component::kinds;
+use crate::component::{BindingKind, OutputKind};
 
 impl Bindings {
     /// Objects in a bucket (`bindings.aws.s3`) or a folder (`bindings.localstorage`).
@@ -86,10 +86,10 @@ impl Storage<'_> {
 
     /// S3 names the object `key`, localstorage names the file `fileName`.
     fn key_field(&self) -> Result<&'static str, InvokeError> {
-        match self.bindings.type_of(self.name) {
-            Some(kinds::LOCALSTORAGE_TYPE) => Ok("fileName"),
-            Some(kinds::S3_TYPE) => Ok("key"),
-            other => Err(wrong_type(self.name, other, "bindings.aws.s3 or bindings.localstorage")),
+        match self.bindings.kind_of(self.name) {
+            Some(Some(OutputKind::LocalStorage)) => Ok("fileName"),
+            Some(Some(OutputKind::S3)) => Ok("key"),
+            _ => Err(wrong_type(self.bindings, self.name, &[BindingKind::AwsS3, BindingKind::LocalStorage])),
         }
     }
 }
@@ -150,9 +150,9 @@ pub struct Mailer<'a> {
 impl Mailer<'_> {
     /// Sends `email`; the answer is its message id.
     pub async fn send(&self, email: &Email) -> Result<String, InvokeError> {
-        match self.bindings.type_of(self.name) {
-            Some(kinds::SES_TYPE | kinds::MAILBOX_TYPE) => {}
-            other => return Err(wrong_type(self.name, other, "bindings.aws.ses or bindings.local.mailbox")),
+        match self.bindings.kind_of(self.name) {
+            Some(Some(OutputKind::Ses | OutputKind::Mailbox)) => {}
+            _ => return Err(wrong_type(self.bindings, self.name, &[BindingKind::AwsSes, BindingKind::LocalMailbox])),
         }
         let response = self.bindings.invoke(self.name, email.clone().into_request()).await?;
         Ok(response.and_then(|r| r.metadata.get("messageId").cloned()).unwrap_or_default())
@@ -199,19 +199,23 @@ impl Queue<'_> {
     pub async fn send(&self, body: impl Into<Bytes>) -> Result<String, InvokeError> {
         // Any binding has a `create`: without this check a queue helper
         // pointed at a bucket would store an object.
-        match self.bindings.type_of(self.name) {
-            Some(kinds::SQS_TYPE) => {}
-            other => return Err(wrong_type(self.name, other, "bindings.aws.sqs")),
+        match self.bindings.kind_of(self.name) {
+            Some(Some(OutputKind::Sqs)) => {}
+            _ => return Err(wrong_type(self.bindings, self.name, &[BindingKind::AwsSqs])),
         }
         let response = self.bindings.invoke(self.name, InvokeRequest::new(operation::CREATE, body.into())).await?;
         Ok(response.and_then(|r| r.metadata.get("messageId").cloned()).unwrap_or_default())
     }
 }
 
-fn wrong_type(name: &str, found: Option<&str>, wanted: &str) -> InvokeError {
-    match found {
+/// The error of a typed helper on a binding that is not of the `wanted` kinds.
+fn wrong_type(bindings: &Bindings, name: &str, wanted: &[BindingKind]) -> InvokeError {
+    let wanted: Vec<&str> = wanted.iter().map(|k| k.type_name()).collect();
+    match bindings.type_of(name) {
         None => InvokeError::new(ErrorKind::UnknownBinding, format!("couldn't find output binding {name}")),
-        Some(found) => InvokeError::bad_request(format!("output binding {name} is a {found}, not {wanted}")),
+        Some(found) => {
+            InvokeError::bad_request(format!("output binding {name} is a {found}, not {}", wanted.join(" or ")))
+        }
     }
 }
 
@@ -227,7 +231,7 @@ mod tests {
         let root = dir.path().display().to_string();
         let folder = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap();
         let mut bindings = Bindings::default();
-        bindings.insert("files", kinds::LOCALSTORAGE_TYPE, Box::new(folder));
+        bindings.insert("files", BindingKind::LocalStorage.type_name(), Box::new(folder));
 
         let error = bindings.queue("files").send("hello").await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::BadRequest);

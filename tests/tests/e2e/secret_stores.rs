@@ -22,7 +22,8 @@ fn user(name: &str, store: &str, secret: &str, key: Option<&str>) -> String {
 async fn load(documents: &[String]) -> Result<Components, ConfigErrors> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.yaml"), documents.concat()).unwrap();
-    let options = LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None };
+    let options =
+        LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: bindery::kinds::check };
     bindery::output::secrets::load_components(dir.path(), &options).await
 }
 

@@ -37,7 +37,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use response::TRUNCATED_KEY;
-pub(crate) use target::redact as redact_url;
 
 use super::error::{ErrorKind, InvokeError};
 use super::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
@@ -62,7 +61,18 @@ pub struct HttpBinding {
     max_body: Option<u64>,
 }
 
-impl HttpBinding {
+/// The binding's component metadata, checked: read by the loader to
+/// validate a component, and by the registry to build the binding. (The TLS
+/// material it names is read when the binding is built: files of the
+/// function's package, which `bindery infra` need not have.)
+pub struct HttpConfig {
+    target: target::Target,
+    error_if_not_2xx: bool,
+    max_body: Option<u64>,
+    token: Option<(HeaderName, HeaderValue)>,
+}
+
+impl HttpConfig {
     /// Checks every setting and reports all the problems together.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -89,9 +99,23 @@ impl HttpBinding {
             errors.push(e);
             None
         });
-        let tls = tls::client_config(metadata).map_err(|e| errors.extend(e)).ok();
-        let (Some(target), Some(tls), true) = (target, tls, errors.is_empty()) else { return Err(errors) };
+        let (Some(target), true) = (target, errors.is_empty()) else { return Err(errors) };
+        Ok(Self { target, error_if_not_2xx, max_body, token })
+    }
+}
 
+impl HttpBinding {
+    /// [`HttpConfig::from_metadata`] and the TLS material the component
+    /// names; every problem of both is reported.
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
+        match (HttpConfig::from_metadata(metadata), tls::client_config(metadata)) {
+            (Ok(config), Ok(tls)) => Ok(Self::new(config, tls)),
+            (config, tls) => Err(config.err().into_iter().chain(tls.err()).flatten().collect()),
+        }
+    }
+
+    pub fn new(config: HttpConfig, tls: rustls::ClientConfig) -> Self {
+        let HttpConfig { target, error_if_not_2xx, max_body, token } = config;
         let basic_auth = target.basic_auth().map(|value| (AUTHORIZATION, value.clone()));
         let fixed_headers = basic_auth.into_iter().chain(token).collect();
         let mut http = HttpConnector::new();
@@ -104,7 +128,7 @@ impl HttpBinding {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Self { client, target, fixed_headers, error_if_not_2xx, max_body })
+        Self { client, target, fixed_headers, error_if_not_2xx, max_body }
     }
 
     async fn call(&self, invoke: InvokeRequest) -> InvokeResult {

@@ -1,0 +1,78 @@
+//! What each component kind requires of its metadata: its typed config,
+//! checked by the loader at start-up ([`check`], given to it as
+//! [`LoadOptions::check`]), so that a wrong field is reported with its file,
+//! component and field before anything runs. The configs live with their
+//! bindings and sources, above `component/`, which only reads components
+//! and knows no kind's fields; so loading with the checks is done here.
+
+use std::path::{Path, PathBuf};
+
+use crate::component::{
+    BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
+};
+use crate::input::schedule::CronConfig;
+use crate::input::webhook::WebhookAuth;
+use crate::output::Bindings;
+use crate::output::http::HttpConfig;
+
+/// `NAMESPACE`, `BINDERY_APP_ID` and the process environment, with [`check`].
+pub fn options_from_process_env() -> LoadOptions<'static> {
+    LoadOptions::from_process_env(check)
+}
+
+impl Bindings {
+    /// Loads the components under `path` (a directory or a file) with the
+    /// process environment (`NAMESPACE`, `BINDERY_APP_ID`, secrets) and builds
+    /// every output binding. Every problem is reported, naming the file, the
+    /// component and the field.
+    ///
+    /// What was set aside (types bindery does not serve, components skipped
+    /// by `spec.ignoreErrors`) is logged as warnings.
+    pub async fn load(path: &Path) -> Result<Self, ConfigErrors> {
+        Self::load_from(&[path.to_owned()]).await
+    }
+
+    /// [`Bindings::load`] of several folders or files, as one set.
+    pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
+        let components = crate::output::secrets::load_components_from(paths, &options_from_process_env()).await?;
+        components.log_warnings();
+        let bindings = Self::from_components(&components).await?;
+        bindings.log_warnings();
+        Ok(bindings)
+    }
+}
+
+/// Every problem with a component's metadata, for the directions it serves.
+pub fn check(kind: ComponentKind, metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
+    match kind {
+        ComponentKind::Binding(kind) => check_binding(kind, metadata, directions),
+        ComponentKind::SecretStore(SecretStoreKind::LocalFile) => required(metadata, &["secretsFile"]),
+        ComponentKind::SecretStore(
+            SecretStoreKind::Env | SecretStoreKind::AwsSecretsManager | SecretStoreKind::AwsParameterStore,
+        ) => Vec::new(),
+    }
+}
+
+fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
+    match kind {
+        BindingKind::Cron => CronConfig::from_metadata(metadata).err().unwrap_or_default(),
+        BindingKind::AwsSqs => required(metadata, &["queueName"]),
+        BindingKind::Http => {
+            let mut errors = Vec::new();
+            if directions.output {
+                errors.extend(HttpConfig::from_metadata(metadata).err().unwrap_or_default());
+            }
+            if directions.input {
+                errors.extend(WebhookAuth::from_metadata(metadata).err().unwrap_or_default());
+            }
+            errors
+        }
+        BindingKind::AwsS3 => required(metadata, &["bucket"]),
+        BindingKind::AwsSes => Vec::new(),
+        BindingKind::LocalStorage | BindingKind::LocalMailbox => required(metadata, &["rootPath"]),
+    }
+}
+
+fn required(metadata: &Metadata, fields: &[&str]) -> Vec<FieldError> {
+    fields.iter().filter_map(|f| metadata.required(f).err()).collect()
+}
