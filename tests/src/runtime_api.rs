@@ -129,6 +129,8 @@ struct Shared {
     sender: mpsc::UnboundedSender<Invocation>,
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     first_poll: watch::Sender<Option<Instant>>,
+    /// How many times the function has called `/next`.
+    polls: watch::Sender<u64>,
     /// Whether the function has called `/restore/next` (SnapStart).
     restore_polled: watch::Sender<bool>,
     /// Closed until [`RuntimeApi::restore`]: `/restore/next` waits on it.
@@ -157,6 +159,7 @@ impl RuntimeApi {
             sender,
             queue: tokio::sync::Mutex::new(receiver),
             first_poll: watch::Sender::new(None),
+            polls: watch::Sender::new(0),
             restore_polled: watch::Sender::new(false),
             restored: watch::Sender::new(false),
             records: Mutex::new(Records::default()),
@@ -241,6 +244,14 @@ impl RuntimeApi {
         }
     }
 
+    /// Waits up to `timeout` until the function has called `/next` `count`
+    /// times in all: after its n-th invocation, the (n + 1)-th call means it
+    /// is done with it and idle. True if it had.
+    pub async fn wait_for_polls(&self, count: u64, timeout: Duration) -> bool {
+        let mut rx = self.shared.polls.subscribe();
+        matches!(tokio::time::timeout(timeout, rx.wait_for(|polls| *polls >= count)).await, Ok(Ok(_)))
+    }
+
     /// Waits up to `timeout` for the function to call `/restore/next`, which a
     /// SnapStart function does at the end of its init (the snapshot is taken
     /// then); true if it did.
@@ -284,6 +295,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         first.get_or_insert_with(Instant::now);
         unset
     });
+    shared.polls.send_modify(|polls| *polls += 1);
     // Both awaits are cancel-safe: if the function goes away mid-poll, hyper drops this
     // future and a queued invocation stays queued. Past `recv` nothing awaits, so an
     // event taken from the queue is always handed to hyper for writing.
