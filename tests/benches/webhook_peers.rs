@@ -12,23 +12,27 @@
 //! (`cargo install lambda_web_adapter --version 1.0.0-rc1 --locked`); otherwise
 //! the bench says so and runs the other two.
 //!
+//! `BINDERY_BIN_DIR=DIR` takes `bindery-webhook` and the floor from `DIR`
+//! instead (to measure an older build beside today's floor).
+//!
 //! Three processes run as Lambda functions, each against its own instance of
 //! the Runtime API emulator (as each function has its own Runtime API in
 //! Lambda), all in this process and its runtime, and all deliver into one
 //! sink app:
 //! - the release `bindery-webhook`, for a `bindings.http` component with
-//!   `signatureScheme: none`;
+//!   `signatureScheme: none` and `maxBodySize: 6Mi`;
 //! - the floor, `bindery-floor-webhook`: it POSTs each event as it came, and
 //!   parses nothing;
 //! - `lambda-adapter`, forwarding to the sink.
 //!
 //! They get the same API Gateway HTTP API (v2) events, round-robin one event
 //! at a time (the first process turning each round), so that the machine's
-//! noise falls on all alike. An event's time is the emulator's: from `/next`
-//! handing it out to the function's whole `/response` having arrived. Every
-//! event must reach the sink whole, once, with a 204 back; anything else
-//! stops the bench, as figures of a failure would mislead. Nothing timed is
-//! asserted: the machine is shared and noisy.
+//! noise falls on all alike; each event is handed out once the previous
+//! one's process is back at `/next`, idle. An event's time is the
+//! emulator's: from `/next` handing it out to the function's whole
+//! `/response` having arrived. Every event must reach the sink whole, once,
+//! with a 204 back; anything else stops the bench, as figures of a failure
+//! would mislead. Nothing timed is asserted: the machine is shared and noisy.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -320,7 +324,8 @@ fn report(peers: &[Peer]) {
     println!("Events: API Gateway HTTP API (v2) `POST /hook`; the body is {BODY_NOTE}.");
     println!(
         "Time per event: from `/invocation/next` handing the event out to the whole `/response` having arrived, \
-         as the Runtime API emulator saw it; the processes take turns event by event.\n"
+         as the Runtime API emulator saw it; the processes take turns event by event, \
+         each event handed out once the previous one's process is back at `/next`.\n"
     );
     let mut head = String::from("| body (timed events per process) |");
     let mut rule = String::from("|---|");
