@@ -22,7 +22,7 @@ pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use extensions_api::{ExtensionCall, ExtensionsApi};
 pub use faulty_app::{Fault, FaultyApp, Handled};
 pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
-pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, Unanswered};
+pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, TimedOutcome, Unanswered};
 pub use sink_app::SinkApp;
 
 /// The workspace root: `tests/`' parent.

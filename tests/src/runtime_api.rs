@@ -1,9 +1,11 @@
 //! A Lambda Runtime API emulator on loopback, enough to drive a real `lambda_runtime`
 //! function binary: `/next` long-polls until [`RuntimeApi::invoke`] queues an event,
 //! and `/response`, `/error` and `/init/error` record what the function reports.
+//! An external extension in the function's process may register (Lambda Web
+//! Adapter does, then runs the runtime loop itself); it is sent no events.
 //! See <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -66,6 +68,16 @@ impl Outcome {
     }
 }
 
+/// An [`Outcome`] and how long the function took for it: from `/next` handing
+/// out the event to the whole `/response` or `/error` body having arrived.
+#[derive(Debug, Clone)]
+pub struct TimedOutcome {
+    /// What the function reported.
+    pub outcome: Outcome,
+    /// Zero if the function answered without having taken the event from `/next`.
+    pub took: Duration,
+}
+
 /// An invocation that got neither `/response` nor `/error` in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
@@ -106,8 +118,9 @@ struct Invocation {
 
 #[derive(Default)]
 struct Records {
-    waiters: HashMap<String, oneshot::Sender<Outcome>>,
-    delivered: HashSet<String>,
+    waiters: HashMap<String, oneshot::Sender<TimedOutcome>>,
+    /// When `/next` handed out each invocation.
+    delivered: HashMap<String, Instant>,
     init_errors: Vec<InvocationError>,
     violations: Vec<String>,
 }
@@ -116,6 +129,8 @@ struct Shared {
     sender: mpsc::UnboundedSender<Invocation>,
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     first_poll: watch::Sender<Option<Instant>>,
+    /// How many times the function has called `/next`.
+    polls: watch::Sender<u64>,
     /// Whether the function has called `/restore/next` (SnapStart).
     restore_polled: watch::Sender<bool>,
     /// Closed until [`RuntimeApi::restore`]: `/restore/next` waits on it.
@@ -144,6 +159,7 @@ impl RuntimeApi {
             sender,
             queue: tokio::sync::Mutex::new(receiver),
             first_poll: watch::Sender::new(None),
+            polls: watch::Sender::new(0),
             restore_polled: watch::Sender::new(false),
             restored: watch::Sender::new(false),
             records: Mutex::new(Records::default()),
@@ -155,6 +171,8 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .route("/2018-06-01/runtime/restore/next", get(restore_next))
+            .route("/2020-01-01/extension/register", post(register_extension))
+            .route("/2020-01-01/extension/event/next", get(extension_next))
             .fallback(unknown)
             .layer(DefaultBodyLimit::disable())
             .with_state(shared.clone());
@@ -171,8 +189,13 @@ impl RuntimeApi {
     /// Queues one invocation and waits for the function's `/response` or `/error`.
     /// Panics if neither arrives within `opts.wait`.
     pub async fn invoke(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> Outcome {
+        self.invoke_timed(event, opts).await.outcome
+    }
+
+    /// [`RuntimeApi::invoke`], with the time the function took as the emulator saw it.
+    pub async fn invoke_timed(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> TimedOutcome {
         let wait = opts.wait;
-        match self.try_invoke(event, opts).await {
+        match self.try_invoke_timed(event, opts).await {
             Ok(outcome) => outcome,
             Err(Unanswered { id, taken }) => {
                 let state = if taken {
@@ -189,6 +212,10 @@ impl RuntimeApi {
     /// [`RuntimeApi::invoke`] for a test that expects no answer: `Err` when
     /// neither `/response` nor `/error` arrives within `opts.wait`.
     pub async fn try_invoke(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> Result<Outcome, Unanswered> {
+        self.try_invoke_timed(event, opts).await.map(|timed| timed.outcome)
+    }
+
+    async fn try_invoke_timed(&self, event: impl Into<Bytes>, opts: InvokeOptions) -> Result<TimedOutcome, Unanswered> {
         let n = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("00000000-0000-4000-8000-{n:012x}");
         let (tx, rx) = oneshot::channel();
@@ -202,7 +229,7 @@ impl RuntimeApi {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => unreachable!("the sender lives in the emulator state until it is used"),
             Err(_) => {
-                let taken = self.shared.records().delivered.contains(&id);
+                let taken = self.shared.records().delivered.contains_key(&id);
                 Err(Unanswered { id: id.clone(), taken })
             }
         }
@@ -215,6 +242,14 @@ impl RuntimeApi {
             Ok(Ok(at)) => *at,
             _ => None,
         }
+    }
+
+    /// Waits up to `timeout` until the function has called `/next` `count`
+    /// times in all: after its n-th invocation, the (n + 1)-th call means it
+    /// is done with it and idle. True if it had.
+    pub async fn wait_for_polls(&self, count: u64, timeout: Duration) -> bool {
+        let mut rx = self.shared.polls.subscribe();
+        matches!(tokio::time::timeout(timeout, rx.wait_for(|polls| *polls >= count)).await, Ok(Ok(_)))
     }
 
     /// Waits up to `timeout` for the function to call `/restore/next`, which a
@@ -260,6 +295,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         first.get_or_insert_with(Instant::now);
         unset
     });
+    shared.polls.send_modify(|polls| *polls += 1);
     // Both awaits are cancel-safe: if the function goes away mid-poll, hyper drops this
     // future and a queued invocation stays queued. Past `recv` nothing awaits, so an
     // event taken from the queue is always handed to hyper for writing.
@@ -270,7 +306,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
             let invocation = queue.recv().await.expect("the emulator owns its own queue");
             let mut records = shared.records();
             if records.waiters.contains_key(&invocation.id) {
-                records.delivered.insert(invocation.id.clone());
+                records.delivered.insert(invocation.id.clone(), Instant::now());
                 break invocation;
             }
         }
@@ -296,13 +332,26 @@ async fn restore_next(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+    // The body extractor has read the whole body by now; parsing it is the emulator's time.
+    let arrived = Instant::now();
     let value = serde_json::from_slice(&body)
         .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
-    complete(&shared, &id, Outcome::Response(value))
+    complete(&shared, &id, Outcome::Response(value), arrived)
 }
 
 async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    complete(&shared, &id, Outcome::Error(error_report(&headers, &body)))
+    let arrived = Instant::now();
+    complete(&shared, &id, Outcome::Error(error_report(&headers, &body)), arrived)
+}
+
+/// Lambda serves the Extensions API at the same address; an extension is
+/// registered and then waits on `event/next` for good (no `SHUTDOWN` here).
+async fn register_extension() -> Response {
+    (StatusCode::OK, [("Lambda-Extension-Identifier", "00000000-0000-4000-8000-0000000e0001")], "{}").into_response()
+}
+
+async fn extension_next() {
+    std::future::pending().await
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -315,12 +364,13 @@ async fn unknown(State(shared): State<Arc<Shared>>, method: axum::http::Method, 
     (StatusCode::NOT_FOUND, "unknown Runtime API route").into_response()
 }
 
-fn complete(shared: &Shared, id: &str, outcome: Outcome) -> Response {
+fn complete(shared: &Shared, id: &str, outcome: Outcome, arrived: Instant) -> Response {
     let mut records = shared.records();
     match records.waiters.remove(id) {
         Some(waiter) => {
+            let took = records.delivered.get(id).map_or(Duration::ZERO, |handed_out| arrived - *handed_out);
             // The invoker may have given up (timed out); that is its own panic.
-            let _ = waiter.send(outcome);
+            let _ = waiter.send(TimedOutcome { outcome, took });
             accepted()
         }
         None => {
