@@ -57,7 +57,11 @@ pub(crate) struct RuntimeApi {
 }
 
 fn api_client() -> ApiClient {
-    Client::builder(TokioExecutor::new()).http1_max_buf_size(READ_BUFFER).build(HttpConnector::new())
+    // An answer's head and body may go out as two writes: without
+    // TCP_NODELAY the second waits for the first's ACK.
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).http1_max_buf_size(READ_BUFFER).build(connector)
 }
 
 impl RuntimeApi {
