@@ -28,6 +28,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::stopping::InFlight;
+use super::telemetry;
 
 type BoxError = lambda_runtime::Error;
 
@@ -221,6 +222,9 @@ where
     Fut: Future<Output = Result<R, Diagnostic>>,
     R: Serialize,
 {
+    telemetry::hold_until_answered();
+    // What is held is written however the loop ends.
+    let _written = WrittenOnDrop;
     loop {
         let Some((context, event)) = api.next().await? else { continue };
         let _answering = in_flight.enter();
@@ -229,6 +233,16 @@ where
         let result = handler(event.clone(), context).instrument(span.clone()).await;
         api.recycle(event);
         api.answer(&request_id, result).instrument(span).await?;
+        telemetry::write_held();
+    }
+}
+
+/// Writes the held log lines when dropped.
+struct WrittenOnDrop;
+
+impl Drop for WrittenOnDrop {
+    fn drop(&mut self) {
+        telemetry::write_held();
     }
 }
 

@@ -5,8 +5,20 @@
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
 //! controls) or `RUST_LOG`, default `info`. Message bodies and secrets are
 //! never logged at `info`.
+//!
+//! While a function answers events ([`hold_until_answered`]), the info and
+//! debug lines of an invocation are held in memory and written once its
+//! answer is posted ([`write_held`]): a write to stdout is a system call, and
+//! it need not delay the caller's answer. A warning or an error is written at
+//! once, after what was held, so the order of lines is kept.
 
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -26,6 +38,93 @@ pub fn init() {
         .with_span_list(false)
         .with_target(false)
         .without_time()
-        .with_writer(std::io::stdout);
+        .with_writer(Stdout);
     let _ = tracing_subscriber::registry().with(filter).with(json).try_init();
+}
+
+/// Whether info and debug lines are held for [`write_held`].
+static HOLDING: AtomicBool = AtomicBool::new(false);
+/// The lines held since the last [`write_held`].
+static HELD: Held = Held(Mutex::new(Vec::new()));
+
+/// From now on, info and debug lines wait for [`write_held`].
+pub(crate) fn hold_until_answered() {
+    HOLDING.store(true, Ordering::Relaxed);
+}
+
+/// Writes the lines held so far.
+pub(crate) fn write_held() {
+    HELD.write_to(&mut std::io::stdout().lock());
+}
+
+/// Log lines waiting to be written.
+struct Held(Mutex<Vec<u8>>);
+
+impl Held {
+    /// Adds `line`; with `now`, writes it and all held before it to `out`.
+    fn push(&self, line: &[u8], now: bool, out: &mut impl Write) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(line);
+        if now {
+            self.write_to(out);
+        }
+    }
+
+    fn write_to(&self, out: &mut impl Write) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !held.is_empty() {
+            // Nowhere to report a failed log write: the lines are dropped.
+            let _ = out.write_all(&held);
+            held.clear();
+        }
+    }
+}
+
+/// Stdout, holding lines below warning while [`HOLDING`].
+struct Stdout;
+
+impl<'a> MakeWriter<'a> for Stdout {
+    type Writer = Line;
+
+    fn make_writer(&'a self) -> Line {
+        Line { now: true }
+    }
+
+    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
+        Line { now: !HOLDING.load(Ordering::Relaxed) || *meta.level() <= Level::WARN }
+    }
+}
+
+/// One line (the formatter writes each line whole, then drops its writer).
+struct Line {
+    now: bool,
+}
+
+impl Write for Line {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        HELD.push(line, self.now, &mut std::io::stdout().lock());
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_lines_go_out_before_a_warning_and_on_write() {
+        let held = Held(Mutex::new(Vec::new()));
+        let mut out = Vec::new();
+        held.push(b"info 1\n", false, &mut out);
+        held.push(b"info 2\n", false, &mut out);
+        assert!(out.is_empty(), "held until the answer is posted");
+        held.push(b"warn\n", true, &mut out);
+        assert_eq!(out, b"info 1\ninfo 2\nwarn\n", "in the order they were logged");
+        held.push(b"info 3\n", false, &mut out);
+        held.write_to(&mut out);
+        assert_eq!(out, b"info 1\ninfo 2\nwarn\ninfo 3\n");
+    }
 }

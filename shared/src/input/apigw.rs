@@ -263,13 +263,45 @@ impl Gateway {
 /// Query parameters in event order: a map of names to a value or a list of them.
 struct Params<'a>(Vec<(Text<'a>, OneOrMore<'a>)>);
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A string, or a list of them. (Not `#[serde(untagged)]`: that buffers
+/// every value before it tries each shape, for every header of every event.)
 enum OneOrMore<'a> {
-    #[serde(borrow)]
     One(Text<'a>),
-    #[serde(borrow)]
     More(Vec<Text<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for OneOrMore<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Shape<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Shape<'a> {
+            type Value = OneOrMore<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(OneOrMore::One(Text(Cow::Borrowed(text))))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(OneOrMore::One(Text(Cow::Owned(text.to_owned()))))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(OneOrMore::One(Text(Cow::Owned(text))))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(value) = seq.next_element()? {
+                    values.push(value);
+                }
+                Ok(OneOrMore::More(values))
+            }
+        }
+        deserializer.deserialize_any(Shape(std::marker::PhantomData))
+    }
 }
 
 impl Params<'_> {
