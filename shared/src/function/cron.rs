@@ -76,7 +76,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
-    lifecycle::run::<CronFunction>(app).await
+    lifecycle::run::<CronFunction>(app, None).await
 }
 
 fn diagnostic(error: &DeliveryError) -> Diagnostic {

@@ -24,11 +24,11 @@ use tracing::info;
 
 use super::colocated;
 use super::event_loop::{self, RuntimeApi};
-use super::setup::{FunctionSetup, setup};
+use super::setup::{FunctionSetup, setup, setup_for};
 use super::startup::{self, StartupError};
 use super::stopping::{InFlight, STOP_GRACE, Stopping};
 use super::telemetry;
-use crate::component::{BindingKind, EnvLookup};
+use crate::component::{BindingKind, Component, EnvLookup};
 use crate::deliver::App;
 use crate::process::AppProcess;
 
@@ -56,12 +56,17 @@ pub(crate) trait InputFunction: Sized {
 }
 
 /// Runs `F`: its setup from the environment (`app` replacing
-/// `BINDERY_APP_URL`), its co-located app started, then its events answered
-/// until it is stopped. A config error is an init error.
-pub(crate) async fn run<F: InputFunction>(app: Option<App>) -> Result<(), BoxError> {
+/// `BINDERY_APP_URL`; `served`, the component, when it is already loaded),
+/// its co-located app started, then its events answered until it is
+/// stopped. A config error is an init error.
+pub(crate) async fn run<F: InputFunction>(app: Option<App>, served: Option<Component>) -> Result<(), BoxError> {
     telemetry::init();
     let env = |name: &str| std::env::var(name).ok();
-    let configured = setup(F::NAME, F::KIND, &env, app).and_then(|setup| {
+    let setup = match served {
+        Some(component) => setup_for(F::NAME, F::KIND, component, &env, app),
+        None => setup(F::NAME, F::KIND, &env, app),
+    };
+    let configured = setup.and_then(|setup| {
         let config = F::config(&setup, &env)?;
         Ok((setup, config))
     });

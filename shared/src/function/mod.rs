@@ -72,19 +72,23 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 /// as its component's type says (cron, SQS or webhook), delivering to `app`
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
     let env = |name: &str| std::env::var(name).ok();
-    let (name, kind) = match setup::served_kind(&env) {
-        Ok(served) => served,
+    let component = match setup::served_component(&env, "the input binding this function serves") {
+        Ok(component) => component,
         Err(e) => return Err(startup::fail(function, e).await),
     };
-    match kind.binding().and_then(BindingKind::input) {
-        Some(InputKind::Cron) => cron::run_with(Some(app)).await,
-        Some(InputKind::Sqs) => sqs::run_with(Some(app)).await,
-        Some(InputKind::Webhook) => webhook::run_with(Some(app)).await,
-        None => {
-            let why =
-                format!("BINDERY_BINDING names {name:?}, a {kind} component: not an input binding bindery serves");
-            Err(startup::fail(function, StartupError(why)).await)
-        }
+    let Some(input) = component.kind.binding().and_then(BindingKind::input) else {
+        let why = format!(
+            "BINDERY_BINDING names {:?}, a {} component: not an input binding bindery serves",
+            component.name, component.kind
+        );
+        return Err(startup::fail(function, StartupError(why)).await);
+    };
+    let (app, served) = (Some(app), Some(component));
+    match input {
+        InputKind::Cron => lifecycle::run::<cron::CronFunction>(app, served).await,
+        InputKind::Sqs => lifecycle::run::<sqs::SqsFunction>(app, served).await,
+        InputKind::Webhook => lifecycle::run::<webhook::WebhookFunction>(app, served).await,
     }
 }

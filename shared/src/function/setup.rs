@@ -33,7 +33,18 @@ pub fn setup(
     env: EnvLookup<'_>,
     app: Option<App>,
 ) -> Result<FunctionSetup, StartupError> {
-    let component = served_component(env, &format!("the {expected} component {function} serves"), true)?;
+    let component = served_component(env, &format!("the {expected} component {function} serves"))?;
+    setup_for(function, expected, component, env, app)
+}
+
+/// [`setup`] for the component, already loaded, that `BINDERY_BINDING` names.
+pub(crate) fn setup_for(
+    function: &str,
+    expected: BindingKind,
+    component: Component,
+    env: EnvLookup<'_>,
+    app: Option<App>,
+) -> Result<FunctionSetup, StartupError> {
     if component.kind != ComponentKind::Binding(expected) {
         return Err(StartupError(format!(
             "{}: component {:?} is {}, but {function} serves {expected}",
@@ -80,15 +91,9 @@ impl FunctionSetup {
     }
 }
 
-/// The component `BINDERY_BINDING` names.
-pub(crate) fn served_kind(env: EnvLookup<'_>) -> Result<(String, ComponentKind), StartupError> {
-    // Not warned here: `setup` loads them again, and warns once.
-    served_component(env, "the input binding this function serves", false).map(|c| (c.name, c.kind))
-}
-
-/// Loads the components and finds the one `BINDERY_BINDING` names; `what`
-/// says what the variable should name. `warn` logs what the load set aside.
-fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Component, StartupError> {
+/// Loads the components, logs what the load set aside, and finds the one
+/// `BINDERY_BINDING` names; `what` says what the variable should name.
+pub(crate) fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, StartupError> {
     let binding = env::binding(env, what)?;
     let paths = env::components_paths(env)?;
     let options = LoadOptions {
@@ -99,9 +104,7 @@ fn served_component(env: EnvLookup<'_>, what: &str, warn: bool) -> Result<Compon
         check: crate::kinds::check,
     };
     let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
-    if warn {
-        components.log_warnings();
-    }
+    components.log_warnings();
     components.get(&binding).cloned().ok_or_else(|| {
         if let Some(why) = components.why_missing(&binding) {
             return StartupError(format!("BINDERY_BINDING is {binding:?}, which cannot be served: {why}"));

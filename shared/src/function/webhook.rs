@@ -73,5 +73,5 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// Runs the function with the given app instead of `BINDERY_APP_URL`.
 pub async fn run_with(app: Option<App>) -> Result<(), lambda_runtime::Error> {
-    lifecycle::run::<WebhookFunction>(app).await
+    lifecycle::run::<WebhookFunction>(app, None).await
 }
