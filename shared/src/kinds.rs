@@ -13,7 +13,10 @@ use crate::component::{
 use crate::input::schedule::CronConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
+use crate::output::config::{S3Config, SesConfig, SqsConfig};
 use crate::output::http::HttpConfig;
+use crate::output::localstorage::LocalStorageConfig;
+use crate::output::mailbox::MailboxConfig;
 
 /// `NAMESPACE`, `BINDERY_APP_ID` and the process environment, with [`check`].
 pub fn options_from_process_env() -> LoadOptions<'static> {
@@ -55,22 +58,29 @@ pub fn check(kind: ComponentKind, metadata: &Metadata, directions: Directions) -
 
 fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
     match kind {
-        BindingKind::Cron => CronConfig::from_metadata(metadata).err().unwrap_or_default(),
-        BindingKind::AwsSqs => required(metadata, &["queueName"]),
+        BindingKind::Cron => problems(CronConfig::from_metadata(metadata)),
+        // One config for both sides: each needs the queue, and only the queue.
+        BindingKind::AwsSqs => problems(SqsConfig::from_metadata(metadata)),
         BindingKind::Http => {
             let mut errors = Vec::new();
             if directions.output {
-                errors.extend(HttpConfig::from_metadata(metadata).err().unwrap_or_default());
+                errors.extend(problems(HttpConfig::from_metadata(metadata)));
             }
             if directions.input {
-                errors.extend(WebhookAuth::from_metadata(metadata).err().unwrap_or_default());
+                errors.extend(problems(WebhookAuth::from_metadata(metadata)));
             }
             errors
         }
-        BindingKind::AwsS3 => required(metadata, &["bucket"]),
-        BindingKind::AwsSes => Vec::new(),
-        BindingKind::LocalStorage | BindingKind::LocalMailbox => required(metadata, &["rootPath"]),
+        BindingKind::AwsS3 => problems(S3Config::from_metadata(metadata)),
+        BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
+        BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
+        BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
     }
+}
+
+/// A config's problems; none when it reads.
+fn problems<T>(config: Result<T, Vec<FieldError>>) -> Vec<FieldError> {
+    config.err().unwrap_or_default()
 }
 
 fn required(metadata: &Metadata, fields: &[&str]) -> Vec<FieldError> {

@@ -61,6 +61,33 @@ const MAX_LIST_ENTRIES: &str = "maxListEntries";
 /// paths of a hundred bytes or so.
 const DEFAULT_MAX_LIST_ENTRIES: u64 = 10_000;
 
+/// The component's settings, checked without touching the disk: `rootPath`
+/// is made real (and created) when the binding is built.
+#[derive(Debug, Clone)]
+pub struct LocalStorageConfig {
+    /// `rootPath` as written.
+    pub root_path: String,
+    /// The largest file `get` reads (`maxReadSize`).
+    pub max_read_size: u64,
+    /// The most files and folders `list` walks (`maxListEntries`).
+    pub max_list_entries: u64,
+}
+
+impl LocalStorageConfig {
+    /// Checks every setting and reports all the problems together.
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
+        let root_path = metadata.required("rootPath");
+        let max_read_size = max_read_size(metadata);
+        let max_list_entries = max_list_entries(metadata);
+        match (root_path, max_read_size, max_list_entries) {
+            (Ok(root_path), Ok(max_read_size), Ok(max_list_entries)) => {
+                Ok(Self { root_path: root_path.to_owned(), max_read_size, max_list_entries })
+            }
+            (root, read, list) => Err([root.err(), read.err(), list.err()].into_iter().flatten().collect()),
+        }
+    }
+}
+
 pub struct LocalStorageBinding {
     /// Absolute, symlink-resolved.
     root: PathBuf,
@@ -74,13 +101,10 @@ impl LocalStorageBinding {
     /// `rootPath`, made absolute, symlink-resolved and created, and the read
     /// limits; every problem is reported.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
-        let root = create_root(metadata);
-        let max_read_size = max_read_size(metadata);
-        let max_list_entries = max_list_entries(metadata);
-        match (root, max_read_size, max_list_entries) {
-            (Ok(root), Ok(max_read_size), Ok(max_list_entries)) => Ok(Self { root, max_read_size, max_list_entries }),
-            (root, read, list) => Err([root.err(), read.err(), list.err()].into_iter().flatten().collect()),
-        }
+        let LocalStorageConfig { root_path, max_read_size, max_list_entries } =
+            LocalStorageConfig::from_metadata(metadata)?;
+        let root = create_root(&root_path).map_err(|e| vec![e])?;
+        Ok(Self { root, max_read_size, max_list_entries })
     }
 
     /// The real root folder.
@@ -307,8 +331,7 @@ impl OutputBinding for LocalStorageBinding {
 /// `rootPath` of a folder-backed binding (this one and the mailbox):
 /// absolute, symlinks resolved, not a system folder, created. System folders
 /// are refused before anything is created.
-pub(crate) fn create_root(metadata: &Metadata) -> Result<PathBuf, FieldError> {
-    let given = metadata.required("rootPath")?;
+pub(crate) fn create_root(given: &str) -> Result<PathBuf, FieldError> {
     let invalid = |why: String| FieldError::invalid("rootPath", why);
     let absolute = std::path::absolute(given).map_err(|e| invalid(format!("cannot make {given:?} absolute: {e}")))?;
     let absolute = normalize(&absolute);

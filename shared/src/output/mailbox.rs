@@ -30,6 +30,22 @@ const PREFIX: &str = "mailbox binding error";
 /// The header that records Bcc recipients.
 pub const BCC_HEADER: &str = "X-Bindery-Bcc";
 
+/// The component's settings, checked without touching the disk: `rootPath`
+/// is made real (and created) when the binding is built. The default
+/// addresses are read at each send, as the request may give them instead.
+#[derive(Debug, Clone)]
+pub struct MailboxConfig {
+    /// `rootPath` as written.
+    pub root_path: String,
+}
+
+impl MailboxConfig {
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
+        let root_path = metadata.required("rootPath").map_err(|e| vec![e])?;
+        Ok(Self { root_path: root_path.to_owned() })
+    }
+}
+
 pub struct MailboxBinding {
     root: PathBuf,
     /// Default `emailFrom`, `emailTo`, ... for every request.
@@ -40,7 +56,8 @@ impl MailboxBinding {
     /// `rootPath` (created if missing, system folders refused, see
     /// [`super::localstorage`]) and the component's default addresses.
     pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
-        let root = create_root(metadata).map_err(|e| vec![e])?;
+        let MailboxConfig { root_path } = MailboxConfig::from_metadata(metadata)?;
+        let root = create_root(&root_path).map_err(|e| vec![e])?;
         Ok(Self { root, metadata: metadata.clone() })
     }
 

@@ -8,6 +8,7 @@
 //!   ([`Storage`], [`Mailer`], [`HttpTarget`], [`Queue`]) for Rust apps.
 
 mod binding;
+pub mod config;
 mod data;
 mod email;
 mod error;

@@ -286,6 +286,8 @@ mod tests {
 
     /// The bindings' own checks quote the values they refuse; a value from a
     /// secret store must not be shown, even without its user information.
+    /// The loader's check is left out, so that the failures are the build's
+    /// (the loader's own redaction is tested with it, in component/).
     #[tokio::test]
     async fn a_value_from_a_secret_is_never_quoted_in_an_error() {
         let dir = tempfile::tempdir().unwrap();
@@ -304,21 +306,10 @@ mod tests {
             _ => None,
         };
         let options =
-            LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
-        // The URL is checked as the component loads, maxReadSize as the binding is built.
-        let errors = crate::component::load(dir.path(), &options).unwrap_err().to_string();
-        assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
-        assert!(errors.contains("field \"url\""), "{errors}");
-        let env = |name: &str| match name {
-            "HOOK_URL" => Some("https://bot:SeCrEt-1@hooks.example.com/services/SeCrEt-2".to_owned()),
-            "SIZE" => Some("SeCrEt-3".to_owned()),
-            _ => None,
-        };
-        let options =
-            LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: crate::kinds::check };
+            LoadOptions { namespace: None, app_id: None, env: &env, prefetched: None, check: |_, _, _| Vec::new() };
         let components = crate::component::load(dir.path(), &options).unwrap();
         let errors = Bindings::from_components(&components).await.unwrap_err().to_string();
         assert!(!errors.to_ascii_lowercase().contains("secret-"), "{errors}");
-        assert!(errors.contains("field \"maxReadSize\""), "{errors}");
+        assert!(errors.contains("field \"url\"") && errors.contains("field \"maxReadSize\""), "{errors}");
     }
 }

@@ -29,18 +29,12 @@ use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::aws::sdk_error;
+use super::config::SesConfig;
+use super::config::ses::PREFIX;
 use super::email::{EmailMessage, email_from};
 use super::error::{ErrorKind, InvokeError};
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
-
-/// Dapr's prefix for this binding's errors.
-const PREFIX: &str = "SES binding error";
-
-/// The component fields [`email_from`] reads, checked at load.
-const DEFAULT_FIELDS: &[&str] = &["emailFrom", "emailTo", "emailCc", "emailBcc", "subject", "contentType"];
-/// The fields a send cannot do without.
-const REQUIRED_FIELDS: &[&str] = &["emailFrom", "emailTo", "subject"];
 
 pub struct SesBinding {
     client: Client,
@@ -52,12 +46,8 @@ impl SesBinding {
     /// Checks the component's email defaults (none is required: each may come
     /// with the request) and keeps them.
     pub fn from_metadata(metadata: &Metadata, config: &SdkConfig) -> Result<Self, Vec<FieldError>> {
-        let errors: Vec<FieldError> =
-            DEFAULT_FIELDS.iter().filter_map(|field| check_default(metadata, field)).collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Self { client: Client::new(config), metadata: metadata.clone() })
+        let SesConfig { defaults, .. } = SesConfig::from_metadata(metadata)?;
+        Ok(Self { client: Client::new(config), metadata: defaults })
     }
 
     async fn create(&self, request: InvokeRequest) -> InvokeResult {
@@ -77,21 +67,6 @@ impl SesBinding {
         }
         Ok(Some(response))
     }
-}
-
-/// The problem with the component's value of `field`, if any, as a send
-/// would find it: the field alone in the component, the other required
-/// fields supplied by a probe request, so that any error is this field's.
-fn check_default(metadata: &Metadata, field: &str) -> Option<FieldError> {
-    let value = metadata.get(field)?;
-    let component = Metadata::from_pairs([(field, value)]);
-    let probe = REQUIRED_FIELDS
-        .iter()
-        .filter(|f| **f != field)
-        .fold(InvokeRequest::new(operation::CREATE, ""), |r, f| r.with_metadata(*f, "probe@example.com"));
-    let error = email_from(&component, &probe, PREFIX).err()?;
-    let message = error.message.strip_prefix(PREFIX).map_or(&*error.message, |m| m.trim_start_matches(": "));
-    Some(FieldError::invalid(field, message))
 }
 
 /// The SDK error, with SES's "your request is wrong" and "no such thing"

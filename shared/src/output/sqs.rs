@@ -29,6 +29,7 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use tokio::sync::OnceCell;
 
 use super::aws::sdk_error;
+use super::config::SqsConfig;
 use super::error::{ErrorKind, InvokeError};
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
@@ -75,10 +76,7 @@ impl SqsBinding {
     /// Checks `queueName` (an SQS queue name or an http(s) queue URL) without
     /// calling SQS: the lookup happens at the first send.
     pub fn from_metadata(metadata: &Metadata, config: &SdkConfig) -> Result<Self, Vec<FieldError>> {
-        let queue = metadata.required("queueName").map_err(|e| vec![e])?.trim().to_owned();
-        let is_url = queue.contains("://");
-        if is_url { check_url(&queue) } else { check_name(&queue) }.map_err(|e| vec![e])?;
-        let fifo = queue.trim_end_matches('/').ends_with(".fifo");
+        let SqsConfig { queue, is_url, fifo, .. } = SqsConfig::from_metadata(metadata)?;
         let url = OnceCell::new_with(is_url.then(|| queue.clone()));
         Ok(Self { client: Client::new(config), queue, url, fifo })
     }
@@ -223,37 +221,6 @@ where
         _ => {}
     }
     invoke_error
-}
-
-/// SQS's rule: 1 to 80 letters, digits, `-` and `_`, FIFO names ending in
-/// `.fifo` (counted in the 80).
-fn check_name(name: &str) -> Result<(), FieldError> {
-    let stem = name.strip_suffix(".fifo").unwrap_or(name);
-    let valid = !stem.is_empty()
-        && name.len() <= 80
-        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(FieldError::invalid(
-            "queueName",
-            format!(
-                "expected a queue name (up to 80 letters, digits, - and _, ending in .fifo for FIFO queues) \
-                 or a queue URL, got {name:?}"
-            ),
-        ))
-    }
-}
-
-/// An http(s) URL with a host and a path: what `GetQueueUrl` answers.
-fn check_url(url: &str) -> Result<(), FieldError> {
-    match url.parse::<http::Uri>() {
-        Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some() && u.path().len() > 1 => Ok(()),
-        _ => Err(FieldError::invalid(
-            "queueName",
-            format!("expected a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/tasks, got {url:?}"),
-        )),
-    }
 }
 
 impl OutputBinding for SqsBinding {

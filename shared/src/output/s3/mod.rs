@@ -32,8 +32,8 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use super::aws::sdk_error;
+use super::config::S3Config;
 use super::error::InvokeError;
-use super::read_limit::max_read_size;
 use super::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
 use crate::component::metadata::{parse_bool, parse_duration};
 use crate::component::{FieldError, Metadata};
@@ -64,30 +64,24 @@ struct Options {
 
 impl S3Binding {
     pub fn from_metadata(metadata: &Metadata, config: &SdkConfig) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let mut flag = |name: &str| metadata.bool(name, false).map_err(|e| errors.push(e)).unwrap_or(false);
-        let path_style = flag("forcePathStyle");
-        let decode_base64 = flag("decodeBase64");
-        let encode_base64 = flag("encodeBase64");
-        let presign_ttl = metadata.duration("presignTTL").map_err(|e| errors.push(e)).unwrap_or(None);
-        let bucket = metadata.required("bucket").map_err(|e| errors.push(e)).unwrap_or_default().to_owned();
-        let max_read_size = max_read_size(metadata).map_err(|e| errors.push(e)).unwrap_or_default();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let S3Config {
+            bucket,
+            force_path_style: path_style,
+            decode_base64,
+            encode_base64,
+            file_path,
+            presign_ttl,
+            storage_class,
+            max_read_size,
+            ..
+        } = S3Config::from_metadata(metadata)?;
         let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build();
         Ok(Self {
             client: Client::from_conf(s3_config),
             bucket,
             endpoint: config.endpoint_url().map(|e| e.trim_end_matches('/').to_owned()),
             path_style,
-            defaults: Options {
-                decode_base64,
-                encode_base64,
-                file_path: metadata.get("filePath").map(str::to_owned),
-                presign_ttl,
-                storage_class: metadata.get("storageClass").map(str::to_owned),
-            },
+            defaults: Options { decode_base64, encode_base64, file_path, presign_ttl, storage_class },
             max_read_size,
         })
     }
