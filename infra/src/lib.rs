@@ -21,7 +21,9 @@ mod template;
 mod trigger;
 mod webhook;
 
-use bindery::component::{Component, Components, ConfigError, ConfigErrorKind, ConfigErrors, SecretKeyRef};
+use bindery::component::{
+    Component, Components, ConfigError, ConfigErrorKind, ConfigErrors, FieldError, Metadata, SecretKeyRef,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -100,6 +102,33 @@ impl Stack {
         let error = ConfigError::new(ConfigErrorKind::InvalidValue, message);
         self.errors.push(error.in_file(&component.file).in_component(component.reference()).at_field(field));
     }
+
+    /// The component's typed config, read by `read` (e.g.
+    /// `S3Config::from_metadata`); its problems are refused. The loader has
+    /// checked it, except the values read from secrets, placeholders here
+    /// ([`load_components`]): a deploy field among them is refused already
+    /// ([`refuse_secret_deploy_fields`]), any other one is refused here.
+    pub(crate) fn config<T>(
+        &mut self,
+        component: &Component,
+        read: fn(&Metadata) -> Result<T, Vec<FieldError>>,
+    ) -> Option<T> {
+        match read(&component.metadata) {
+            Ok(config) => Some(config),
+            Err(errors) => {
+                let refused = |field: &str| {
+                    DEPLOY_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(field))
+                        && component.metadata.iter().any(|i| i.secret && i.name.eq_ignore_ascii_case(field))
+                };
+                for e in errors.into_iter().filter(|e| !refused(&e.field)) {
+                    let error = ConfigError::new(e.kind, e.message);
+                    self.errors
+                        .push(error.in_file(&component.file).in_component(component.reference()).at_field(&e.field));
+                }
+                None
+            }
+        }
+    }
 }
 
 pub const LAYER_ID: &str = "ComponentsLayer";
@@ -116,7 +145,7 @@ pub fn sam_template(
     let mut stack = Stack::default();
     refuse_secret_deploy_fields(&mut stack, components);
     let secret_variables = secrets::environment(&mut stack, components, secret_refs);
-    let statements = policies::statements(components, secret_refs);
+    let statements = policies::statements(&mut stack, components, secret_refs);
     stack.resources.insert(LAYER_ID, components_layer(settings));
     for component in components.iter().filter(|c| c.directions.input) {
         function::add(&mut stack, component, &statements, settings);

@@ -6,16 +6,18 @@
 //! any output binding.
 
 use bindery::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
-use bindery::component::{BindingKind, Component, Components, Metadata, OutputKind, SecretKeyRef};
+use bindery::component::{BindingKind, Component, Components, OutputKind, SecretKeyRef};
+use bindery::output::config::{AwsConfig, S3Config, SesConfig, SqsConfig};
 use serde_json::{Value, json};
 
+use crate::Stack;
 use crate::names::logical_id;
 use crate::template::sub;
 
-pub(crate) fn statements(components: &Components, refs: &[SecretKeyRef]) -> Vec<Value> {
+pub(crate) fn statements(stack: &mut Stack, components: &Components, refs: &[SecretKeyRef]) -> Vec<Value> {
     let mut statements = Vec::new();
     for component in components.iter().filter(|c| c.directions.output) {
-        statements.extend(binding_statement(component));
+        statements.extend(binding_statement(stack, component));
     }
     for secret in refs {
         let Some(component) = components.get(&secret.component).filter(|c| !c.directions.input) else { continue };
@@ -28,18 +30,19 @@ fn statement(sid: String, actions: &[&str], resources: Vec<Value>) -> Value {
     json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
 }
 
-/// The component's `region`, else the stack's.
-fn region(metadata: &Metadata) -> String {
-    metadata.get("region").filter(|r| !r.is_empty()).unwrap_or("${AWS::Region}").to_owned()
+/// The component's region, else the stack's.
+fn region(aws: &AwsConfig) -> String {
+    aws.region.clone().unwrap_or_else(|| "${AWS::Region}".to_owned())
 }
 
-fn binding_statement(component: &Component) -> Vec<Value> {
+fn binding_statement(stack: &mut Stack, component: &Component) -> Vec<Value> {
     let sid = logical_id(&component.name);
-    let metadata = &component.metadata;
     let Some(output) = component.kind.binding().and_then(BindingKind::output) else { return Vec::new() };
     match output {
         OutputKind::S3 => {
-            let bucket = metadata.get("bucket").unwrap_or_default();
+            let Some(S3Config { bucket, .. }) = stack.config(component, S3Config::from_metadata) else {
+                return Vec::new();
+            };
             vec![
                 statement(
                     format!("{sid}Objects"),
@@ -54,11 +57,12 @@ fn binding_statement(component: &Component) -> Vec<Value> {
             ]
         }
         OutputKind::Ses => {
+            let Some(ses) = stack.config(component, SesConfig::from_metadata) else { return Vec::new() };
             let identity = |name: &str| {
-                sub(format!("arn:${{AWS::Partition}}:ses:{}:${{AWS::AccountId}}:identity/{name}", region(metadata)))
+                sub(format!("arn:${{AWS::Partition}}:ses:{}:${{AWS::AccountId}}:identity/{name}", region(&ses.aws)))
             };
             // The sender may be given per request; without a default, any identity of the account.
-            let identities = match metadata.get("emailFrom").map(address).filter(|f| !f.is_empty()) {
+            let identities = match ses.email_from().map(address).filter(|f| !f.is_empty()) {
                 Some(from) => {
                     let mut ids = vec![identity(from)];
                     ids.extend(from.rsplit_once('@').map(|(_, domain)| identity(domain)));
@@ -69,14 +73,13 @@ fn binding_statement(component: &Component) -> Vec<Value> {
             vec![statement(format!("{sid}Send"), &["ses:SendEmail", "ses:SendRawEmail"], identities)]
         }
         OutputKind::Sqs => {
-            let queue = metadata.get("queueName").unwrap_or_default();
+            let Some(SqsConfig { aws, queue, .. }) = stack.config(component, SqsConfig::from_metadata) else {
+                return Vec::new();
+            };
             vec![statement(
                 format!("{sid}Send"),
                 &["sqs:SendMessage", "sqs:GetQueueUrl"],
-                vec![sub(format!(
-                    "arn:${{AWS::Partition}}:sqs:{}:${{AWS::AccountId}}:{queue}",
-                    region(&component.metadata)
-                ))],
+                vec![sub(format!("arn:${{AWS::Partition}}:sqs:{}:${{AWS::AccountId}}:{queue}", region(&aws)))],
             )]
         }
         // Local bindings need no AWS permission; an HTTP target is outside AWS.
@@ -91,7 +94,8 @@ fn address(from: &str) -> &str {
 
 fn secret_statement(component: &Component, secret: &SecretKeyRef) -> Option<Value> {
     let sid = format!("{}Secret{}", logical_id(&component.name), logical_id(&secret.field));
-    let region = region(&secret.store_metadata);
+    // A store's problems are the loader's to report; its region is read as the SDK reads it.
+    let region = region(&AwsConfig::from_metadata(&secret.store_metadata).unwrap_or_default());
     match secret.store_type.as_str() {
         // Secrets Manager appends six random characters to a secret's ARN.
         SECRETS_MANAGER_TYPE => Some(statement(

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use bindery::component::Component;
+use bindery::output::config::SqsConfig;
 use serde_json::json;
 
 use crate::template::{Resource, arn_of, ref_};
@@ -39,8 +40,7 @@ struct Batching {
 }
 
 pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settings: &Settings) -> Option<Trigger> {
-    let name = component.metadata.get("queueName").unwrap_or_default();
-    let fifo = name.ends_with(".fifo");
+    let SqsConfig { queue: name, fifo, .. } = stack.config(component, SqsConfig::from_metadata)?;
     let dlq_name = match name.strip_suffix(".fifo") {
         Some(base) => format!("{base}-dlq.fifo"),
         None => format!("{name}-dlq"),

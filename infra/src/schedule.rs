@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use bindery::component::Component;
-use bindery::schedule::{Schedule, to_scheduler};
+use bindery::input::schedule::CronConfig;
+use bindery::schedule::to_scheduler;
 use serde_json::json;
 
 use crate::template::{arn_of, ref_};
@@ -39,14 +40,8 @@ fn input(binding: &str) -> String {
 }
 
 pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settings: &Settings) -> Option<Trigger> {
-    let text = component.metadata.get("schedule").unwrap_or_default();
-    let schedule: Schedule = match text.parse() {
-        Ok(schedule) => schedule,
-        Err(e) => {
-            stack.refuse(component, "schedule", format!("invalid schedule format {text:?}: {e}"));
-            return None;
-        }
-    };
+    let CronConfig { schedule } = stack.config(component, CronConfig::from_metadata)?;
+    let text = schedule.to_string();
     let converted = match to_scheduler(&schedule, settings.now) {
         Ok(converted) => converted,
         Err(why) => {

@@ -256,6 +256,23 @@ fn output_bindings_get_statements_scoped_to_what_they_use_and_http_none() {
     assert_eq!(statements.as_array().unwrap().len(), 4, "S3 objects, S3 list, SES, SQS: {text}");
 }
 
+/// The statements read the region as the binding does: `awsRegion` is
+/// `region`'s alias (the template once read `region` alone).
+#[test]
+fn a_binding_s_region_alias_scopes_its_statement() {
+    let yaml = [
+        component("trigger", "bindings.cron", &[("schedule", "@daily")]),
+        component(
+            "out",
+            "bindings.aws.sqs",
+            &[("queueName", "outbox"), ("direction", "output"), ("awsRegion", "eu-central-1")],
+        ),
+    ]
+    .join("---\n");
+    let text = json_of(&generate(&yaml))["Resources"]["TriggerFunction"]["Properties"]["Policies"].to_string();
+    assert_mentions(&text, &["sqs:eu-central-1:${AWS::AccountId}:outbox"]);
+}
+
 #[test]
 fn secrets_of_the_environment_come_from_secrets_manager_by_reference() {
     let yaml = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  metadata:\n  - name: direction\n    value: input\n  - name: signatureScheme\n    value: github\n  - name: signatureSecret\n    secretKeyRef:\n      name: HOOK_SECRET\n      key: HOOK_SECRET\n";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant as StdInstant};
 use bindery::component::Component;
 use bindery::deliver::Deliverer;
 use bindery::input::BindingEvent;
-use bindery::input::schedule::go_utc_string;
+use bindery::input::schedule::{CronConfig, go_utc_string};
 use bindery::schedule::Schedule;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -35,10 +35,10 @@ impl Cron {
     /// The loader has validated the schedule, so this fails only for a
     /// component that did not come through it.
     pub(crate) fn new(component: &Component, local: &LocalZone) -> Result<Self, Failure> {
-        let expression = component.metadata.get("schedule").unwrap_or_default();
-        let schedule = expression
-            .parse::<Schedule>()
-            .map_err(|e| Failure::new(format!("{}: schedule {expression:?}: {e}", component.name)))?;
+        let CronConfig { schedule, .. } = CronConfig::from_metadata(&component.metadata).map_err(|errors| {
+            let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            Failure::new(format!("{}: {}", component.name, why.join("; ")))
+        })?;
         Ok(Self { component: component.clone(), schedule, local: local.clone() })
     }
 

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant as StdInstant};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
-use bindery::component::Component;
+use bindery::component::{Component, FieldError};
 use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
 use bindery::input::sqs::parse_batch;
+use bindery::output::config::SqsConfig;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use visibility::{InFlight, batch_time, change_visibility, receive_visibility};
@@ -49,12 +50,13 @@ impl Poller {
         concurrency: usize,
         console: Console,
     ) -> Result<Self, String> {
-        let config = bindery::output::aws::sdk_config(&component.metadata).await.map_err(|errors| {
+        let problems = |errors: Vec<FieldError>| {
             errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-        })?;
+        };
+        let SqsConfig { queue: name, is_url, .. } = SqsConfig::from_metadata(&component.metadata).map_err(problems)?;
+        let config = bindery::output::aws::sdk_config(&component.metadata).await.map_err(problems)?;
         let client = Client::new(&config);
-        let name = component.metadata.get("queueName").unwrap_or_default().to_owned();
-        let queue_url = if name.starts_with("https://") || name.starts_with("http://") {
+        let queue_url = if is_url {
             name.clone()
         } else {
             let found = client.get_queue_url().queue_name(&name).send().await.map_err(|e| {
