@@ -8,7 +8,6 @@
 use std::fmt;
 
 use super::direction::Directions;
-use super::stores::{ENV_STORE_TYPE, FILE_STORE_TYPE, PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
 
 /// A binding type bindery implements.
 #[non_exhaustive]
@@ -146,10 +145,10 @@ impl SecretStoreKind {
 
     pub const fn type_name(self) -> &'static str {
         match self {
-            SecretStoreKind::Env => ENV_STORE_TYPE,
-            SecretStoreKind::LocalFile => FILE_STORE_TYPE,
-            SecretStoreKind::AwsSecretsManager => SECRETS_MANAGER_TYPE,
-            SecretStoreKind::AwsParameterStore => PARAMETER_STORE_TYPE,
+            SecretStoreKind::Env => "secretstores.local.env",
+            SecretStoreKind::LocalFile => "secretstores.local.file",
+            SecretStoreKind::AwsSecretsManager => "secretstores.aws.secretmanager",
+            SecretStoreKind::AwsParameterStore => "secretstores.aws.parameterstore",
         }
     }
 }

@@ -308,11 +308,14 @@ fn open_stores(
     ignored: &mut Vec<ConfigError>,
 ) -> Vec<(String, Store)> {
     let mut opened = Vec::new();
-    for p in parsed.iter().filter(|p| p.reference.type_.starts_with("secretstores.") && served(p)) {
+    for p in parsed {
+        let Some(ComponentKind::SecretStore(kind)) = ComponentKind::from_type_name(&p.reference.type_) else {
+            continue;
+        };
         let mut field_errors = Vec::new();
         let metadata = store_metadata(p, options, &mut field_errors);
         let store = if field_errors.is_empty() {
-            match Store::open(&p.reference.type_, &metadata) {
+            match Store::open(kind, &metadata) {
                 Ok(store) => store,
                 Err(e) => {
                     field_errors.push(e);

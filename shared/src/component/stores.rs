@@ -28,13 +28,14 @@ use serde_json::Value;
 
 use super::error::{ConfigErrorKind, FieldError};
 use super::file_store::FileStore;
+use super::kind::SecretStoreKind;
 use super::metadata::Metadata;
 use super::secrets::{self, EnvLookup};
 
-pub const ENV_STORE_TYPE: &str = "secretstores.local.env";
-pub const FILE_STORE_TYPE: &str = "secretstores.local.file";
-pub const SECRETS_MANAGER_TYPE: &str = "secretstores.aws.secretmanager";
-pub const PARAMETER_STORE_TYPE: &str = "secretstores.aws.parameterstore";
+pub const ENV_STORE_TYPE: &str = SecretStoreKind::Env.type_name();
+pub const FILE_STORE_TYPE: &str = SecretStoreKind::LocalFile.type_name();
+pub const SECRETS_MANAGER_TYPE: &str = SecretStoreKind::AwsSecretsManager.type_name();
+pub const PARAMETER_STORE_TYPE: &str = SecretStoreKind::AwsParameterStore.type_name();
 
 /// Whether a store type's secrets are fetched from AWS before loading.
 pub fn is_remote(type_: &str) -> bool {
@@ -93,17 +94,16 @@ pub(crate) enum Store {
 pub(crate) static DEFAULT_STORE: Store = Store::Env { prefix: String::new() };
 
 impl Store {
-    /// Builds the store of `type_` from its resolved metadata. A file store
+    /// Builds the store of `kind` from its resolved metadata. A file store
     /// reads its file now; the error names the store's field.
-    pub(crate) fn open(type_: &str, metadata: &Metadata) -> Result<Store, FieldError> {
-        match type_ {
-            ENV_STORE_TYPE => Ok(Store::Env { prefix: metadata.get("prefix").unwrap_or_default().to_owned() }),
-            FILE_STORE_TYPE => FileStore::open(metadata).map(Store::File),
-            SECRETS_MANAGER_TYPE => {
+    pub(crate) fn open(kind: SecretStoreKind, metadata: &Metadata) -> Result<Store, FieldError> {
+        match kind {
+            SecretStoreKind::Env => Ok(Store::Env { prefix: metadata.get("prefix").unwrap_or_default().to_owned() }),
+            SecretStoreKind::LocalFile => FileStore::open(metadata).map(Store::File),
+            SecretStoreKind::AwsSecretsManager => {
                 Ok(Store::SecretsManager { multi_valued: metadata.bool("multipleKeyValuesPerSecret", false)? })
             }
-            PARAMETER_STORE_TYPE => Ok(Store::Parameters),
-            other => Err(FieldError::invalid("spec.type", format!("{other} is not a secret store bindery can read"))),
+            SecretStoreKind::AwsParameterStore => Ok(Store::Parameters),
         }
     }
 }
