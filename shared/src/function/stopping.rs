@@ -36,16 +36,19 @@ impl Stopping {
     /// Completes at `deadline`, or [`STOP_GRACE`] after a stop is requested,
     /// whichever comes first: the instant to give up on deliveries.
     pub async fn cutoff(&self, deadline: Instant) {
-        let mut stop = self.0.subscribe();
-        let after_stop = async {
-            // The sender lives in `self`, so this only returns once stopping.
-            let _ = stop.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(STOP_GRACE).await;
-        };
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => {}
-            () = after_stop => {}
+            () = self.grace_over() => {}
         }
+    }
+
+    /// Completes [`STOP_GRACE`] after a stop is requested, never before: for
+    /// work that its own deadline bounds already (no second timer per event).
+    pub async fn grace_over(&self) {
+        let mut stop = self.0.subscribe();
+        // The sender lives in `self`, so this only returns once stopping.
+        let _ = stop.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(STOP_GRACE).await;
     }
 
     /// Runs `delivery` until the [cutoff](Stopping::cutoff): a delivery cut

@@ -57,10 +57,11 @@ impl InputFunction for WebhookFunction {
             .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
         let deadline = self.deadline.until(context.deadline);
         let relayed = self.relay.relay(&request.head, request.body, context.xray_trace_id.as_deref(), deadline);
+        // The relay answers 504 itself at the deadline.
         let response = tokio::select! {
             biased;
             response = relayed => response,
-            () = self.stopping.cutoff(deadline) => stopping_response(),
+            () = self.stopping.grace_over() => stopping_response(),
         };
         Ok(request.gateway.response(response))
     }

@@ -175,11 +175,14 @@ fn request_path(stage: Option<&str>, path: &str) -> Result<String, InputError> {
     // lambda_http would put the host straight before a path without a `/`.
     let path = if path.starts_with('/') || path.is_empty() { Cow::Borrowed(path) } else { format!("/{path}").into() };
     let staged = match stage {
-        _ if std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some() => path,
+        _ if ignore_stage_in_path() => path,
         None | Some("$default") => path,
         Some(stage) if path.starts_with(&format!("/{stage}/")) => path,
         Some(stage) => format!("/{stage}{path}").into(),
     };
+    if is_normal_path(&staged) {
+        return Ok(staged.into_owned());
+    }
     url::Url::parse(&format!("http://localhost{staged}"))
         .ok()
         .filter(|url| url.host_str() == Some("localhost") && url.query().is_none() && url.fragment().is_none())
@@ -187,6 +190,21 @@ fn request_path(stage: Option<&str>, path: &str) -> Result<String, InputError> {
         .ok_or_else(|| InputError::new("the request's path is not a valid URL path"))
 }
 
+/// `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH`, read once.
+fn ignore_stage_in_path() -> bool {
+    static IGNORE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IGNORE.get_or_init(|| std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some())
+}
+
+/// A path that URL parsing leaves as it is: from `/`, of characters a URL
+/// path holds as they are (no `%`, `\\`, space or non-ASCII), with no `.` or
+/// `..` segment. Most are; they skip the parse.
+fn is_normal_path(path: &str) -> bool {
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(b);
+    path.starts_with('/')
+        && path.as_bytes().iter().all(allowed)
+        && path.split('/').all(|segment| segment != "." && segment != "..")
+}
 /// A REST API event's headers: `multiValueHeaders`, each name of `headers`
 /// replacing its values there, as in `lambda_http`, unless it was repeated.
 fn rest_api_headers(mut multi: HeaderMap, single: HeaderMap) -> HeaderMap {

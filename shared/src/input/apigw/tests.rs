@@ -315,3 +315,22 @@ mod generated {
         }
     }
 }
+
+/// The paths read without a URL parse are the ones the parse leaves alone.
+#[test]
+fn a_normal_path_is_what_url_parsing_leaves_as_it_is() {
+    let parsed = |path: &str| url::Url::parse(&format!("http://localhost{path}")).unwrap().path().to_owned();
+    for byte in 0x21u8..0x7f {
+        let path = format!("/a{}b/c", byte as char);
+        if is_normal_path(&path) {
+            assert_eq!(parsed(&path), path, "{path:?} is changed by the parse");
+        }
+    }
+    for path in ["/", "//x", "/a/.b/..c/", "/prod/hooks/github", "/v1/a;b=c/@x:y"] {
+        assert!(is_normal_path(path), "{path}");
+        assert_eq!(parsed(path), path);
+    }
+    for path in ["/a/./b", "/a/../b", "/a/.", "/a/..", "/a b", "/a%20b", "/café", "/a\\b", "a"] {
+        assert!(!is_normal_path(path), "{path}");
+    }
+}
