@@ -184,5 +184,4 @@ fn invalid(message: String) -> FieldError {
 }
 
 #[cfg(test)]
-#[path = "file_store_tests.rs"]
 mod tests;

@@ -517,9 +517,7 @@ fn secret_store<'s>(
 }
 
 #[cfg(test)]
-#[path = "loader_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "dapr_docs_tests.rs"]
 mod dapr_docs_tests;

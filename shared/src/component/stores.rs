@@ -210,5 +210,4 @@ fn json_value(
 }
 
 #[cfg(test)]
-#[path = "stores_tests.rs"]
 mod tests;

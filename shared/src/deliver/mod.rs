@@ -185,5 +185,4 @@ fn classify(error: &(dyn std::error::Error + 'static)) -> DeliveryError {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
