@@ -70,9 +70,9 @@ fn absolute(module: &ModPath, children: &BTreeSet<String>, segments: &[String]) 
         name if children.contains(name) => [module.clone(), vec![name.to_owned()]].concat(),
         _ => return None,
     };
+    // `super::super::…`
     let mut rest = rest;
-    while let Some((next, tail)) = rest.split_first().filter(|(s, _)| *s == "super") {
-        let _ = next;
+    while let Some(tail) = rest.strip_prefix(&["super".to_owned()][..]) {
         base.pop()?;
         rest = tail;
     }
