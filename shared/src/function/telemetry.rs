@@ -61,12 +61,8 @@ pub(crate) fn write_held() {
 struct Held(Mutex<Vec<u8>>);
 
 impl Held {
-    /// Adds `line`; with `now`, writes it and all held before it to `out`.
-    fn push(&self, line: &[u8], now: bool, out: &mut impl Write) {
+    fn hold(&self, line: &[u8]) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(line);
-        if now {
-            self.write_to(out);
-        }
     }
 
     fn write_to(&self, out: &mut impl Write) {
@@ -101,7 +97,11 @@ struct Line {
 
 impl Write for Line {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        HELD.push(line, self.now, &mut std::io::stdout().lock());
+        HELD.hold(line);
+        // Stdout is locked only when something is written.
+        if self.now {
+            write_held();
+        }
         Ok(line.len())
     }
 
@@ -118,12 +118,14 @@ mod tests {
     fn held_lines_go_out_before_a_warning_and_on_write() {
         let held = Held(Mutex::new(Vec::new()));
         let mut out = Vec::new();
-        held.push(b"info 1\n", false, &mut out);
-        held.push(b"info 2\n", false, &mut out);
+        held.hold(b"info 1\n");
+        held.hold(b"info 2\n");
         assert!(out.is_empty(), "held until the answer is posted");
-        held.push(b"warn\n", true, &mut out);
+        // A warning: held last, then everything written.
+        held.hold(b"warn\n");
+        held.write_to(&mut out);
         assert_eq!(out, b"info 1\ninfo 2\nwarn\n", "in the order they were logged");
-        held.push(b"info 3\n", false, &mut out);
+        held.hold(b"info 3\n");
         held.write_to(&mut out);
         assert_eq!(out, b"info 1\ninfo 2\nwarn\ninfo 3\n");
     }
