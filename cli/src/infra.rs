@@ -26,7 +26,7 @@ pub(crate) fn infra(args: InfraArgs) -> Result<(), Failure> {
     let (components, secret_refs) = load_components(components_path, args.app_id.clone(), args.namespace.clone())
         .map_err(|e| Failure::new(e.to_string()))?;
     for line in components.warnings() {
-        eprintln!("bindery: warning: {line}");
+        crate::stderr_line(format_args!("bindery: warning: {line}"));
     }
     let cwd = std::env::current_dir().map_err(|e| Failure::new(format!("cannot read the current directory: {e}")))?;
     let template_dir = match &args.out {
@@ -65,7 +65,7 @@ pub(crate) fn infra(args: InfraArgs) -> Result<(), Failure> {
         None => print!("{yaml}"),
     }
     for note in &generated.notes {
-        eprintln!("note: {note}");
+        crate::stderr_line(format_args!("note: {note}"));
     }
     Ok(())
 }

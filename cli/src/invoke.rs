@@ -31,7 +31,7 @@ pub(crate) async fn invoke(args: InvokeArgs) -> Result<(), Failure> {
         Ok(None) => Ok(()),
         Ok(Some(response)) => {
             for (key, value) in &response.metadata {
-                eprintln!("{key}: {value}");
+                crate::stderr_line(format_args!("{key}: {value}"));
             }
             let mut out = std::io::stdout().lock();
             out.write_all(&response.data)

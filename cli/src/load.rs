@@ -24,7 +24,7 @@ impl Loaded {
     /// Prints the warnings on stderr, for the commands without a console.
     pub(crate) fn print_warnings(&self) {
         for line in &self.warnings {
-            eprintln!("bindery: warning: {line}");
+            crate::stderr_line(format_args!("bindery: warning: {line}"));
         }
     }
 }

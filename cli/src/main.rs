@@ -15,6 +15,7 @@ mod run;
 mod sidecar;
 mod validate;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -58,10 +59,20 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("bindery: {}", failure.message.trim_end());
+            stderr_line(format_args!("bindery: {}", failure.message.trim_end()));
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// Writes one line to stderr in a single write. `eprintln!` writes each
+/// piece of its format on its own (stderr is unbuffered), so where stdout and
+/// stderr meet in one pipe, a line could be split by the other's output.
+pub(crate) fn stderr_line(line: std::fmt::Arguments) {
+    let mut line = line.to_string();
+    line.push('\n');
+    // Nowhere left to report a failure to write a diagnostic.
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// bindery's own diagnostics go to stderr, at `level` unless `RUST_LOG` says otherwise.
