@@ -118,14 +118,25 @@ fn in_named(error: ConfigError, name: Option<&str>) -> ConfigError {
     }
 }
 
-/// The first line of the YAML error, with its position: enough to find it,
-/// without the multi-line snippet.
+/// The YAML error's message and position: enough to find it. The message is
+/// asked of the formatter, not of `Display`, which renders a multi-line
+/// snippet and would bring a renderer of about 100 KB into every function.
 fn yaml_error(error: &serde_saphyr::Error) -> String {
-    let text = error.to_string();
-    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    use serde_saphyr::MessageFormatter;
+    let error = error.without_snippet();
+    let message = serde_saphyr::DefaultMessageFormatter.format_message(error);
+    // The message may quote the file's text: no control character reaches a log.
+    let mut clean = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            clean.extend(c.escape_debug());
+        } else {
+            clean.push(c);
+        }
+    }
     match error.location() {
-        Some(loc) if !first.contains("line") => format!("line {} column {}: {first}", loc.line(), loc.column()),
-        _ => first.to_owned(),
+        Some(loc) if loc.line() > 0 => format!("line {} column {}: {clean}", loc.line(), loc.column()),
+        _ => clean,
     }
 }
 
