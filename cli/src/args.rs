@@ -227,7 +227,7 @@ pub(crate) enum Arch {
 pub(crate) struct EventsArgs {
     /// Which event.
     pub(crate) source: EventSource,
-    /// The body (SQS message body, or webhook request body).
+    /// The body (SQS message body, or webhook request body; for S3, its length is the object's size).
     #[arg(long)]
     pub(crate) body: Option<String>,
     /// The binding the schedule invokes (Scheduler input `binding`).
@@ -248,6 +248,15 @@ pub(crate) struct EventsArgs {
     /// Webhook: a request header, NAME=VALUE; repeatable.
     #[arg(long = "header", value_name = "NAME=VALUE")]
     pub(crate) headers: Vec<String>,
+    /// S3: the bucket.
+    #[arg(long, default_value = "uploads")]
+    pub(crate) bucket: String,
+    /// S3: the object's key, as stored (the event carries it URL-encoded, as S3 sends it).
+    #[arg(long, default_value = "reports/2026 summary.csv")]
+    pub(crate) key: String,
+    /// S3: the event name, e.g. ObjectRemoved:Delete.
+    #[arg(long, default_value = "ObjectCreated:Put")]
+    pub(crate) event_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -255,4 +264,6 @@ pub(crate) enum EventSource {
     Schedule,
     Sqs,
     Webhook,
+    /// An S3 event notification (`bindings.aws.s3`, direction input).
+    S3,
 }

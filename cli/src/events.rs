@@ -1,9 +1,10 @@
-//! `bindery events schedule|sqs|webhook`: a realistic sample event on
+//! `bindery events schedule|sqs|webhook|s3`: a realistic sample event on
 //! stdout, to feed `cargo lambda invoke --data-file` or a function under test.
 //! Each is checked against its `aws_lambda_events` type before it is printed.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -20,6 +21,7 @@ pub(crate) fn events(args: EventsArgs) -> Result<(), Failure> {
         EventSource::Schedule => scheduler_input(&args.binding),
         EventSource::Sqs => sqs_event(&args)?,
         EventSource::Webhook => checked::<ApiGatewayV2httpRequest>(webhook_request(&args)?)?,
+        EventSource::S3 => checked::<S3Event>(s3_event(&args))?,
     };
     let text = serde_json::to_string_pretty(&event).map_err(|e| Failure::new(e.to_string()))?;
     println!("{text}");
@@ -135,6 +137,34 @@ fn webhook_request(args: &EventsArgs) -> Result<Value, Failure> {
     }))
 }
 
+/// An S3 event notification of one object event, as S3 sends it: the key
+/// form-encoded (a space as `+`), slashes kept.
+fn s3_event(args: &EventsArgs) -> Value {
+    let key = url::form_urlencoded::byte_serialize(args.key.as_bytes()).collect::<String>().replace("%2F", "/");
+    let size = args.body.as_ref().map_or(1024, String::len);
+    let mut object = json!({ "key": key, "sequencer": format!("{:018X}", Utc::now().timestamp_micros()) });
+    if args.event_name.starts_with("ObjectCreated") {
+        object["size"] = json!(size);
+        object["eTag"] = json!(uuid().replace('-', ""));
+    }
+    json!({ "Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventTime": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        "eventName": args.event_name,
+        "userIdentity": { "principalId": "AWS:AIDAEXAMPLEPRINCIPAL" },
+        "requestParameters": { "sourceIPAddress": "192.0.2.10" },
+        "responseElements": { "x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD" },
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "bindery",
+            "bucket": { "name": args.bucket, "ownerIdentity": { "principalId": "A3NL1KOZZKEXAMPLE" }, "arn": format!("arn:aws:s3:::{}", args.bucket) },
+            "object": object,
+        },
+    }]})
+}
+
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -173,6 +203,19 @@ mod tests {
         let legacy = checked::<EventBridgeEvent<Value>>(scheduled_rule("nightly")).unwrap();
         let event = bindery::input::schedule::schedule_event(&legacy, "nightly", "UTC", Utc::now()).unwrap();
         assert!(event.metadata("scheduleArn").unwrap().ends_with("rule/nightly"));
+    }
+
+    #[test]
+    fn s3_samples_carry_the_key_as_s3_encodes_it() {
+        let value = s3_event(&args(&["s3", "--bucket", "b", "--key", "in/a b+c é.txt", "--body", "hello"]));
+        let text = serde_json::to_vec(&checked::<S3Event>(value).unwrap()).unwrap();
+        let records = bindery::input::s3_events::parse_event(&text).unwrap();
+        let event = bindery::input::s3_events::record_event(records[0]).unwrap();
+        assert_eq!(event.metadata("key"), Some("in/a b+c é.txt"));
+        assert_eq!(event.metadata("bucket"), Some("b"));
+        assert_eq!(event.metadata("size"), Some("5"));
+        let raw: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(raw["Records"][0]["s3"]["object"]["key"], "in/a+b%2Bc+%C3%A9.txt");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod load;
 mod names;
 mod policies;
 mod queue;
+mod s3_events;
 mod schedule;
 mod secrets;
 mod template;
@@ -207,6 +208,10 @@ const DEPLOY_FIELDS: &[&str] = &[
     "maxConcurrency",
     "visibilityTimeout",
     "bucket",
+    "events",
+    "filterPrefix",
+    "filterSuffix",
+    "existingBucket",
     "emailFrom",
     "region",
     "direction",

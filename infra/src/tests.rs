@@ -228,6 +228,73 @@ fn a_webhook_is_a_post_route_on_one_http_api() {
 }
 
 #[test]
+fn s3_events_are_the_bucket_s_notification_with_retries_and_a_dead_letter_queue() {
+    let items = [("direction", "input"), ("bucket", "uploads"), ("filterPrefix", "reports/"), ("filterSuffix", ".csv")];
+    let t = json_of(&generate(&component("uploads", "bindings.aws.s3", &items)));
+    let function = &t["Resources"]["UploadsFunction"];
+    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "bindery-s3-events");
+    let bucket = &t["Resources"]["UploadsBucket"];
+    assert_eq!(bucket["Type"], "AWS::S3::Bucket");
+    assert_eq!(bucket["Properties"]["BucketName"], "uploads");
+    assert_eq!(bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"], true);
+    let event = &function["Properties"]["Events"]["Notification"];
+    assert_eq!(event["Type"], "S3");
+    assert_eq!(event["Properties"]["Bucket"], json!({"Ref": "UploadsBucket"}));
+    assert_eq!(event["Properties"]["Events"], json!(["s3:ObjectCreated:*"]));
+    assert_eq!(
+        event["Properties"]["Filter"],
+        json!({"S3Key": {"Rules": [{"Name": "prefix", "Value": "reports/"}, {"Name": "suffix", "Value": ".csv"}]}})
+    );
+    let invoke = &function["Properties"]["EventInvokeConfig"];
+    assert_eq!(invoke["MaximumRetryAttempts"], 2);
+    assert_eq!(
+        invoke["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["UploadsDeadLetterQueue", "Arn"]})
+    );
+    assert_eq!(t["Resources"]["UploadsDeadLetterQueue"]["Type"], "AWS::SQS::Queue");
+}
+
+#[test]
+fn an_existing_bucket_gets_the_permission_and_a_note_with_the_notification() {
+    let items = [
+        ("direction", "input"),
+        ("bucket", "legacy-data"),
+        ("existingBucket", "true"),
+        ("events", "s3:ObjectRemoved:*"),
+    ];
+    let generated = generate(&component("legacy", "bindings.aws.s3", &items));
+    let t = json_of(&generated);
+    assert!(t["Resources"].get("LegacyBucket").is_none(), "the bucket is not CloudFormation's");
+    assert_eq!(t["Resources"]["LegacyFunction"]["Properties"]["Events"], json!({}));
+    let permission = &t["Resources"]["LegacyS3Permission"]["Properties"];
+    assert_eq!(permission["Principal"], "s3.amazonaws.com");
+    assert_eq!(permission["SourceArn"], json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::legacy-data"}));
+    assert_eq!(permission["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    let note = generated.notes.iter().find(|n| n.starts_with("legacy:")).expect("a note on the notification");
+    assert_mentions(
+        note,
+        &[
+            "put-bucket-notification-configuration --bucket legacy-data",
+            "s3:ObjectRemoved:*",
+            "<LegacyFunctionArn>",
+            "replaces",
+        ],
+    );
+}
+
+#[test]
+fn an_s3_binding_is_output_only_unless_it_asks_for_input() {
+    let t = json_of(&generate(&component("files", "bindings.aws.s3", &[("bucket", "my-bucket")])));
+    assert!(t["Resources"].get("FilesFunction").is_none(), "{t}");
+    // The input side's fields are checked as the components load.
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = component("files", "bindings.aws.s3", &[("direction", "input"), ("bucket", "b"), ("events", "Put")]);
+    std::fs::write(dir.path().join("components.yaml"), yaml).unwrap();
+    let bad = load_components(dir.path(), None, None).unwrap_err().to_string();
+    assert_mentions(&bad, &["\"files\"", "\"events\"", "not an S3 event type"]);
+}
+
+#[test]
 fn output_bindings_get_statements_scoped_to_what_they_use_and_http_none() {
     let yaml = [
         component("trigger", "bindings.cron", &[("schedule", "@daily")]),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::component::{
     BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
 };
+use crate::input::s3_events::S3EventsConfig;
 use crate::input::schedule::CronConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
@@ -61,21 +62,34 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::Cron => problems(CronConfig::from_metadata(metadata)),
         // One config for both sides: each needs the queue, and only the queue.
         BindingKind::AwsSqs => problems(SqsConfig::from_metadata(metadata)),
-        BindingKind::Http => {
-            let mut errors = Vec::new();
-            if directions.output {
-                errors.extend(problems(HttpConfig::from_metadata(metadata)));
-            }
-            if directions.input {
-                errors.extend(problems(WebhookAuth::from_metadata(metadata)));
-            }
-            errors
-        }
-        BindingKind::AwsS3 => problems(S3Config::from_metadata(metadata)),
+        BindingKind::Http => sides(
+            directions,
+            || problems(HttpConfig::from_metadata(metadata)),
+            || problems(WebhookAuth::from_metadata(metadata)),
+        ),
+        BindingKind::AwsS3 => sides(
+            directions,
+            || problems(S3Config::from_metadata(metadata)),
+            || problems(S3EventsConfig::from_metadata(metadata)),
+        ),
         BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
     }
+}
+
+/// For a kind with one config per side: the problems of each side the
+/// component serves.
+fn sides(
+    directions: Directions,
+    output: impl FnOnce() -> Vec<FieldError>,
+    input: impl FnOnce() -> Vec<FieldError>,
+) -> Vec<FieldError> {
+    let mut errors = if directions.output { output() } else { Vec::new() };
+    if directions.input {
+        errors.extend(input());
+    }
+    errors
 }
 
 /// A config's problems; none when it reads.

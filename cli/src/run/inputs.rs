@@ -1,6 +1,6 @@
 //! The input bindings of `bindery run`: each is probed (unless its
 //! `direction` names input), then started as a cron schedule, an SQS poller
-//! or a route of the webhook server.
+//! or a route of the webhook server; push-only sources (S3) are named.
 
 use bindery::api::LocalOnly;
 use bindery::component::{BindingKind, Component, InputKind, within_init_timeout};
@@ -100,6 +100,12 @@ pub(super) async fn start_inputs(
                 ));
                 relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
             }
+            // S3 pushes its notifications; there is nothing to poll.
+            InputKind::S3Events => console.status(&format!(
+                "{}: S3 notifications are pushed, not polled: run bindery-s3-events with `bindery events s3` \
+                 (or cargo lambda) to deliver one as POST {}",
+                component.name, component.route
+            )),
         }
     }
     if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {

@@ -19,7 +19,8 @@ pub enum BindingKind {
     AwsSqs,
     /// `bindings.http`: output (Dapr's), and input (webhooks, bindery's own).
     Http,
-    /// `bindings.aws.s3`: output.
+    /// `bindings.aws.s3`: output (Dapr's), and input (event notifications,
+    /// bindery's own).
     AwsS3,
     /// `bindings.aws.ses`: output.
     AwsSes,
@@ -39,6 +40,8 @@ pub enum InputKind {
     Sqs,
     /// HTTP requests: API Gateway or a Function URL on Lambda.
     Webhook,
+    /// S3 event notifications.
+    S3Events,
 }
 
 /// The output bindings bindery has.
@@ -86,7 +89,8 @@ impl BindingKind {
             BindingKind::Cron => Some(InputKind::Cron),
             BindingKind::AwsSqs => Some(InputKind::Sqs),
             BindingKind::Http => Some(InputKind::Webhook),
-            BindingKind::AwsS3 | BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
+            BindingKind::AwsS3 => Some(InputKind::S3Events),
+            BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
         }
     }
 
@@ -104,11 +108,12 @@ impl BindingKind {
     }
 
     /// The directions used when the component has no `direction` item.
-    /// Dapr's http binding is output only; bindery adds the input side
-    /// (webhooks), which must be asked for with `direction: input`.
+    /// Dapr's http and s3 bindings are output only; bindery adds their input
+    /// sides (webhooks, event notifications), which must be asked for with
+    /// `direction: input`.
     pub const fn implied(self) -> Directions {
         match self {
-            BindingKind::Http => OUTPUT,
+            BindingKind::Http | BindingKind::AwsS3 => OUTPUT,
             _ => self.supports(),
         }
     }
@@ -229,6 +234,7 @@ mod tests {
         assert_eq!(BindingKind::AwsSqs.implied(), BOTH);
         assert_eq!(BindingKind::Http.supports(), BOTH);
         assert_eq!(BindingKind::Http.implied(), OUTPUT, "webhooks must be asked for");
-        assert_eq!(BindingKind::AwsS3.supports(), OUTPUT);
+        assert_eq!(BindingKind::AwsS3.supports(), BOTH);
+        assert_eq!(BindingKind::AwsS3.implied(), OUTPUT, "event notifications must be asked for");
     }
 }

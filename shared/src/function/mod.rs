@@ -35,6 +35,7 @@ mod event_loop;
 #[cfg(feature = "extension")]
 pub mod extension;
 mod lifecycle;
+pub mod s3_events;
 mod setup;
 pub mod sqs;
 mod startup;
@@ -69,7 +70,7 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 }
 
 /// One binary for every input binding of a Rust app: serves `BINDERY_BINDING`
-/// as its component's type says (cron, SQS or webhook), delivering to `app`
+/// as its component's type says (cron, SQS, webhook or S3 events), delivering to `app`
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
@@ -90,5 +91,6 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
         InputKind::Cron => lifecycle::run::<cron::CronFunction>(app, served).await,
         InputKind::Sqs => lifecycle::run::<sqs::SqsFunction>(app, served).await,
         InputKind::Webhook => lifecycle::run::<webhook::WebhookFunction>(app, served).await,
+        InputKind::S3Events => lifecycle::run::<s3_events::S3EventsFunction>(app, served).await,
     }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 pub mod apigw;
+pub mod s3_events;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;
