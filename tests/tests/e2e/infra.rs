@@ -255,7 +255,7 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
     // A --prebuilt template: each function is the directory `cargo lambda build` leaves.
     let dir = tempfile::tempdir().unwrap();
     let template = fixture_template(dir.path(), &["--prebuilt", "--code-uri", dir.path().to_str().unwrap()]);
-    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
+    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events"] {
         let built = dir.path().join("target/lambda").join(binary);
         std::fs::create_dir_all(&built).unwrap();
         std::fs::copy(release_bin(binary), built.join("bootstrap")).unwrap();
@@ -267,6 +267,8 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         ("OrdersFunction", "bindery-sqs"),
         ("ClicksFunction", "bindery-sqs"),
         ("StripeEventsFunction", "bindery-webhook"),
+        ("UploadsFunction", "bindery-s3-events"),
+        ("LegacyFilesFunction", "bindery-s3-events"),
     ] {
         let packaged = &created["packaged"][id];
         assert_eq!(packaged["code_uri"], format!("target/lambda/{binary}"), "{id}");
@@ -329,4 +331,19 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         Some(true),
         "{api}"
     );
+
+    // S3 events: the stack's own bucket, created on moto, notifies the function (moto
+    // skips a bucket's notifications, so they are read from SAM's translation); the
+    // existing bucket gets only the permission, limited to this account.
+    assert_eq!(created["resources"]["UploadsBucket"], "AWS::S3::Bucket");
+    let bucket = &translated["Resources"]["UploadsBucket"];
+    assert_eq!(bucket["Properties"]["BucketName"], "bindery-fixture-uploads");
+    let notified = &bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"][0];
+    assert_eq!(notified["Event"], "s3:ObjectCreated:*", "{bucket}");
+    assert_eq!(notified["Filter"]["S3Key"]["Rules"], json!([{"Name": "prefix", "Value": "incoming/"}]));
+    assert!(bucket["DependsOn"].to_string().contains("Uploads"), "S3 checks the permission first: {bucket}");
+    let legacy = &translated["Resources"]["LegacyFilesS3Permission"]["Properties"];
+    assert_eq!(legacy["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    assert!(translated["Resources"].get("LegacyFilesBucket").is_none());
+    assert_eq!(created["queues"]["UploadsDeadLetterQueue"]["MessageRetentionPeriod"], "1209600");
 }

@@ -24,7 +24,7 @@ use crate::common::{ComponentsDir, component, cron_component, http_get, http_pos
 /// `provided.al2023` is the AL2023 minimal image.
 const AL2023_GLIBC: (u32, u32) = (2, 34);
 
-const FUNCTIONS: [&str; 3] = ["bindery-cron", "bindery-sqs", "bindery-webhook"];
+const FUNCTIONS: [&str; 4] = ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events"];
 const EXTENSION: &str = "bindery-extension";
 
 /// The names in `zip`, and the bytes and Unix mode of `entry`.
@@ -123,7 +123,13 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
             "domainPrefix": "api", "requestId": "r-1", "routeKey": "POST /hook", "stage": "$default", "time": "",
             "timeEpoch": 0, "http": {"method": "POST", "path": "/hook", "protocol": "HTTP/1.1",
             "sourceIp": "192.0.2.1", "userAgent": "test"}}});
-    let cases: [(&str, &str, String, Value, Value); 3] = [
+    let s3_items = [value("direction", "input"), value("bucket", "example-bucket")];
+    let s3_event: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/events/s3-put.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let cases: [(&str, &str, String, Value, Value); 4] = [
         ("bindery-cron", "tick", cron_component("tick", "@daily", &[]), json!({}), Value::Null),
         ("bindery-sqs", "q", sqs_component("q"), records("m-1"), json!({"batchItemFailures": []})),
         (
@@ -133,6 +139,7 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
             webhook,
             json!(200),
         ),
+        ("bindery-s3-events", "uploads", component("uploads", "bindings.aws.s3", &s3_items), s3_event, Value::Null),
     ];
     for (function, binding, yaml, event, expected) in cases {
         let dir = ComponentsDir::with(&format!("{binding}.yaml"), &yaml);

@@ -33,6 +33,7 @@ mod output_sqs;
 mod python_sdk;
 mod run;
 mod run_sqs;
+mod s3_events;
 mod sam_cli;
 mod secret_stores;
 mod sqs;
