@@ -257,6 +257,12 @@ pub(crate) struct EventsArgs {
     /// S3: the event name, e.g. ObjectRemoved:Delete.
     #[arg(long, default_value = "ObjectCreated:Put")]
     pub(crate) event_name: String,
+    /// SNS: the topic's ARN.
+    #[arg(long, default_value = "arn:aws:sns:us-east-1:123456789012:task-events")]
+    pub(crate) topic_arn: String,
+    /// SNS: the subject.
+    #[arg(long)]
+    pub(crate) subject: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -266,4 +272,6 @@ pub(crate) enum EventSource {
     Webhook,
     /// An S3 event notification (`bindings.aws.s3`, direction input).
     S3,
+    /// An SNS notification (`bindings.aws.sns`, direction input); its signature is not a real one.
+    Sns,
 }

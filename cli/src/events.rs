@@ -1,10 +1,11 @@
-//! `bindery events schedule|sqs|webhook|s3`: a realistic sample event on
+//! `bindery events schedule|sqs|webhook|s3|sns`: a realistic sample event on
 //! stdout, to feed `cargo lambda invoke --data-file` or a function under test.
 //! Each is checked against its `aws_lambda_events` type before it is printed.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::S3Event;
+use aws_lambda_events::sns::SnsEvent;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ pub(crate) fn events(args: EventsArgs) -> Result<(), Failure> {
         EventSource::Sqs => sqs_event(&args)?,
         EventSource::Webhook => checked::<ApiGatewayV2httpRequest>(webhook_request(&args)?)?,
         EventSource::S3 => checked::<S3Event>(s3_event(&args))?,
+        EventSource::Sns => checked::<SnsEvent>(sns_event(&args))?,
     };
     let text = serde_json::to_string_pretty(&event).map_err(|e| Failure::new(e.to_string()))?;
     println!("{text}");
@@ -165,6 +167,32 @@ fn s3_event(args: &EventsArgs) -> Value {
     }]})
 }
 
+/// An SNS notification as Lambda receives it. Its signature is a
+/// placeholder: a binding with `verifySignature: true` refuses it.
+fn sns_event(args: &EventsArgs) -> Value {
+    let message = args.body.clone().unwrap_or_else(|| json!({"id": "task-1", "status": "done"}).to_string());
+    let region = args.topic_arn.split(':').nth(3).filter(|r| !r.is_empty()).unwrap_or(REGION);
+    let subscription = format!("{}:{}", args.topic_arn, uuid());
+    json!({ "Records": [{
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription,
+        "EventSource": "aws:sns",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": uuid(),
+            "TopicArn": args.topic_arn,
+            "Subject": args.subject,
+            "Message": message,
+            "Timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertUrl": format!("https://sns.{region}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"),
+            "UnsubscribeUrl": format!("https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}"),
+            "MessageAttributes": {},
+        },
+    }]})
+}
+
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -216,6 +244,17 @@ mod tests {
         assert_eq!(event.metadata("size"), Some("5"));
         let raw: Value = serde_json::from_slice(&text).unwrap();
         assert_eq!(raw["Records"][0]["s3"]["object"]["key"], "in/a+b%2Bc+%C3%A9.txt");
+    }
+
+    #[test]
+    fn sns_samples_are_what_bindery_sns_reads() {
+        let value = sns_event(&args(&["sns", "--subject", "Done", "--body", "task 7 done"]));
+        let text = serde_json::to_vec(&checked::<SnsEvent>(value).unwrap()).unwrap();
+        let records = bindery::input::sns::parse_event(&text).unwrap();
+        let event = bindery::input::sns::SnsNotification::from_record(records[0]).unwrap().event();
+        assert_eq!(event.data.as_ref(), b"task 7 done");
+        assert_eq!(event.metadata("subject"), Some("Done"));
+        assert_eq!(event.metadata("topicArn"), Some("arn:aws:sns:us-east-1:123456789012:task-events"));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
                 }
                 Some(InputKind::Sqs) => format!(" queue {:?}", component.metadata.get("queueName").unwrap_or_default()),
                 Some(InputKind::Webhook) => " webhook".to_owned(),
+                Some(InputKind::Sns) => {
+                    format!(" SNS topic {:?}", component.metadata.get("topicArn").unwrap_or_default())
+                }
                 Some(InputKind::S3Events) => {
                     format!(" S3 events of bucket {:?}", component.metadata.get("bucket").unwrap_or_default())
                 }

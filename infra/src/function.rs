@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::names::logical_id;
 use crate::template::{Resource, ref_};
-use crate::{Settings, Stack, queue, s3_events, schedule, webhook};
+use crate::{Settings, Stack, queue, s3_events, schedule, sns, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
 
@@ -28,6 +28,7 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         InputKind::Sqs => queue::trigger(stack, component, &id, settings),
         InputKind::Webhook => webhook::trigger(stack, component, &id, settings),
         InputKind::S3Events => s3_events::trigger(stack, component, &id),
+        InputKind::Sns => sns::trigger(stack, component, &id),
     };
     let Some(trigger) = trigger else { return };
     let custom = settings

@@ -18,6 +18,7 @@ mod queue;
 mod s3_events;
 mod schedule;
 mod secrets;
+mod sns;
 mod template;
 mod trigger;
 mod webhook;
@@ -212,6 +213,7 @@ const DEPLOY_FIELDS: &[&str] = &[
     "filterPrefix",
     "filterSuffix",
     "existingBucket",
+    "topicArn",
     "emailFrom",
     "region",
     "direction",

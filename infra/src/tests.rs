@@ -295,6 +295,24 @@ fn an_s3_binding_is_output_only_unless_it_asks_for_input() {
 }
 
 #[test]
+fn an_sns_input_is_a_subscription_whose_failures_reach_one_dead_letter_queue() {
+    let topic = "arn:aws:sns:eu-west-1:123456789012:orders";
+    let t =
+        json_of(&generate(&component("orders", "bindings.aws.sns", &[("direction", "input"), ("topicArn", topic)])));
+    let function = &t["Resources"]["OrdersFunction"];
+    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "bindery-sns");
+    let event = &function["Properties"]["Events"]["Notification"];
+    assert_eq!(event["Type"], "SNS");
+    assert_eq!(event["Properties"]["Topic"], topic);
+    let dlq = json!({"Fn::GetAtt": ["OrdersDeadLetterQueue", "Arn"]});
+    assert_eq!(event["Properties"]["RedrivePolicy"]["deadLetterTargetArn"], dlq);
+    assert_eq!(function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"], dlq);
+    let policy = &t["Resources"]["OrdersDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(policy["Principal"], json!({"Service": "sns.amazonaws.com"}));
+    assert_eq!(policy["Condition"], json!({"ArnEquals": {"aws:SourceArn": topic}}), "only this topic may send");
+}
+
+#[test]
 fn output_bindings_get_statements_scoped_to_what_they_use_and_http_none() {
     let yaml = [
         component("trigger", "bindings.cron", &[("schedule", "@daily")]),

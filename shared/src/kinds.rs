@@ -12,6 +12,7 @@ use crate::component::{
 };
 use crate::input::s3_events::S3EventsConfig;
 use crate::input::schedule::CronConfig;
+use crate::input::sns::SnsSourceConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
 use crate::output::config::{S3Config, SesConfig, SqsConfig};
@@ -75,6 +76,7 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
+        BindingKind::AwsSns => sides(directions, Vec::new, || problems(SnsSourceConfig::from_metadata(metadata))),
     }
 }
 

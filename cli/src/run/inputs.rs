@@ -1,6 +1,6 @@
 //! The input bindings of `bindery run`: each is probed (unless its
 //! `direction` names input), then started as a cron schedule, an SQS poller
-//! or a route of the webhook server; push-only sources (S3) are named.
+//! or a route of the webhook server; push-only sources (S3, SNS) are named.
 
 use bindery::api::LocalOnly;
 use bindery::component::{BindingKind, Component, InputKind, within_init_timeout};
@@ -100,12 +100,18 @@ pub(super) async fn start_inputs(
                 ));
                 relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
             }
-            // S3 pushes its notifications; there is nothing to poll.
-            InputKind::S3Events => console.status(&format!(
-                "{}: S3 notifications are pushed, not polled: run bindery-s3-events with `bindery events s3` \
-                 (or cargo lambda) to deliver one as POST {}",
-                component.name, component.route
-            )),
+            // S3 and SNS push their notifications; there is nothing to poll.
+            InputKind::S3Events | InputKind::Sns => {
+                let (source, function) =
+                    if input == InputKind::Sns { ("sns", "bindery-sns") } else { ("s3", "bindery-s3-events") };
+                console.status(&format!(
+                    "{}: {} notifications are pushed, not polled: run {function} with `bindery events {source}` \
+                     (or cargo lambda) to deliver one as POST {}",
+                    component.name,
+                    source.to_uppercase(),
+                    component.route
+                ))
+            }
         }
     }
     if let (Some(listener), false) = (webhook_listener, relays.is_empty()) {

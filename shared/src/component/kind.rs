@@ -29,6 +29,9 @@ pub enum BindingKind {
     /// `bindings.local.mailbox`, bindery's own: each email written to a
     /// folder as an `.eml` file, the local stand-in for SES.
     LocalMailbox,
+    /// `bindings.aws.sns`: output (Dapr's), and input (notifications,
+    /// bindery's own).
+    AwsSns,
 }
 
 /// The input functions bindery has: what an input binding is delivered by.
@@ -42,6 +45,8 @@ pub enum InputKind {
     Webhook,
     /// S3 event notifications.
     S3Events,
+    /// SNS notifications.
+    Sns,
 }
 
 /// The output bindings bindery has.
@@ -60,7 +65,7 @@ const NONE: Directions = Directions::implied(false, false);
 
 impl BindingKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [BindingKind; 7] = [
+    pub const ALL: [BindingKind; 8] = [
         BindingKind::Cron,
         BindingKind::AwsSqs,
         BindingKind::Http,
@@ -68,6 +73,7 @@ impl BindingKind {
         BindingKind::AwsSes,
         BindingKind::LocalStorage,
         BindingKind::LocalMailbox,
+        BindingKind::AwsSns,
     ];
 
     /// Dapr's `spec.type`.
@@ -80,6 +86,7 @@ impl BindingKind {
             BindingKind::AwsSes => "bindings.aws.ses",
             BindingKind::LocalStorage => "bindings.localstorage",
             BindingKind::LocalMailbox => "bindings.local.mailbox",
+            BindingKind::AwsSns => "bindings.aws.sns",
         }
     }
 
@@ -90,6 +97,7 @@ impl BindingKind {
             BindingKind::AwsSqs => Some(InputKind::Sqs),
             BindingKind::Http => Some(InputKind::Webhook),
             BindingKind::AwsS3 => Some(InputKind::S3Events),
+            BindingKind::AwsSns => Some(InputKind::Sns),
             BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
         }
     }
@@ -104,16 +112,18 @@ impl BindingKind {
             BindingKind::AwsSes => Some(OutputKind::Ses),
             BindingKind::LocalStorage => Some(OutputKind::LocalStorage),
             BindingKind::LocalMailbox => Some(OutputKind::Mailbox),
+            // The output side is the SNS output binding's (issue 17).
+            BindingKind::AwsSns => None,
         }
     }
 
     /// The directions used when the component has no `direction` item.
-    /// Dapr's http and s3 bindings are output only; bindery adds their input
-    /// sides (webhooks, event notifications), which must be asked for with
-    /// `direction: input`.
+    /// Dapr's http, s3 and sns bindings are output only; bindery adds their
+    /// input sides (webhooks, event notifications), which must be asked for
+    /// with `direction: input`.
     pub const fn implied(self) -> Directions {
         match self {
-            BindingKind::Http | BindingKind::AwsS3 => OUTPUT,
+            BindingKind::Http | BindingKind::AwsS3 | BindingKind::AwsSns => OUTPUT,
             _ => self.supports(),
         }
     }

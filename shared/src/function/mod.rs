@@ -37,6 +37,7 @@ pub mod extension;
 mod lifecycle;
 pub mod s3_events;
 mod setup;
+pub mod sns;
 pub mod sqs;
 mod startup;
 pub mod stopping;
@@ -70,7 +71,7 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 }
 
 /// One binary for every input binding of a Rust app: serves `BINDERY_BINDING`
-/// as its component's type says (cron, SQS, webhook or S3 events), delivering to `app`
+/// as its component's type says (cron, SQS, webhook, S3 events or SNS), delivering to `app`
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
@@ -92,5 +93,6 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
         InputKind::Sqs => lifecycle::run::<sqs::SqsFunction>(app, served).await,
         InputKind::Webhook => lifecycle::run::<webhook::WebhookFunction>(app, served).await,
         InputKind::S3Events => lifecycle::run::<s3_events::S3EventsFunction>(app, served).await,
+        InputKind::Sns => lifecycle::run::<sns::SnsFunction>(app, served).await,
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 pub mod apigw;
 pub mod s3_events;
 pub mod schedule;
+pub mod sns;
 pub mod sqs;
 pub mod trace;
 pub mod webhook;

@@ -1,0 +1,58 @@
+//! `bindings.aws.sns` input → a subscription of the function to `topicArn`
+//! (SAM's SNS event), answered by bindery-sns
+//! (reference: docs/reference/aws-bindings-and-event-sources.md §3.2, §3.4).
+//!
+//! Two failures end in one dead-letter queue: a message SNS could not hand
+//! to Lambda (the subscription's redrive policy, which needs the queue's
+//! policy to let this topic send), and one the app did not acknowledge
+//! after Lambda's 2 asynchronous retries (the function's `EventInvokeConfig`).
+
+use bindery::component::Component;
+use bindery::input::sns::SnsSourceConfig;
+use serde_json::json;
+
+use crate::template::{Resource, arn_of, ref_};
+use crate::trigger::Trigger;
+use crate::{Stack, queue};
+
+/// Lambda's asynchronous retries: at most 2.
+const FUNCTION_RETRIES: u64 = 2;
+
+pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Option<Trigger> {
+    let SnsSourceConfig { topic_arn, .. } = stack.config(component, SnsSourceConfig::from_metadata)?;
+    let dlq = format!("{id}DeadLetterQueue");
+    stack.resources.insert(dlq.clone(), queue::dead_letter_queue());
+    stack.resources.insert(
+        format!("{id}DeadLetterQueuePolicy"),
+        Resource::new(
+            "AWS::SQS::QueuePolicy",
+            json!({
+                "Queues": [ref_(&dlq)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "sns.amazonaws.com" },
+                        "Action": "sqs:SendMessage",
+                        "Resource": arn_of(&dlq),
+                        "Condition": { "ArnEquals": { "aws:SourceArn": topic_arn } },
+                    }],
+                },
+            }),
+        ),
+    );
+    stack.outputs.insert(
+        dlq.clone(),
+        json!({ "Description": format!("Notifications of {:?} that never reached the app", component.name), "Value": ref_(&dlq) }),
+    );
+    let invoke_config = json!({
+        "MaximumRetryAttempts": FUNCTION_RETRIES,
+        "DestinationConfig": { "OnFailure": { "Type": "SQS", "Destination": arn_of(&dlq) } },
+    });
+    let event = json!({ "Topic": topic_arn, "RedrivePolicy": { "deadLetterTargetArn": arn_of(&dlq) } });
+    Some(Trigger {
+        binary: "bindery-sns",
+        events: json!({ "Notification": { "Type": "SNS", "Properties": event } }),
+        properties: vec![("EventInvokeConfig", invoke_config)],
+    })
+}

@@ -1,0 +1,129 @@
+//! SNS signing certificates: the one pinned in the component, or each URL's
+//! certificate fetched once over HTTPS (the public web roots) and kept.
+//!
+//! A URL is fetched only after `check_cert_url` accepted it, the answer must
+//! be a 200 of at most 64 KiB holding one PEM certificate, and the fetch is
+//! bounded by the invocation's deadline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::GaiResolver;
+use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use tokio::time::Instant;
+
+use crate::input::InputError;
+use crate::input::sns::check_cert_url;
+
+const MAX_PEM: usize = 64 * 1024;
+/// SNS has a handful of certificates in use; more URLs than this are not kept.
+const MAX_KEPT: usize = 32;
+
+/// Where a function's signing certificates come from.
+pub(crate) enum Certificates<R = GaiResolver> {
+    Pinned(Arc<Vec<u8>>),
+    Fetched(Box<Fetcher<R>>),
+}
+
+/// An HTTPS client, and the certificates it fetched by URL.
+pub(crate) struct Fetcher<R> {
+    client: Client<HttpsConnector<HttpConnector<R>>, Empty<Bytes>>,
+    kept: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl Certificates {
+    /// `pinned` is the component's `signingCertificate`: PEM text, or the
+    /// path of a PEM file. Without it, certificates are fetched.
+    pub(crate) fn new(pinned: Option<&str>) -> Result<Self, String> {
+        match pinned {
+            Some(value) => pinned_der(value).map(|der| Self::Pinned(Arc::new(der))),
+            None => Ok(Self::fetched(webpki_roots(), HttpConnector::new())),
+        }
+    }
+}
+
+impl<R> Certificates<R>
+where
+    R: tower::Service<hyper_util::client::legacy::connect::dns::Name> + Clone + Send + Sync + 'static,
+    R::Response: Iterator<Item = std::net::SocketAddr>,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    R::Future: Send,
+{
+    /// Fetching with `roots` trusted, connecting with `http`.
+    pub(crate) fn fetched(roots: rustls::RootCertStore, mut http: HttpConnector<R>) -> Self {
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Self::Fetched(Box::new(Fetcher { client, kept: Mutex::new(HashMap::new()) }))
+    }
+
+    /// The DER certificate for a record's `SigningCertUrl`.
+    pub(crate) async fn get(&self, url: &str, deadline: Instant) -> Result<Arc<Vec<u8>>, InputError> {
+        let Fetcher { client, kept } = match self {
+            Self::Pinned(der) => return Ok(der.clone()),
+            Self::Fetched(fetcher) => fetcher.as_ref(),
+        };
+        let checked = check_cert_url(url)?;
+        if let Some(der) = kept.lock().unwrap_or_else(|p| p.into_inner()).get(url) {
+            return Ok(der.clone());
+        }
+        let failed =
+            |why: String| InputError::new(format!("the SNS signing certificate at {url} could not be fetched: {why}"));
+        let uri: http::Uri = checked.as_str().parse().map_err(|e| failed(format!("{e}")))?;
+        let fetch = async {
+            let response = client.get(uri).await.map_err(|e| failed(crate::error_chain::error_chain(&e)))?;
+            if response.status() != http::StatusCode::OK {
+                return Err(failed(format!("the server answered {}", response.status())));
+            }
+            let body =
+                Limited::new(response.into_body(), MAX_PEM).collect().await.map_err(|e| failed(e.to_string()))?;
+            Ok(body.to_bytes())
+        };
+        let pem =
+            tokio::time::timeout_at(deadline, fetch).await.map_err(|_| failed("the deadline came first".into()))??;
+        let der = CertificateDer::from_pem_slice(&pem).map_err(|e| failed(format!("not a PEM certificate: {e}")))?;
+        let der = Arc::new(der.to_vec());
+        let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < MAX_KEPT {
+            kept.insert(url.to_owned(), der.clone());
+        }
+        Ok(der)
+    }
+}
+
+fn webpki_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    roots
+}
+
+/// PEM text, or the path of a PEM file, as one DER certificate.
+fn pinned_der(value: &str) -> Result<Vec<u8>, String> {
+    let pem = if value.trim_start().starts_with("-----BEGIN") {
+        value.as_bytes().to_vec()
+    } else {
+        std::fs::read(value).map_err(|e| format!("signingCertificate: cannot read {value:?}: {e}"))?
+    };
+    CertificateDer::from_pem_slice(&pem)
+        .map(|der| der.to_vec())
+        .map_err(|e| format!("signingCertificate: not a PEM certificate: {e}"))
+}
+
+#[cfg(test)]
+mod tests;

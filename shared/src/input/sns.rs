@@ -1,0 +1,270 @@
+//! SNS notifications become events, one per record
+//! (reference: docs/reference/aws-bindings-and-event-sources.md §2.3).
+//!
+//! Dapr's SNS binding is output only; bindery's input is `bindings.aws.sns`
+//! with `direction: input`. The body is the message; the metadata is its id,
+//! topic, subject, time and message attributes (`attr-<name>`).
+//!
+//! A record can be verified as AWS describes: the fields SNS signs, in their
+//! order, each as `<name>\n<value>\n`, checked with the public key of the
+//! certificate at `SigningCertUrl` (an `https://sns.<region>.amazonaws.com/…
+//! .pem` URL, nothing else), SHA1withRSA for `SignatureVersion` 1 and
+//! SHA256withRSA for 2. Fetching the certificate is I/O and is left to the
+//! function; everything here is pure.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{BindingEvent, InputError, Text};
+use crate::component::{FieldError, Metadata};
+
+/// The input side of a `bindings.aws.sns` component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsSourceConfig {
+    /// The topic subscribed to; a record from any other topic is refused.
+    pub topic_arn: String,
+    /// Check each record's signature before it is delivered.
+    pub verify_signature: bool,
+    /// A signing certificate given in the component (PEM text or a file),
+    /// used instead of fetching the one the record names: for a function
+    /// without a route to the internet. SNS changes its certificate now and
+    /// then, and a pinned one must then be replaced.
+    pub signing_certificate: Option<String>,
+}
+
+impl SnsSourceConfig {
+    pub fn from_metadata(metadata: &Metadata) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let topic_arn = match metadata.required("topicArn") {
+            Ok(arn) if is_topic_arn(arn.trim()) => arn.trim().to_owned(),
+            Ok(arn) => {
+                errors.push(FieldError::invalid(
+                    "topicArn",
+                    format!("{arn:?} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"),
+                ));
+                String::new()
+            }
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+        let verify_signature = metadata.bool("verifySignature", false).unwrap_or_else(|e| {
+            errors.push(e);
+            false
+        });
+        let signing_certificate = metadata.get("signingCertificate").map(str::to_owned).filter(|c| !c.is_empty());
+        if signing_certificate.is_some() && !verify_signature {
+            errors.push(FieldError::invalid("signingCertificate", "is set, but verifySignature is not true"));
+        }
+        if errors.is_empty() { Ok(Self { topic_arn, verify_signature, signing_certificate }) } else { Err(errors) }
+    }
+}
+
+fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns" && parts.iter().skip(3).all(|p| !p.is_empty())
+}
+
+#[derive(Deserialize)]
+struct EventView<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RecordView<'a> {
+    #[serde(rename = "Sns", borrow)]
+    sns: Option<MessageView<'a>>,
+}
+
+/// The message's fields, under SNS's names. Lambda spells the URLs
+/// `SigningCertUrl`; HTTP deliveries and SQS envelopes `SigningCertURL`.
+#[derive(Deserialize)]
+struct MessageView<'a> {
+    #[serde(rename = "Type", borrow)]
+    type_: Option<Text<'a>>,
+    #[serde(rename = "MessageId", borrow)]
+    message_id: Option<Text<'a>>,
+    #[serde(rename = "TopicArn", borrow)]
+    topic_arn: Option<Text<'a>>,
+    #[serde(rename = "Subject", borrow)]
+    subject: Option<Text<'a>>,
+    #[serde(rename = "Message", borrow)]
+    message: Option<Text<'a>>,
+    #[serde(rename = "Timestamp", borrow)]
+    timestamp: Option<Text<'a>>,
+    #[serde(rename = "SignatureVersion", borrow)]
+    signature_version: Option<Text<'a>>,
+    #[serde(rename = "Signature", borrow)]
+    signature: Option<Text<'a>>,
+    #[serde(rename = "SigningCertUrl", alias = "SigningCertURL", borrow)]
+    signing_cert_url: Option<Text<'a>>,
+    #[serde(rename = "MessageAttributes", borrow)]
+    message_attributes: Option<BTreeMap<Text<'a>, AttributeView<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct AttributeView<'a> {
+    #[serde(rename = "Value", borrow)]
+    value: Option<Text<'a>>,
+}
+
+/// The records of an SNS event, each still to be read. `Err` when the
+/// payload is not an SNS event at all.
+pub fn parse_event(payload: &[u8]) -> Result<Vec<&RawValue>, InputError> {
+    let view: EventView<'_> = serde_json::from_slice(payload)
+        .map_err(|e| InputError::new(format!("not an SNS event (expected {{\"Records\": [...]}}): {e}")))?;
+    Ok(view.records)
+}
+
+/// One notification, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsNotification<'a> {
+    pub message_id: Cow<'a, str>,
+    pub topic_arn: Cow<'a, str>,
+    pub subject: Option<Cow<'a, str>>,
+    pub message: Cow<'a, str>,
+    pub timestamp: Cow<'a, str>,
+    /// `Notification` for every message Lambda is given.
+    pub type_: Cow<'a, str>,
+    pub signature: Option<Signature<'a>>,
+    /// Name and value of each message attribute, in name order.
+    pub attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+/// What a record says about its own signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature<'a> {
+    pub version: Cow<'a, str>,
+    pub signature: Cow<'a, str>,
+    pub cert_url: Cow<'a, str>,
+}
+
+impl<'a> SnsNotification<'a> {
+    /// Reads one record of a Lambda SNS event.
+    pub fn from_record(record: &'a RawValue) -> Result<Self, InputError> {
+        let malformed = |what: &str| InputError::new(format!("malformed SNS record: {what}"));
+        let view: RecordView<'a> = serde_json::from_str(record.get()).map_err(|e| malformed(&e.to_string()))?;
+        let sns = view.sns.ok_or_else(|| malformed("no Sns"))?;
+        let required = |field: Option<Text<'a>>, name: &str| {
+            field.map(|Text(t)| t).ok_or_else(|| malformed(&format!("no Sns.{name}")))
+        };
+        let signature = match (sns.signature_version, sns.signature, sns.signing_cert_url) {
+            (Some(Text(version)), Some(Text(signature)), Some(Text(cert_url))) => {
+                Some(Signature { version, signature, cert_url })
+            }
+            _ => None,
+        };
+        let attributes = sns
+            .message_attributes
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(Text(name), attribute)| Some((name, attribute.value?.0)))
+            .collect();
+        Ok(Self {
+            message_id: required(sns.message_id, "MessageId")?,
+            topic_arn: required(sns.topic_arn, "TopicArn")?,
+            subject: sns.subject.map(|Text(s)| s),
+            message: required(sns.message, "Message")?,
+            timestamp: required(sns.timestamp, "Timestamp")?,
+            type_: required(sns.type_, "Type")?,
+            signature,
+            attributes,
+        })
+    }
+
+    /// The app's event: the message as body.
+    pub fn event(&self) -> BindingEvent {
+        let mut metadata: Vec<(Cow<'static, str>, String)> = Vec::with_capacity(4 + self.attributes.len());
+        metadata.push(("messageId".into(), self.message_id.clone().into_owned()));
+        metadata.push(("topicArn".into(), self.topic_arn.clone().into_owned()));
+        if let Some(subject) = &self.subject {
+            metadata.push(("subject".into(), subject.clone().into_owned()));
+        }
+        metadata.push(("timestamp".into(), self.timestamp.clone().into_owned()));
+        for (name, value) in &self.attributes {
+            metadata.push((format!("attr-{name}").into(), value.clone().into_owned()));
+        }
+        BindingEvent { data: Bytes::copy_from_slice(self.message.as_bytes()), metadata, traceparent: None }
+    }
+
+    /// The text SNS signed: for a notification, `Message`, `MessageId`,
+    /// `Subject` when there is one, `Timestamp`, `TopicArn` and `Type`, each
+    /// as its name, a newline, its value and a newline.
+    pub fn string_to_sign(&self) -> String {
+        let mut text = String::with_capacity(self.message.len() + 256);
+        let mut add = |name: &str, value: &str| {
+            for part in [name, "\n", value, "\n"] {
+                text.push_str(part);
+            }
+        };
+        add("Message", &self.message);
+        add("MessageId", &self.message_id);
+        if let Some(subject) = &self.subject {
+            add("Subject", subject);
+        }
+        add("Timestamp", &self.timestamp);
+        add("TopicArn", &self.topic_arn);
+        add("Type", &self.type_);
+        text
+    }
+
+    /// Checks the signature with `certificate_der`, the certificate at the
+    /// record's `SigningCertUrl` (which [`check_cert_url`] accepted).
+    pub fn verify(&self, certificate_der: &[u8]) -> Result<(), InputError> {
+        let refused = |why: String| InputError::new(format!("SNS signature refused: {why}"));
+        let signature = self.signature.as_ref().ok_or_else(|| refused("the record carries no signature".into()))?;
+        let algorithm: &dyn ring::signature::VerificationAlgorithm = match signature.version.as_ref() {
+            "1" => &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            "2" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            other => return Err(refused(format!("SignatureVersion {other:?} is neither 1 nor 2"))),
+        };
+        let bytes = STANDARD
+            .decode(signature.signature.as_bytes())
+            .map_err(|e| refused(format!("Signature is not base64: {e}")))?;
+        let key = public_key(certificate_der).map_err(refused)?;
+        ring::signature::UnparsedPublicKey::new(algorithm, key)
+            .verify(self.string_to_sign().as_bytes(), &bytes)
+            .map_err(|_| refused(format!("it does not match the certificate at {}", signature.cert_url)))
+    }
+}
+
+/// The RSA public key of a DER certificate.
+fn public_key(certificate_der: &[u8]) -> Result<Vec<u8>, String> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(certificate_der)
+        .map_err(|e| format!("the signing certificate cannot be read: {e}"))?;
+    Ok(certificate.public_key().subject_public_key.data.to_vec())
+}
+
+/// AWS's rule for a signing certificate's URL: `https`, a host
+/// `sns.<region>.amazonaws.com` (or `.com.cn`), a path ending in `.pem`.
+/// Anything else could be a certificate of the sender's own.
+pub fn check_cert_url(url: &str) -> Result<url::Url, InputError> {
+    let refused = |why: &str| InputError::new(format!("SNS signature refused: SigningCertUrl {url:?} {why}"));
+    let parsed = url::Url::parse(url).map_err(|_| refused("is not a URL"))?;
+    if parsed.scheme() != "https" {
+        return Err(refused("is not https"));
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let region = host
+        .strip_prefix("sns.")
+        .and_then(|rest| rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn")));
+    let region_ok = region.is_some_and(|r| r.len() >= 3 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if !region_ok || parsed.port().is_some() || !parsed.username().is_empty() {
+        return Err(refused("is not on an SNS host (sns.<region>.amazonaws.com)"));
+    }
+    if !parsed.path().ends_with(".pem") {
+        return Err(refused("does not name a .pem file"));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests;
