@@ -1,5 +1,5 @@
-//! `bindings.aws.sns` input → a subscription of the function to `topicArn`
-//! (SAM's SNS event), answered by bindery-sns
+//! `bindings.aws.sns` input → a subscription of the function to `topicArn`,
+//! and the permission SNS needs to invoke it, answered by bindery-sns
 //! (reference: docs/reference/aws-bindings-and-event-sources.md §3.2, §3.4).
 //!
 //! Two failures end in one dead-letter queue: a message SNS could not hand
@@ -49,10 +49,32 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Opt
         "MaximumRetryAttempts": FUNCTION_RETRIES,
         "DestinationConfig": { "OnFailure": { "Type": "SQS", "Destination": arn_of(&dlq) } },
     });
-    let event = json!({ "Topic": topic_arn, "RedrivePolicy": { "deadLetterTargetArn": arn_of(&dlq) } });
-    Some(Trigger {
-        binary: "bindery-sns",
-        events: json!({ "Notification": { "Type": "SNS", "Properties": event } }),
-        properties: vec![("EventInvokeConfig", invoke_config)],
-    })
+    // The subscription and permission are written out rather than as SAM's
+    // SNS event: cfn-lint's schema of that event has no RedrivePolicy.
+    let function = format!("{id}Function");
+    stack.resources.insert(
+        format!("{id}Subscription"),
+        Resource::new(
+            "AWS::SNS::Subscription",
+            json!({
+                "TopicArn": topic_arn,
+                "Protocol": "lambda",
+                "Endpoint": arn_of(&function),
+                "RedrivePolicy": { "deadLetterTargetArn": arn_of(&dlq) },
+            }),
+        ),
+    );
+    stack.resources.insert(
+        format!("{id}SnsPermission"),
+        Resource::new(
+            "AWS::Lambda::Permission",
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": arn_of(&function),
+                "Principal": "sns.amazonaws.com",
+                "SourceArn": topic_arn,
+            }),
+        ),
+    );
+    Some(Trigger { binary: "bindery-sns", events: json!({}), properties: vec![("EventInvokeConfig", invoke_config)] })
 }

@@ -301,11 +301,14 @@ fn an_sns_input_is_a_subscription_whose_failures_reach_one_dead_letter_queue() {
         json_of(&generate(&component("orders", "bindings.aws.sns", &[("direction", "input"), ("topicArn", topic)])));
     let function = &t["Resources"]["OrdersFunction"];
     assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "bindery-sns");
-    let event = &function["Properties"]["Events"]["Notification"];
-    assert_eq!(event["Type"], "SNS");
-    assert_eq!(event["Properties"]["Topic"], topic);
+    let subscription = &t["Resources"]["OrdersSubscription"]["Properties"];
+    assert_eq!(subscription["Protocol"], "lambda");
+    assert_eq!(subscription["TopicArn"], topic);
+    assert_eq!(subscription["Endpoint"], json!({"Fn::GetAtt": ["OrdersFunction", "Arn"]}));
     let dlq = json!({"Fn::GetAtt": ["OrdersDeadLetterQueue", "Arn"]});
-    assert_eq!(event["Properties"]["RedrivePolicy"]["deadLetterTargetArn"], dlq);
+    assert_eq!(subscription["RedrivePolicy"]["deadLetterTargetArn"], dlq);
+    let permission = &t["Resources"]["OrdersSnsPermission"]["Properties"];
+    assert_eq!((&permission["Principal"], &permission["SourceArn"]), (&json!("sns.amazonaws.com"), &json!(topic)));
     assert_eq!(function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"], dlq);
     let policy = &t["Resources"]["OrdersDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
     assert_eq!(policy["Principal"], json!({"Service": "sns.amazonaws.com"}));

@@ -255,7 +255,7 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
     // A --prebuilt template: each function is the directory `cargo lambda build` leaves.
     let dir = tempfile::tempdir().unwrap();
     let template = fixture_template(dir.path(), &["--prebuilt", "--code-uri", dir.path().to_str().unwrap()]);
-    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events"] {
+    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events", "bindery-sns"] {
         let built = dir.path().join("target/lambda").join(binary);
         std::fs::create_dir_all(&built).unwrap();
         std::fs::copy(release_bin(binary), built.join("bootstrap")).unwrap();
@@ -269,6 +269,7 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         ("StripeEventsFunction", "bindery-webhook"),
         ("UploadsFunction", "bindery-s3-events"),
         ("LegacyFilesFunction", "bindery-s3-events"),
+        ("TaskNoticesFunction", "bindery-sns"),
     ] {
         let packaged = &created["packaged"][id];
         assert_eq!(packaged["code_uri"], format!("target/lambda/{binary}"), "{id}");
@@ -346,4 +347,15 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
     assert_eq!(legacy["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
     assert!(translated["Resources"].get("LegacyFilesBucket").is_none());
     assert_eq!(created["queues"]["UploadsDeadLetterQueue"]["MessageRetentionPeriod"], "1209600");
+
+    // SNS: the subscription (moto skips it, so it is read from the translation) with its
+    // redrive policy to the queue that also takes what the app did not acknowledge.
+    let subscription = &translated["Resources"]["TaskNoticesSubscription"]["Properties"];
+    assert_eq!(subscription["Protocol"], "lambda");
+    assert_eq!(subscription["TopicArn"], "arn:aws:sns:us-east-1:123456789012:task-notices");
+    assert_eq!(
+        subscription["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["TaskNoticesDeadLetterQueue", "Arn"]})
+    );
+    assert!(created["queues"].get("TaskNoticesDeadLetterQueue").is_some(), "{}", created["queues"]);
 }

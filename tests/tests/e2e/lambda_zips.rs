@@ -24,7 +24,7 @@ use crate::common::{ComponentsDir, component, cron_component, http_get, http_pos
 /// `provided.al2023` is the AL2023 minimal image.
 const AL2023_GLIBC: (u32, u32) = (2, 34);
 
-const FUNCTIONS: [&str; 4] = ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events"];
+const FUNCTIONS: [&str; 5] = ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events", "bindery-sns"];
 const EXTENSION: &str = "bindery-extension";
 
 /// The names in `zip`, and the bytes and Unix mode of `entry`.
@@ -129,7 +129,16 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
             .unwrap(),
     )
     .unwrap();
-    let cases: [(&str, &str, String, Value, Value); 4] = [
+    let sns_items = [value("direction", "input"), value("topicArn", "arn:aws:sns:us-east-1:123456789012:sns-lambda")];
+    let sns_event: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/events/sns-notification.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let cases: [(&str, &str, String, Value, Value); 5] = [
         ("bindery-cron", "tick", cron_component("tick", "@daily", &[]), json!({}), Value::Null),
         ("bindery-sqs", "q", sqs_component("q"), records("m-1"), json!({"batchItemFailures": []})),
         (
@@ -140,6 +149,7 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
             json!(200),
         ),
         ("bindery-s3-events", "uploads", component("uploads", "bindings.aws.s3", &s3_items), s3_event, Value::Null),
+        ("bindery-sns", "notices", component("notices", "bindings.aws.sns", &sns_items), sns_event, Value::Null),
     ];
     for (function, binding, yaml, event, expected) in cases {
         let dir = ComponentsDir::with(&format!("{binding}.yaml"), &yaml);

@@ -36,6 +36,7 @@ mod run_sqs;
 mod s3_events;
 mod sam_cli;
 mod secret_stores;
+mod sns;
 mod sqs;
 mod startup;
 mod stopping;
