@@ -7,6 +7,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 pub mod apigw;
+pub mod batch;
+mod json;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;
