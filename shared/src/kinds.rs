@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::component::{
     BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
 };
+use crate::input::dynamodb_streams::DynamoDbStreamConfig;
+use crate::input::kinesis::KinesisSourceConfig;
 use crate::input::schedule::CronConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
@@ -75,6 +77,14 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
+        BindingKind::AwsKinesis => match directions.input {
+            true => problems(KinesisSourceConfig::from_metadata(metadata)),
+            false => Vec::new(),
+        },
+        BindingKind::AwsDynamoDb => match directions.input {
+            true => problems(DynamoDbStreamConfig::from_metadata(metadata)),
+            false => Vec::new(),
+        },
     }
 }
 

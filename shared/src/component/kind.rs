@@ -28,6 +28,11 @@ pub enum BindingKind {
     /// `bindings.local.mailbox`, bindery's own: each email written to a
     /// folder as an `.eml` file, the local stand-in for SES.
     LocalMailbox,
+    /// `bindings.aws.dynamodb`: input (the table's stream), asked for with
+    /// `direction: input`, as Dapr's binding is output only.
+    AwsDynamoDb,
+    /// `bindings.aws.kinesis`: input (a stream's records).
+    AwsKinesis,
 }
 
 /// The input functions bindery has: what an input binding is delivered by.
@@ -39,6 +44,10 @@ pub enum InputKind {
     Sqs,
     /// HTTP requests: API Gateway or a Function URL on Lambda.
     Webhook,
+    /// A Kinesis data stream's records.
+    Kinesis,
+    /// A DynamoDB table's stream of changes.
+    DynamoDbStreams,
 }
 
 /// The output bindings bindery has.
@@ -57,7 +66,7 @@ const NONE: Directions = Directions::implied(false, false);
 
 impl BindingKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [BindingKind; 7] = [
+    pub const ALL: [BindingKind; 9] = [
         BindingKind::Cron,
         BindingKind::AwsSqs,
         BindingKind::Http,
@@ -65,6 +74,8 @@ impl BindingKind {
         BindingKind::AwsSes,
         BindingKind::LocalStorage,
         BindingKind::LocalMailbox,
+        BindingKind::AwsDynamoDb,
+        BindingKind::AwsKinesis,
     ];
 
     /// Dapr's `spec.type`.
@@ -77,6 +88,8 @@ impl BindingKind {
             BindingKind::AwsSes => "bindings.aws.ses",
             BindingKind::LocalStorage => "bindings.localstorage",
             BindingKind::LocalMailbox => "bindings.local.mailbox",
+            BindingKind::AwsDynamoDb => "bindings.aws.dynamodb",
+            BindingKind::AwsKinesis => "bindings.aws.kinesis",
         }
     }
 
@@ -86,6 +99,8 @@ impl BindingKind {
             BindingKind::Cron => Some(InputKind::Cron),
             BindingKind::AwsSqs => Some(InputKind::Sqs),
             BindingKind::Http => Some(InputKind::Webhook),
+            BindingKind::AwsKinesis => Some(InputKind::Kinesis),
+            BindingKind::AwsDynamoDb => Some(InputKind::DynamoDbStreams),
             BindingKind::AwsS3 | BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
         }
     }
@@ -93,7 +108,7 @@ impl BindingKind {
     /// Its output side, if it has one.
     pub const fn output(self) -> Option<OutputKind> {
         match self {
-            BindingKind::Cron => None,
+            BindingKind::Cron | BindingKind::AwsDynamoDb | BindingKind::AwsKinesis => None,
             BindingKind::AwsSqs => Some(OutputKind::Sqs),
             BindingKind::Http => Some(OutputKind::Http),
             BindingKind::AwsS3 => Some(OutputKind::S3),
@@ -104,11 +119,12 @@ impl BindingKind {
     }
 
     /// The directions used when the component has no `direction` item.
-    /// Dapr's http binding is output only; bindery adds the input side
-    /// (webhooks), which must be asked for with `direction: input`.
+    /// Dapr's http and dynamodb bindings are output only; bindery adds the
+    /// input side (webhooks, the table's stream), which must be asked for
+    /// with `direction: input`.
     pub const fn implied(self) -> Directions {
         match self {
-            BindingKind::Http => OUTPUT,
+            BindingKind::Http | BindingKind::AwsDynamoDb => OUTPUT,
             _ => self.supports(),
         }
     }

@@ -30,15 +30,18 @@
 mod colocated;
 pub mod cron;
 mod deadline;
+pub mod dynamodb_streams;
 mod env;
 mod event_loop;
 #[cfg(feature = "extension")]
 pub mod extension;
+pub mod kinesis;
 mod lifecycle;
 mod setup;
 pub mod sqs;
 mod startup;
 pub mod stopping;
+mod stream;
 pub mod telemetry;
 pub mod webhook;
 
@@ -69,7 +72,7 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 }
 
 /// One binary for every input binding of a Rust app: serves `BINDERY_BINDING`
-/// as its component's type says (cron, SQS or webhook), delivering to `app`
+/// as its component's type says (cron, SQS, webhook, Kinesis or DynamoDB Streams), delivering to `app`
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
@@ -90,5 +93,7 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
         InputKind::Cron => lifecycle::run::<cron::CronFunction>(app, served).await,
         InputKind::Sqs => lifecycle::run::<sqs::SqsFunction>(app, served).await,
         InputKind::Webhook => lifecycle::run::<webhook::WebhookFunction>(app, served).await,
+        InputKind::Kinesis => lifecycle::run::<kinesis::KinesisFunction>(app, served).await,
+        InputKind::DynamoDbStreams => lifecycle::run::<dynamodb_streams::DynamoDbStreamsFunction>(app, served).await,
     }
 }

@@ -8,9 +8,12 @@ use serde::Deserialize;
 
 pub mod apigw;
 pub mod batch;
+pub mod dynamodb_streams;
 mod json;
+pub mod kinesis;
 pub mod schedule;
 pub mod sqs;
+pub mod stream;
 pub mod trace;
 pub mod webhook;
 
