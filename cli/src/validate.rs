@@ -30,6 +30,12 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
                 }
                 Some(InputKind::Sqs) => format!(" queue {:?}", component.metadata.get("queueName").unwrap_or_default()),
                 Some(InputKind::Webhook) => " webhook".to_owned(),
+                Some(InputKind::Kinesis) => {
+                    format!(" kinesis stream {:?}", component.metadata.get("streamName").unwrap_or_default())
+                }
+                Some(InputKind::DynamoDbStreams) => {
+                    format!(" stream of table {:?}", component.metadata.get("table").unwrap_or_default())
+                }
                 None => String::new(),
             };
             format!("{source} -> POST {}", component.route)

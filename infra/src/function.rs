@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::names::logical_id;
 use crate::template::{Resource, ref_};
-use crate::{Settings, Stack, queue, schedule, webhook};
+use crate::{Settings, Stack, queue, schedule, stream, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
 
@@ -27,6 +27,8 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         InputKind::Cron => schedule::trigger(stack, component, &id, settings),
         InputKind::Sqs => queue::trigger(stack, component, &id, settings),
         InputKind::Webhook => webhook::trigger(stack, component, &id, settings),
+        InputKind::Kinesis => stream::kinesis_trigger(stack, component, &id),
+        InputKind::DynamoDbStreams => stream::dynamodb_trigger(stack, component, &id),
     };
     let Some(trigger) = trigger else { return };
     let custom = settings
@@ -48,8 +50,12 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
     let mut properties = json!({
         "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.kind, component.name, component.route),
         "Environment": { "Variables": variables },
-        "Events": trigger.events,
     });
+    // An event source mapping of its own has no SAM event.
+    if trigger.events.as_object().is_none_or(|events| !events.is_empty()) {
+        properties["Events"] = trigger.events;
+    }
+    let statements: Vec<&Value> = statements.iter().chain(&trigger.statements).collect();
     if !statements.is_empty() {
         properties["Policies"] = json!([{ "Statement": statements }]);
     }

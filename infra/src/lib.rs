@@ -17,6 +17,7 @@ mod policies;
 mod queue;
 mod schedule;
 mod secrets;
+mod stream;
 mod template;
 mod trigger;
 mod webhook;
@@ -206,6 +207,10 @@ const DEPLOY_FIELDS: &[&str] = &[
     "maxReceiveCount",
     "maxConcurrency",
     "visibilityTimeout",
+    "streamName",
+    "table",
+    "streamArn",
+    "startingPosition",
     "bucket",
     "emailFrom",
     "region",

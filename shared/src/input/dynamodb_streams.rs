@@ -46,6 +46,9 @@ pub struct DynamoDbStreamConfig {
     pub table: String,
     /// `streamArn`: the stream of a table the template does not create.
     pub stream_arn: Option<String>,
+    /// `partitionKey`: the string key attribute of the table `bindery infra`
+    /// creates when no `streamArn` is given; `key` by default.
+    pub partition_key: String,
     /// `streamFormat`: `dynamodb` (the default) or `plain`.
     pub format: StreamFormat,
     pub settings: StreamSettings,
@@ -74,6 +77,10 @@ impl DynamoDbStreamConfig {
                 None
             }
         };
+        let partition_key = metadata.get("partitionKey").map(str::trim).unwrap_or("key").to_owned();
+        if partition_key.is_empty() {
+            errors.push(FieldError::invalid("partitionKey", "expected an attribute name, got an empty one"));
+        }
         let format = match metadata.get("streamFormat").map(str::trim) {
             None => StreamFormat::DynamoDb,
             Some(f) if f.eq_ignore_ascii_case("dynamodb") => StreamFormat::DynamoDb,
@@ -86,7 +93,7 @@ impl DynamoDbStreamConfig {
         let settings = StreamSettings::from_metadata(metadata).map_err(|e| errors.extend(e)).ok();
         match (aws, table, settings) {
             (Some(aws), Some(table), Some(settings)) if errors.is_empty() => {
-                Ok(Self { aws, table, stream_arn, format, settings })
+                Ok(Self { aws, table, stream_arn, partition_key, format, settings })
             }
             _ => Err(errors),
         }
