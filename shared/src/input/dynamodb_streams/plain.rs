@@ -68,9 +68,18 @@ fn write_value(raw: &RawValue, out: &mut String) -> Result<(), String> {
         }
         "M" => write_item(inner, out)?,
         "L" => write_list(inner, out, write_value)?,
-        "SS" => write_list(inner, out, |v, out| Ok(write_string(&string(v)?, out)))?,
-        "NS" => write_list(inner, out, |v, out| Ok(out.push_str(number(v)?)))?,
-        "BS" => write_list(inner, out, |v, out| Ok(write_string(&binary(v)?, out)))?,
+        "SS" => write_list(inner, out, |v, out| {
+            write_string(&string(v)?, out);
+            Ok(())
+        })?,
+        "NS" => write_list(inner, out, |v, out| {
+            out.push_str(number(v)?);
+            Ok(())
+        })?,
+        "BS" => write_list(inner, out, |v, out| {
+            write_string(&binary(v)?, out);
+            Ok(())
+        })?,
         other => return Err(format!("unknown attribute type {other:?}")),
     }
     Ok(())
