@@ -36,6 +36,12 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<(), Failure> {
                 Some(InputKind::S3Events) => {
                     format!(" S3 events of bucket {:?}", component.metadata.get("bucket").unwrap_or_default())
                 }
+                Some(InputKind::Kinesis) => {
+                    format!(" kinesis stream {:?}", component.metadata.get("streamName").unwrap_or_default())
+                }
+                Some(InputKind::DynamoDbStreams) => {
+                    format!(" stream of table {:?}", component.metadata.get("table").unwrap_or_default())
+                }
                 None => String::new(),
             };
             format!("{source} -> POST {}", component.route)

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::names::logical_id;
 use crate::template::{Resource, ref_};
-use crate::{Settings, Stack, queue, s3_events, schedule, sns, webhook};
+use crate::{Settings, Stack, queue, s3_events, schedule, sns, stream, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
 
@@ -29,6 +29,8 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         InputKind::Webhook => webhook::trigger(stack, component, &id, settings),
         InputKind::S3Events => s3_events::trigger(stack, component, &id),
         InputKind::Sns => sns::trigger(stack, component, &id),
+        InputKind::Kinesis => stream::kinesis_trigger(stack, component, &id),
+        InputKind::DynamoDbStreams => stream::dynamodb_trigger(stack, component, &id),
     };
     let Some(trigger) = trigger else { return };
     let custom = settings
@@ -50,8 +52,12 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
     let mut properties = json!({
         "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.kind, component.name, component.route),
         "Environment": { "Variables": variables },
-        "Events": trigger.events,
     });
+    // An event source mapping of its own has no SAM event.
+    if trigger.events.as_object().is_none_or(|events| !events.is_empty()) {
+        properties["Events"] = trigger.events;
+    }
+    let statements: Vec<&Value> = statements.iter().chain(&trigger.statements).collect();
     if !statements.is_empty() {
         properties["Policies"] = json!([{ "Statement": statements }]);
     }

@@ -19,6 +19,7 @@ mod s3_events;
 mod schedule;
 mod secrets;
 mod sns;
+mod stream;
 mod template;
 mod trigger;
 mod webhook;
@@ -208,6 +209,10 @@ const DEPLOY_FIELDS: &[&str] = &[
     "maxReceiveCount",
     "maxConcurrency",
     "visibilityTimeout",
+    "streamName",
+    "table",
+    "streamArn",
+    "startingPosition",
     "bucket",
     "events",
     "filterPrefix",

@@ -100,6 +100,7 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         binary: "bindery-sqs",
         events: json!({ "Queue": { "Type": "SQS", "Properties": event } }),
         properties: Vec::new(),
+        statements: Vec::new(),
     })
 }
 

@@ -50,7 +50,12 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Opt
         }
         json!({ "Notification": { "Type": "S3", "Properties": properties } })
     };
-    Some(Trigger { binary: "bindery-s3-events", events, properties: vec![("EventInvokeConfig", invoke_config)] })
+    Some(Trigger {
+        binary: "bindery-s3-events",
+        events,
+        properties: vec![("EventInvokeConfig", invoke_config)],
+        statements: Vec::new(),
+    })
 }
 
 /// The bucket, private and encrypted at rest.

@@ -77,6 +77,7 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         binary: "bindery-cron",
         events: json!({ "Schedule": { "Type": "ScheduleV2", "Properties": properties } }),
         properties: vec![("EventInvokeConfig", invoke_config)],
+        statements: Vec::new(),
     })
 }
 

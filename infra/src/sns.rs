@@ -76,5 +76,10 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Opt
             }),
         ),
     );
-    Some(Trigger { binary: "bindery-sns", events: json!({}), properties: vec![("EventInvokeConfig", invoke_config)] })
+    Some(Trigger {
+        binary: "bindery-sns",
+        events: json!({}),
+        properties: vec![("EventInvokeConfig", invoke_config)],
+        statements: Vec::new(),
+    })
 }

@@ -38,12 +38,16 @@ pub struct Resource {
     pub type_: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// Resources CloudFormation must create first (e.g. a role whose
+    /// permissions another resource's creation checks).
+    #[serde(rename = "DependsOn", skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     pub properties: Value,
 }
 
 impl Resource {
     pub fn new(type_: &'static str, properties: Value) -> Self {
-        Self { type_, metadata: None, properties }
+        Self { type_, metadata: None, depends_on: Vec::new(), properties }
     }
 }
 

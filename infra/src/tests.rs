@@ -265,7 +265,7 @@ fn an_existing_bucket_gets_the_permission_and_a_note_with_the_notification() {
     let generated = generate(&component("legacy", "bindings.aws.s3", &items));
     let t = json_of(&generated);
     assert!(t["Resources"].get("LegacyBucket").is_none(), "the bucket is not CloudFormation's");
-    assert_eq!(t["Resources"]["LegacyFunction"]["Properties"]["Events"], json!({}));
+    assert!(t["Resources"]["LegacyFunction"]["Properties"]["Events"].as_object().is_none_or(|e| e.is_empty()));
     let permission = &t["Resources"]["LegacyS3Permission"]["Properties"];
     assert_eq!(permission["Principal"], "s3.amazonaws.com");
     assert_eq!(permission["SourceArn"], json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::legacy-data"}));

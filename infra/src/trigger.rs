@@ -12,4 +12,7 @@ pub(crate) struct Trigger {
     pub(crate) events: Value,
     /// Other function properties (e.g. `EventInvokeConfig`).
     pub(crate) properties: Vec<(&'static str, Value)>,
+    /// IAM statements the function's role needs to be triggered (an event
+    /// source mapping reads its source with the function's role).
+    pub(crate) statements: Vec<Value>,
 }

@@ -45,5 +45,6 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         binary: "bindery-webhook",
         events: json!({ "Webhook": { "Type": "HttpApi", "Properties": event } }),
         properties: Vec::new(),
+        statements: Vec::new(),
     })
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::component::{
     BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
 };
+use crate::input::dynamodb_streams::DynamoDbStreamConfig;
+use crate::input::kinesis::KinesisSourceConfig;
 use crate::input::s3_events::S3EventsConfig;
 use crate::input::schedule::CronConfig;
 use crate::input::sns::SnsSourceConfig;
@@ -77,6 +79,12 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
         BindingKind::AwsSns => sides(directions, Vec::new, || problems(SnsSourceConfig::from_metadata(metadata))),
+        BindingKind::AwsKinesis => {
+            sides(directions, Vec::new, || problems(KinesisSourceConfig::from_metadata(metadata)))
+        }
+        BindingKind::AwsDynamoDb => {
+            sides(directions, Vec::new, || problems(DynamoDbStreamConfig::from_metadata(metadata)))
+        }
     }
 }
 

@@ -89,6 +89,14 @@ pub(super) async fn start_inputs(
                     Ok(())
                 });
             }
+            InputKind::Kinesis | InputKind::DynamoDbStreams => {
+                // Not polled locally yet: its events reach the function with
+                // `bindery events kinesis|dynamodb`.
+                console.warn(&format!(
+                    "{}: bindery run does not poll {} yet; feed its function with `bindery events`",
+                    component.name, component.kind
+                ));
+            }
             InputKind::Webhook => {
                 let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
                     let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();

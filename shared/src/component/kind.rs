@@ -32,6 +32,11 @@ pub enum BindingKind {
     /// `bindings.aws.sns`: output (Dapr's), and input (notifications,
     /// bindery's own).
     AwsSns,
+    /// `bindings.aws.dynamodb`: input (the table's stream), asked for with
+    /// `direction: input`, as Dapr's binding is output only.
+    AwsDynamoDb,
+    /// `bindings.aws.kinesis`: input (a stream's records).
+    AwsKinesis,
 }
 
 /// The input functions bindery has: what an input binding is delivered by.
@@ -47,6 +52,10 @@ pub enum InputKind {
     S3Events,
     /// SNS notifications.
     Sns,
+    /// A Kinesis data stream's records.
+    Kinesis,
+    /// A DynamoDB table's stream of changes.
+    DynamoDbStreams,
 }
 
 /// The output bindings bindery has.
@@ -65,7 +74,7 @@ const NONE: Directions = Directions::implied(false, false);
 
 impl BindingKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [BindingKind; 8] = [
+    pub const ALL: [BindingKind; 10] = [
         BindingKind::Cron,
         BindingKind::AwsSqs,
         BindingKind::Http,
@@ -74,6 +83,8 @@ impl BindingKind {
         BindingKind::LocalStorage,
         BindingKind::LocalMailbox,
         BindingKind::AwsSns,
+        BindingKind::AwsDynamoDb,
+        BindingKind::AwsKinesis,
     ];
 
     /// Dapr's `spec.type`.
@@ -87,6 +98,8 @@ impl BindingKind {
             BindingKind::LocalStorage => "bindings.localstorage",
             BindingKind::LocalMailbox => "bindings.local.mailbox",
             BindingKind::AwsSns => "bindings.aws.sns",
+            BindingKind::AwsDynamoDb => "bindings.aws.dynamodb",
+            BindingKind::AwsKinesis => "bindings.aws.kinesis",
         }
     }
 
@@ -98,6 +111,8 @@ impl BindingKind {
             BindingKind::Http => Some(InputKind::Webhook),
             BindingKind::AwsS3 => Some(InputKind::S3Events),
             BindingKind::AwsSns => Some(InputKind::Sns),
+            BindingKind::AwsKinesis => Some(InputKind::Kinesis),
+            BindingKind::AwsDynamoDb => Some(InputKind::DynamoDbStreams),
             BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
         }
     }
@@ -105,7 +120,7 @@ impl BindingKind {
     /// Its output side, if it has one.
     pub const fn output(self) -> Option<OutputKind> {
         match self {
-            BindingKind::Cron => None,
+            BindingKind::Cron | BindingKind::AwsDynamoDb | BindingKind::AwsKinesis => None,
             BindingKind::AwsSqs => Some(OutputKind::Sqs),
             BindingKind::Http => Some(OutputKind::Http),
             BindingKind::AwsS3 => Some(OutputKind::S3),
@@ -118,12 +133,12 @@ impl BindingKind {
     }
 
     /// The directions used when the component has no `direction` item.
-    /// Dapr's http, s3 and sns bindings are output only; bindery adds their
-    /// input sides (webhooks, event notifications), which must be asked for
-    /// with `direction: input`.
+    /// Dapr's http, s3, sns and dynamodb bindings are output only; bindery
+    /// adds their input sides (webhooks, event notifications, the table's
+    /// stream), which must be asked for with `direction: input`.
     pub const fn implied(self) -> Directions {
         match self {
-            BindingKind::Http | BindingKind::AwsS3 | BindingKind::AwsSns => OUTPUT,
+            BindingKind::Http | BindingKind::AwsS3 | BindingKind::AwsSns | BindingKind::AwsDynamoDb => OUTPUT,
             _ => self.supports(),
         }
     }

@@ -30,10 +30,12 @@
 mod colocated;
 pub mod cron;
 mod deadline;
+pub mod dynamodb_streams;
 mod env;
 mod event_loop;
 #[cfg(feature = "extension")]
 pub mod extension;
+pub mod kinesis;
 mod lifecycle;
 pub mod s3_events;
 mod setup;
@@ -41,6 +43,7 @@ pub mod sns;
 pub mod sqs;
 mod startup;
 pub mod stopping;
+mod stream;
 pub mod telemetry;
 pub mod webhook;
 
@@ -71,7 +74,7 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 }
 
 /// One binary for every input binding of a Rust app: serves `BINDERY_BINDING`
-/// as its component's type says (cron, SQS, webhook, S3 events or SNS), delivering to `app`
+/// as its component's type says (cron, SQS, webhook, Kinesis, DynamoDB Streams, S3 events or SNS), delivering to `app`
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
@@ -94,5 +97,7 @@ pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runti
         InputKind::Webhook => lifecycle::run::<webhook::WebhookFunction>(app, served).await,
         InputKind::S3Events => lifecycle::run::<s3_events::S3EventsFunction>(app, served).await,
         InputKind::Sns => lifecycle::run::<sns::SnsFunction>(app, served).await,
+        InputKind::Kinesis => lifecycle::run::<kinesis::KinesisFunction>(app, served).await,
+        InputKind::DynamoDbStreams => lifecycle::run::<dynamodb_streams::DynamoDbStreamsFunction>(app, served).await,
     }
 }

@@ -7,10 +7,15 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 pub mod apigw;
+pub mod batch;
+pub mod dynamodb_streams;
+mod json;
+pub mod kinesis;
 pub mod s3_events;
 pub mod schedule;
 pub mod sns;
 pub mod sqs;
+pub mod stream;
 pub mod trace;
 pub mod webhook;
 

@@ -23,6 +23,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::batch::{BatchRecord, Lane};
+use super::json::{plain_string, slice_of, without_content};
 use super::trace::traceparent_from_xray;
 use super::{BindingEvent, InputError, Text};
 
@@ -125,16 +127,10 @@ pub struct SqsRecord<'a> {
     shared: Option<&'a Bytes>,
 }
 
-/// A record's FIFO message group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Group<'a> {
-    /// A standard queue, or a FIFO record without a group.
-    None,
-    Id(Cow<'a, str>),
-    /// A FIFO record too malformed to say its group: it could belong to any,
-    /// so nothing after it in the batch may be delivered.
-    Unknown,
-}
+/// A record's FIFO message group: [`Group::None`] on a standard queue, or
+/// for a FIFO record without a group; [`Group::Unknown`] for a FIFO record
+/// too malformed to say its group.
+pub type Group<'a> = Lane<'a>;
 
 /// The system attributes forwarded as metadata (names as in
 /// `SqsMessage::attributes`); the others are skipped.
@@ -176,15 +172,6 @@ fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
     string_field(Some(raw), "a string").ok().flatten()
 }
 
-/// The contents of a JSON string without escapes, read without a second
-/// parse. The first pass already checked that `raw` is valid JSON, so a
-/// string in it with no backslash holds exactly its text; a 1 KiB body is
-/// searched for one byte instead of being scanned and validated again.
-fn plain_string(raw: &RawValue) -> Option<&str> {
-    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
-    memchr::memchr(b'\\', inner.as_bytes()).is_none().then_some(inner)
-}
-
 /// An optional string field: `null` or absent giving `None`.
 fn string_field<'a>(raw: Option<&'a RawValue>, name: &str) -> Result<Option<Cow<'a, str>>, InputError> {
     match raw.and_then(plain_string) {
@@ -199,22 +186,6 @@ fn field<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>, name: &str
     serde_json::from_str::<Option<T>>(raw.get())
         .map(Option::unwrap_or_default)
         .map_err(|e| InputError::new(format!("malformed SQS record: {name}: {}", without_content(&e))))
-}
-
-/// A parse error in words that never quote the record: serde's own message
-/// quotes the value it did not expect (`invalid type: string "..."`), and
-/// the reason a record failed is logged. What was expected is kept; it is
-/// the last part of serde's message, after any quoted value.
-fn without_content(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rsplit_once(", expected ") {
-        Some((_, expected)) => format!("expected {expected}"),
-        None if error.is_data() => {
-            format!("a value of the wrong shape at line {} column {}", error.line(), error.column())
-        }
-        // Syntax errors name characters and positions, never values.
-        None => text,
-    }
 }
 
 impl<'a> SqsRecord<'a> {
@@ -271,11 +242,30 @@ impl<'a> SqsRecord<'a> {
     }
 }
 
-/// `part` as a slice of `buffer`, when it lies inside it.
-fn slice_of(buffer: &Bytes, part: &str) -> Option<Bytes> {
-    let start = (part.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize)?;
-    let end = start.checked_add(part.len())?;
-    (end <= buffer.len()).then(|| buffer.slice(start..end))
+impl<'a> BatchRecord<'a> for SqsRecord<'a> {
+    fn id(&self) -> &Cow<'a, str> {
+        &self.message_id
+    }
+
+    fn lane(&self) -> &Lane<'a> {
+        &self.group
+    }
+
+    fn ordered(&self) -> bool {
+        self.fifo
+    }
+
+    fn event(&self) -> Result<BindingEvent, InputError> {
+        SqsRecord::event(self)
+    }
+
+    fn unplaced(&self) -> String {
+        if self.fifo {
+            "its message group cannot be read".into()
+        } else {
+            "the batch is from a FIFO queue, but this record's eventSourceARN is not".into()
+        }
+    }
 }
 
 fn no_id() -> InputError {

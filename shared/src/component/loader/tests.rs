@@ -316,11 +316,11 @@ fn output_only_types_refuse_input() {
     write(
         &dir,
         "a.yaml",
-        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: files\nspec:\n  type: bindings.aws.s3\n  version: v1\n  metadata:\n  - name: bucket\n    value: b\n  - name: Direction\n    value: input\n",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: mail\nspec:\n  type: bindings.aws.ses\n  version: v1\n  metadata:\n  - name: Direction\n    value: input\n",
     );
     let errors = load(&dir, &options()).unwrap_err();
     assert!(
-        errors.0[0].to_string().ends_with("field \"direction\": bindings.aws.s3 has no input side"),
+        errors.0[0].to_string().ends_with("field \"direction\": bindings.aws.ses has no input side"),
         "{}",
         errors.0[0]
     );

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::deliver::{DeliveryErrorKind, build_request};
-use crate::input::sqs::parse_record;
+use crate::input::sqs::{SqsRecord, parse_record};
 
 /// One record of a generated batch.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 
 use super::*;
 use crate::deliver::DeliveryErrorKind;
-use crate::input::sqs::parse_record;
+use crate::input::sqs::{SqsRecord, parse_record};
 
 /// A record's JSON: FIFO when `group` is given; `body` may be any JSON.
 fn raw(id: &str, group: Option<&str>, body: serde_json::Value) -> Box<RawValue> {
@@ -198,6 +198,6 @@ async fn a_record_of_a_fifo_batch_without_a_fifo_arn_stops_the_rest_of_the_batch
 
 #[tokio::test]
 async fn empty_batch_is_empty_report() {
-    let report = deliver_batch(Vec::new(), 10, far(), |_| async { Ok(()) }).await;
+    let report = deliver_batch(Vec::<SqsRecord<'_>>::new(), 10, far(), |_| async { Ok(()) }).await;
     assert!(report.outcomes.is_empty() && report.failed_ids().is_empty());
 }
