@@ -1,6 +1,7 @@
 //! Whole-process figures of the release binaries, through the Runtime API
 //! emulator: start-up to the first `/invocation/next`, a 10,000-record SQS
-//! batch beside a raw-hyper floor, and peak RSS while handling it. Run with
+//! batch beside a raw-hyper floor, and peak RSS while handling it; Kinesis
+//! and DynamoDB Streams batches beside the same floor one request at a time. Run with
 //! `cargo build --release --workspace --bins && cargo bench -p bindery-e2e --bench functions`.
 //!
 //! Each figure is printed beside its floor from the same run: for start-up,
@@ -27,6 +28,8 @@ fn components() -> PathBuf {
         doc("tick", "bindings.cron", "  - name: schedule\n    value: \"@every 1m\"\n"),
         doc("orders", "bindings.aws.sqs", "  - name: queueName\n    value: orders\n"),
         doc("hook", "bindings.http", "  - name: signatureScheme\n    value: none\n"),
+        doc("clicks", "bindings.aws.kinesis", "  - name: streamName\n    value: clicks\n"),
+        doc("task-changes", "bindings.aws.dynamodb", "  - name: table\n    value: tasks\n"),
     ]
     .concat();
     std::fs::write(dir.join("components.yaml"), text).expect("write components");
@@ -62,7 +65,13 @@ async fn start_up(dir: &str, app: &str) {
     }
     let (floor_median, floor_p90) = median(floor);
     println!("| start-up: spawn to exit of /bin/true (floor) | {} | {} |", ms(floor_median), ms(floor_p90));
-    for (bin, binding) in [("bindery-cron", "tick"), ("bindery-sqs", "orders"), ("bindery-webhook", "hook")] {
+    for (bin, binding) in [
+        ("bindery-cron", "tick"),
+        ("bindery-sqs", "orders"),
+        ("bindery-webhook", "hook"),
+        ("bindery-kinesis", "clicks"),
+        ("bindery-dynamodb-streams", "task-changes"),
+    ] {
         let mut times = Vec::new();
         for _ in 0..STARTS {
             let api = RuntimeApi::start().await;
@@ -182,6 +191,99 @@ async fn batch(dir: &str) {
     );
 }
 
+/// A Kinesis batch of `records` 1 KiB records of one shard, as Lambda sends it.
+fn kinesis_event(records: usize, body: &str) -> bytes::Bytes {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(body);
+    let records: Vec<_> = (0..records)
+        .map(|i| {
+            let sequence = format!("4959033827149025660855969253836157109592157598913658{i:04}");
+            json!({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "tenant-1", "sequenceNumber": sequence,
+                   "data": data, "approximateArrivalTimestamp": 1545084650.987},
+                   "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                   "eventID": format!("shardId-000000000006:{sequence}"), "eventName": "aws:kinesis:record",
+                   "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"})
+        })
+        .collect();
+    bytes::Bytes::from(json!({ "Records": records }).to_string())
+}
+
+/// A DynamoDB Streams batch of `records` INSERTs whose new image holds `body`.
+fn dynamodb_event(records: usize, body: &str) -> bytes::Bytes {
+    let records: Vec<_> = (0..records)
+        .map(|i| {
+            json!({"eventID": format!("e-{i}"), "eventVersion": "1.1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+                   "awsRegion": "us-east-1",
+                   "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/tasks/stream/2026-12-05T00:00:00.000",
+                   "dynamodb": {"ApproximateCreationDateTime": 1764900000, "Keys": {"key": {"S": format!("t-{i}")}},
+                                "NewImage": {"key": {"S": format!("t-{i}")}, "title": {"S": body}},
+                                "SequenceNumber": format!("{:021}", 100_000_000_000_000_000_000u128 + i as u128),
+                                "SizeBytes": 1100, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+        })
+        .collect();
+    bytes::Bytes::from(json!({ "Records": records }).to_string())
+}
+
+/// Kinesis and DynamoDB Streams batches of one shard: delivered one record
+/// after another, in order, so the floor is `bindery-floor-posts` with one
+/// request in flight. The per-record overhead is the difference of the
+/// medians over the records.
+async fn streams(dir: &str) {
+    const RECORDS: usize = 2_000;
+    const ROUNDS: usize = 7;
+    let app = SinkApp::start().await;
+    let url = app.url();
+    let body = "x".repeat(1024);
+    for (bin, binding, event) in [
+        ("bindery-kinesis", "clicks", kinesis_event(RECORDS, &body)),
+        ("bindery-dynamodb-streams", "task-changes", dynamodb_event(RECORDS, &body)),
+    ] {
+        let api = RuntimeApi::start().await;
+        let env = [
+            ("BINDERY_COMPONENTS", dir),
+            ("BINDERY_BINDING", binding),
+            ("BINDERY_APP_URL", url.as_str()),
+            ("RUST_LOG", "warn"),
+        ];
+        let _process = FunctionProcess::spawn(&release_bin(bin), &api, &env);
+        api.wait_for_next_poll(Duration::from_secs(10)).await.expect("polls");
+        let floor_body_len = app.body_bytes();
+        let (mut bindery, mut floor) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            let options = InvokeOptions {
+                deadline: Duration::from_secs(120),
+                wait: Duration::from_secs(120),
+                ..Default::default()
+            };
+            let outcome = api.invoke(event.clone(), options).await;
+            bindery.push(started.elapsed());
+            let failures = outcome.response()["batchItemFailures"].as_array().map_or(usize::MAX, Vec::len);
+            assert_eq!(failures, 0, "{bin}: every record acknowledged");
+            let args = [format!("{url}/{binding}"), RECORDS.to_string(), "1".to_owned(), body.len().to_string()];
+            let output =
+                std::process::Command::new(release_bin("bindery-floor-posts")).args(args).output().expect("the floor");
+            let ms: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().expect("milliseconds");
+            floor.push(Duration::from_millis(ms));
+        }
+        assert!(app.body_bytes() > floor_body_len, "{bin}: the app read the bodies");
+        let (bindery_median, _) = median(bindery);
+        let (floor_median, _) = median(floor);
+        let overhead_us = (bindery_median.as_secs_f64() - floor_median.as_secs_f64()) * 1e6 / RECORDS as f64;
+        println!(
+            "| {RECORDS} x 1 KiB of one shard, in order: floor, raw hyper POSTs one at a time | {} ({:.0} records/s) | |",
+            ms(floor_median),
+            RECORDS as f64 / floor_median.as_secs_f64()
+        );
+        println!(
+            "| {RECORDS} x 1 KiB of one shard, in order: {bin}, event in to response out | {} ({:.0} records/s, {:.0} % of the floor; {overhead_us:.1} µs a record over it) | |",
+            ms(bindery_median),
+            RECORDS as f64 / bindery_median.as_secs_f64(),
+            100.0 * floor_median.as_secs_f64() / bindery_median.as_secs_f64()
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; a plain `cargo test --benches` passes nothing.
@@ -201,8 +303,19 @@ async fn main() {
     if wanted("batch") {
         batch(&dir_text).await;
     }
+    if wanted("streams") {
+        streams(&dir_text).await;
+    }
     if wanted("size") {
-        for bin in ["bindery-cron", "bindery-sqs", "bindery-webhook"] {
+        for bin in [
+            "bindery-cron",
+            "bindery-sqs",
+            "bindery-webhook",
+            "bindery-kinesis",
+            "bindery-dynamodb-streams",
+            "bindery-s3-events",
+            "bindery-sns",
+        ] {
             let size = std::fs::metadata(release_bin(bin)).expect("binary").len();
             println!("| release binary size, stripped: {bin} | {:.2} MB | |", size as f64 / 1e6);
         }
