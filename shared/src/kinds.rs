@@ -13,7 +13,7 @@ use crate::component::{
 use crate::input::schedule::CronConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
-use crate::output::config::{S3Config, SesConfig, SqsConfig};
+use crate::output::config::{DynamoDbConfig, KinesisConfig, S3Config, SesConfig, SnsConfig, SqsConfig};
 use crate::output::http::HttpConfig;
 use crate::output::localstorage::LocalStorageConfig;
 use crate::output::mailbox::MailboxConfig;
@@ -75,6 +75,27 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
+        BindingKind::AwsSns => {
+            let mut errors = Vec::new();
+            if directions.output {
+                errors.extend(problems(SnsConfig::from_metadata(metadata)));
+            }
+            errors
+        }
+        BindingKind::AwsDynamoDb => {
+            let mut errors = Vec::new();
+            if directions.output {
+                errors.extend(problems(DynamoDbConfig::from_metadata(metadata)));
+            }
+            errors
+        }
+        BindingKind::AwsKinesis => {
+            let mut errors = Vec::new();
+            if directions.output {
+                errors.extend(problems(KinesisConfig::from_metadata(metadata)));
+            }
+            errors
+        }
     }
 }
 

@@ -28,6 +28,12 @@ pub enum BindingKind {
     /// `bindings.local.mailbox`, bindery's own: each email written to a
     /// folder as an `.eml` file, the local stand-in for SES.
     LocalMailbox,
+    /// `bindings.aws.sns`: output (publish to a topic).
+    AwsSns,
+    /// `bindings.aws.dynamodb`: output (put, and bindery's get and delete).
+    AwsDynamoDb,
+    /// `bindings.aws.kinesis`: output (put a record).
+    AwsKinesis,
 }
 
 /// The input functions bindery has: what an input binding is delivered by.
@@ -50,6 +56,9 @@ pub enum OutputKind {
     Sqs,
     LocalStorage,
     Mailbox,
+    Sns,
+    DynamoDb,
+    Kinesis,
 }
 
 const OUTPUT: Directions = Directions::implied(false, true);
@@ -57,7 +66,7 @@ const NONE: Directions = Directions::implied(false, false);
 
 impl BindingKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [BindingKind; 7] = [
+    pub const ALL: [BindingKind; 10] = [
         BindingKind::Cron,
         BindingKind::AwsSqs,
         BindingKind::Http,
@@ -65,6 +74,9 @@ impl BindingKind {
         BindingKind::AwsSes,
         BindingKind::LocalStorage,
         BindingKind::LocalMailbox,
+        BindingKind::AwsSns,
+        BindingKind::AwsDynamoDb,
+        BindingKind::AwsKinesis,
     ];
 
     /// Dapr's `spec.type`.
@@ -77,6 +89,9 @@ impl BindingKind {
             BindingKind::AwsSes => "bindings.aws.ses",
             BindingKind::LocalStorage => "bindings.localstorage",
             BindingKind::LocalMailbox => "bindings.local.mailbox",
+            BindingKind::AwsSns => "bindings.aws.sns",
+            BindingKind::AwsDynamoDb => "bindings.aws.dynamodb",
+            BindingKind::AwsKinesis => "bindings.aws.kinesis",
         }
     }
 
@@ -87,6 +102,8 @@ impl BindingKind {
             BindingKind::AwsSqs => Some(InputKind::Sqs),
             BindingKind::Http => Some(InputKind::Webhook),
             BindingKind::AwsS3 | BindingKind::AwsSes | BindingKind::LocalStorage | BindingKind::LocalMailbox => None,
+            // Their input sides (Kinesis, DynamoDB Streams, SNS) come with their functions.
+            BindingKind::AwsSns | BindingKind::AwsDynamoDb | BindingKind::AwsKinesis => None,
         }
     }
 
@@ -100,15 +117,19 @@ impl BindingKind {
             BindingKind::AwsSes => Some(OutputKind::Ses),
             BindingKind::LocalStorage => Some(OutputKind::LocalStorage),
             BindingKind::LocalMailbox => Some(OutputKind::Mailbox),
+            BindingKind::AwsSns => Some(OutputKind::Sns),
+            BindingKind::AwsDynamoDb => Some(OutputKind::DynamoDb),
+            BindingKind::AwsKinesis => Some(OutputKind::Kinesis),
         }
     }
 
     /// The directions used when the component has no `direction` item.
-    /// Dapr's http binding is output only; bindery adds the input side
-    /// (webhooks), which must be asked for with `direction: input`.
+    /// Dapr's http, sns and dynamodb bindings are output only; bindery adds
+    /// their input sides (webhooks, SNS deliveries, DynamoDB Streams), which
+    /// must be asked for with `direction: input`.
     pub const fn implied(self) -> Directions {
         match self {
-            BindingKind::Http => OUTPUT,
+            BindingKind::Http | BindingKind::AwsSns | BindingKind::AwsDynamoDb => OUTPUT,
             _ => self.supports(),
         }
     }
@@ -230,5 +251,9 @@ mod tests {
         assert_eq!(BindingKind::Http.supports(), BOTH);
         assert_eq!(BindingKind::Http.implied(), OUTPUT, "webhooks must be asked for");
         assert_eq!(BindingKind::AwsS3.supports(), OUTPUT);
+        // Dapr's sns and dynamodb bindings are output only, kinesis both ways.
+        assert_eq!(BindingKind::AwsSns.implied(), OUTPUT);
+        assert_eq!(BindingKind::AwsDynamoDb.implied(), OUTPUT);
+        assert_eq!(BindingKind::AwsKinesis.output(), Some(OutputKind::Kinesis));
     }
 }
