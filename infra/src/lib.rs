@@ -208,6 +208,9 @@ const DEPLOY_FIELDS: &[&str] = &[
     "visibilityTimeout",
     "bucket",
     "emailFrom",
+    "topicArn",
+    "table",
+    "streamName",
     "region",
     "direction",
 ];
