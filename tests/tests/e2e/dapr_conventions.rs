@@ -207,7 +207,7 @@ async fn a_function_loads_a_shared_folder_and_refuses_to_serve_an_unserved_type(
             "BINDERY_BINDING is \"kafka-binding\", which cannot be served: {shared}/kafka-binding.yaml: component \
              \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, \
              bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, \
-             bindings.local.mailbox)"
+             bindings.local.mailbox, bindings.aws.sns, bindings.aws.dynamodb, bindings.aws.kinesis)"
         )
     );
 }

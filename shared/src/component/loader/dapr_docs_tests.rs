@@ -51,7 +51,7 @@ fn a_folder_shared_with_daprd_loads_with_one_warning_naming_what_is_not_served()
     // Their secrets are not read: the Kafka binding's saslPassword and the
     // state store's auth.secretStore (a placeholder) never fail the load.
     let why = components.why_missing("kafka-binding").unwrap();
-    assert!(why.ends_with("component \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, bindings.local.mailbox)"), "{why}");
+    assert!(why.ends_with("component \"kafka-binding\" is bindings.kafka, a type bindery does not serve (it serves bindings.cron, bindings.aws.sqs, bindings.http, bindings.aws.s3, bindings.aws.ses, bindings.localstorage, bindings.local.mailbox, bindings.aws.sns, bindings.aws.dynamodb, bindings.aws.kinesis)"), "{why}");
     assert_eq!(components.why_missing("nothing-of-that-name"), None);
 }
 

@@ -169,7 +169,7 @@ impl Condition {
         let values = request
             .meta_ignore_case(VALUES)
             .map(|text| {
-                let fields = object(text.as_bytes(), &format!("{VALUES}")).map_err(|_| {
+                let fields = object(text.as_bytes(), VALUES).map_err(|_| {
                     InvokeError::bad_request(format!(r#"{VALUES} must be a JSON object, e.g. {{":s":"done"}}"#))
                 })?;
                 fields
