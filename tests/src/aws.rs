@@ -1,6 +1,6 @@
 //! The AWS emulator the tests run against: moto, and LocalStack for a second
-//! run of the S3, SQS and `bindery run` SQS tests (`scripts/test` runs both;
-//! `scripts/test-localstack` only the second). The script that runs the tests
+//! run of the S3, SQS, SNS, Kinesis and `bindery run` SQS tests (`scripts/test`
+//! runs both; `scripts/test-localstack` only the second). The script that runs the tests
 //! starts it and passes its address in `BINDERY_TEST_AWS_ENDPOINT`; this
 //! module refuses any address that is not loopback, so no test can ever reach
 //! real AWS.
