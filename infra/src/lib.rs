@@ -220,6 +220,9 @@ const DEPLOY_FIELDS: &[&str] = &[
     "existingBucket",
     "topicArn",
     "emailFrom",
+    "topicArn",
+    "table",
+    "streamName",
     "region",
     "direction",
 ];

@@ -1,5 +1,5 @@
 //! Least-privilege IAM statements for the output bindings, scoped to the
-//! bucket, the sender identity or the queue each one uses, and to the
+//! bucket, the sender identity, the queue, topic, table or stream each one uses, and to the
 //! secrets read from AWS stores at run time. HTTP bindings need none.
 //!
 //! Every function gets them all: the app behind any input binding may call
@@ -7,7 +7,7 @@
 
 use bindery::component::stores::{PARAMETER_STORE_TYPE, SECRETS_MANAGER_TYPE};
 use bindery::component::{BindingKind, Component, Components, OutputKind, SecretKeyRef};
-use bindery::output::config::{AwsConfig, S3Config, SesConfig, SqsConfig};
+use bindery::output::config::{AwsConfig, DynamoDbConfig, KinesisConfig, S3Config, SesConfig, SnsConfig, SqsConfig};
 use serde_json::{Value, json};
 
 use crate::Stack;
@@ -80,6 +80,44 @@ fn binding_statement(stack: &mut Stack, component: &Component) -> Vec<Value> {
                 format!("{sid}Send"),
                 &["sqs:SendMessage", "sqs:GetQueueUrl"],
                 vec![sub(format!("arn:${{AWS::Partition}}:sqs:{}:${{AWS::AccountId}}:{queue}", region(&aws)))],
+            )]
+        }
+        // The topic ARN names its region and account.
+        OutputKind::Sns => {
+            let Some(SnsConfig { topic_arn, .. }) = stack.config(component, SnsConfig::from_metadata) else {
+                return Vec::new();
+            };
+            vec![statement(format!("{sid}Publish"), &["sns:Publish"], vec![Value::from(topic_arn)])]
+        }
+        // `create`, `get` and `delete`; a conditional put is still PutItem.
+        OutputKind::DynamoDb => {
+            let Some(dynamodb) = stack.config(component, DynamoDbConfig::from_metadata) else { return Vec::new() };
+            let table = if dynamodb.is_arn() {
+                Value::from(dynamodb.table.clone())
+            } else {
+                sub(format!(
+                    "arn:${{AWS::Partition}}:dynamodb:{}:${{AWS::AccountId}}:table/{}",
+                    region(&dynamodb.aws),
+                    dynamodb.table_name()
+                ))
+            };
+            vec![statement(
+                format!("{sid}Items"),
+                &["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+                vec![table],
+            )]
+        }
+        OutputKind::Kinesis => {
+            let Some(KinesisConfig { aws, stream }) = stack.config(component, KinesisConfig::from_metadata) else {
+                return Vec::new();
+            };
+            vec![statement(
+                format!("{sid}Put"),
+                &["kinesis:PutRecord"],
+                vec![sub(format!(
+                    "arn:${{AWS::Partition}}:kinesis:{}:${{AWS::AccountId}}:stream/{stream}",
+                    region(&aws)
+                ))],
             )]
         }
         // Local bindings need no AWS permission; an HTTP target is outside AWS.

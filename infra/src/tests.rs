@@ -313,6 +313,9 @@ fn an_sns_input_is_a_subscription_whose_failures_reach_one_dead_letter_queue() {
     let policy = &t["Resources"]["OrdersDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
     assert_eq!(policy["Principal"], json!({"Service": "sns.amazonaws.com"}));
     assert_eq!(policy["Condition"], json!({"ArnEquals": {"aws:SourceArn": topic}}), "only this topic may send");
+    // Without a direction, Dapr's SNS binding is output only: no function.
+    let t = json_of(&generate(&component("orders", "bindings.aws.sns", &[("topicArn", topic)])));
+    assert!(t["Resources"].get("OrdersFunction").is_none(), "{t}");
 }
 
 #[test]
@@ -342,6 +345,65 @@ fn output_bindings_get_statements_scoped_to_what_they_use_and_http_none() {
     assert!(!text.contains("\"Sid\":\"Hook"), "no statement for the HTTP binding: {text}");
     assert!(!text.contains("\"*\""), "no wildcard resource: {text}");
     assert_eq!(statements.as_array().unwrap().len(), 4, "S3 objects, S3 list, SES, SQS: {text}");
+}
+
+/// SNS, DynamoDB and Kinesis outputs get the actions they call, on their
+/// topic, table or stream only; a table ARN is used as it is.
+#[test]
+fn sns_dynamodb_and_kinesis_outputs_get_statements_on_their_resource() {
+    let yaml = [
+        component("trigger", "bindings.cron", &[("schedule", "@daily")]),
+        component("done", "bindings.aws.sns", &[("topicArn", "arn:aws:sns:eu-west-1:123456789012:done.fifo")]),
+        component("tasks", "bindings.aws.dynamodb", &[("table", "Tasks"), ("region", "eu-west-2")]),
+        component(
+            "audit",
+            "bindings.aws.dynamodb",
+            &[("table", "arn:aws:dynamodb:us-west-2:210987654321:table/Audit")],
+        ),
+        component("clicks", "bindings.aws.kinesis", &[("streamName", "clicks"), ("direction", "output")]),
+    ]
+    .join("---\n");
+    let t = json_of(&generate(&yaml));
+    let statements = t["Resources"]["TriggerFunction"]["Properties"]["Policies"][0]["Statement"].clone();
+    let by_sid = |sid: &str| {
+        statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {sid}: {statements}"))
+    };
+    assert_eq!(by_sid("DonePublish")["Action"], json!(["sns:Publish"]));
+    assert_eq!(by_sid("DonePublish")["Resource"], json!(["arn:aws:sns:eu-west-1:123456789012:done.fifo"]));
+    let items = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"];
+    assert_eq!(by_sid("TasksItems")["Action"], json!(items));
+    assert_eq!(
+        by_sid("TasksItems")["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:dynamodb:eu-west-2:${AWS::AccountId}:table/Tasks"}])
+    );
+    assert_eq!(by_sid("AuditItems")["Resource"], json!(["arn:aws:dynamodb:us-west-2:210987654321:table/Audit"]));
+    assert_eq!(by_sid("ClicksPut")["Action"], json!(["kinesis:PutRecord"]));
+    assert_eq!(
+        by_sid("ClicksPut")["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/clicks"}])
+    );
+    assert_eq!(statements.as_array().unwrap().len(), 4, "{statements}");
+}
+
+/// Their resource fields write the template, so a secret may not give them.
+#[test]
+fn a_topic_table_or_stream_from_a_secret_is_refused() {
+    for (type_, field) in
+        [("bindings.aws.sns", "topicArn"), ("bindings.aws.dynamodb", "table"), ("bindings.aws.kinesis", "streamName")]
+    {
+        let yaml = format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: out\nspec:\n  type: {type_}\n  \
+             metadata:\n  - name: {field}\n    secretKeyRef:\n      name: HIDDEN\n      key: HIDDEN\n"
+        );
+        let text = refusal(&yaml);
+        assert_mentions(&text, &[&format!("\"{field}\""), "comes from a secret"]);
+    }
 }
 
 /// The statements read the region as the binding does: `awsRegion` is

@@ -17,7 +17,7 @@ use crate::input::schedule::CronConfig;
 use crate::input::sns::SnsSourceConfig;
 use crate::input::webhook::WebhookAuth;
 use crate::output::Bindings;
-use crate::output::config::{S3Config, SesConfig, SqsConfig};
+use crate::output::config::{DynamoDbConfig, KinesisConfig, S3Config, SesConfig, SnsConfig, SqsConfig};
 use crate::output::http::HttpConfig;
 use crate::output::localstorage::LocalStorageConfig;
 use crate::output::mailbox::MailboxConfig;
@@ -78,13 +78,21 @@ fn check_binding(kind: BindingKind, metadata: &Metadata, directions: Directions)
         BindingKind::AwsSes => problems(SesConfig::from_metadata(metadata)),
         BindingKind::LocalStorage => problems(LocalStorageConfig::from_metadata(metadata)),
         BindingKind::LocalMailbox => problems(MailboxConfig::from_metadata(metadata)),
-        BindingKind::AwsSns => sides(directions, Vec::new, || problems(SnsSourceConfig::from_metadata(metadata))),
-        BindingKind::AwsKinesis => {
-            sides(directions, Vec::new, || problems(KinesisSourceConfig::from_metadata(metadata)))
-        }
-        BindingKind::AwsDynamoDb => {
-            sides(directions, Vec::new, || problems(DynamoDbStreamConfig::from_metadata(metadata)))
-        }
+        BindingKind::AwsSns => sides(
+            directions,
+            || problems(SnsConfig::from_metadata(metadata)),
+            || problems(SnsSourceConfig::from_metadata(metadata)),
+        ),
+        BindingKind::AwsKinesis => sides(
+            directions,
+            || problems(KinesisConfig::from_metadata(metadata)),
+            || problems(KinesisSourceConfig::from_metadata(metadata)),
+        ),
+        BindingKind::AwsDynamoDb => sides(
+            directions,
+            || problems(DynamoDbConfig::from_metadata(metadata)),
+            || problems(DynamoDbStreamConfig::from_metadata(metadata)),
+        ),
     }
 }
 

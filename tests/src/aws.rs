@@ -1,6 +1,6 @@
 //! The AWS emulator the tests run against: moto, and LocalStack for a second
-//! run of the S3, SQS and `bindery run` SQS tests (`scripts/test` runs both;
-//! `scripts/test-localstack` only the second). The script that runs the tests
+//! run of the S3, SQS, SNS, Kinesis and `bindery run` SQS tests (`scripts/test`
+//! runs both; `scripts/test-localstack` only the second). The script that runs the tests
 //! starts it and passes its address in `BINDERY_TEST_AWS_ENDPOINT`; this
 //! module refuses any address that is not loopback, so no test can ever reach
 //! real AWS.
@@ -154,6 +154,22 @@ impl Emulator {
              version: v1\n  metadata:\n{items}{}",
             self.component_metadata()
         )
+    }
+
+    /// Runs `request` (`{"op": ...}`) through `tests/python/aws_resources.py`:
+    /// boto3, in moto's venv, reaching the emulator through its default chain
+    /// (checked to be loopback by [`Emulator::default_chain_env`]). Its
+    /// answer; panics with boto3's error.
+    pub async fn boto3(&self, request: serde_json::Value) -> serde_json::Value {
+        let home = tempfile::tempdir().expect("a temporary folder");
+        let mut env: Vec<(String, String)> =
+            self.default_chain_env(home.path()).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        // boto3 reads its region from AWS_DEFAULT_REGION, not AWS_REGION.
+        env.push(("AWS_DEFAULT_REGION".to_owned(), REGION.to_owned()));
+        let script = crate::python::script("aws_resources.py");
+        let output = crate::python::run_with(moto_python(), script, env, request.to_string().into_bytes()).await;
+        assert!(output.status.success(), "boto3 {request} failed: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("boto3 {request} answered no JSON: {e}"))
     }
 
     /// Creates a bucket and returns its name.

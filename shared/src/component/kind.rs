@@ -29,13 +29,13 @@ pub enum BindingKind {
     /// `bindings.local.mailbox`, bindery's own: each email written to a
     /// folder as an `.eml` file, the local stand-in for SES.
     LocalMailbox,
-    /// `bindings.aws.sns`: output (Dapr's), and input (notifications,
-    /// bindery's own).
+    /// `bindings.aws.sns`: output (publish to a topic), and input
+    /// (notifications, bindery's own).
     AwsSns,
-    /// `bindings.aws.dynamodb`: input (the table's stream), asked for with
-    /// `direction: input`, as Dapr's binding is output only.
+    /// `bindings.aws.dynamodb`: output (put, and bindery's get and delete),
+    /// and input (the table's stream, bindery's own).
     AwsDynamoDb,
-    /// `bindings.aws.kinesis`: input (a stream's records).
+    /// `bindings.aws.kinesis`: output (put a record) and input (a stream's records).
     AwsKinesis,
 }
 
@@ -67,6 +67,9 @@ pub enum OutputKind {
     Sqs,
     LocalStorage,
     Mailbox,
+    Sns,
+    DynamoDb,
+    Kinesis,
 }
 
 const OUTPUT: Directions = Directions::implied(false, true);
@@ -120,15 +123,16 @@ impl BindingKind {
     /// Its output side, if it has one.
     pub const fn output(self) -> Option<OutputKind> {
         match self {
-            BindingKind::Cron | BindingKind::AwsDynamoDb | BindingKind::AwsKinesis => None,
+            BindingKind::Cron => None,
             BindingKind::AwsSqs => Some(OutputKind::Sqs),
             BindingKind::Http => Some(OutputKind::Http),
             BindingKind::AwsS3 => Some(OutputKind::S3),
             BindingKind::AwsSes => Some(OutputKind::Ses),
             BindingKind::LocalStorage => Some(OutputKind::LocalStorage),
             BindingKind::LocalMailbox => Some(OutputKind::Mailbox),
-            // The output side is the SNS output binding's (issue 17).
-            BindingKind::AwsSns => None,
+            BindingKind::AwsSns => Some(OutputKind::Sns),
+            BindingKind::AwsDynamoDb => Some(OutputKind::DynamoDb),
+            BindingKind::AwsKinesis => Some(OutputKind::Kinesis),
         }
     }
 
@@ -261,5 +265,10 @@ mod tests {
         assert_eq!(BindingKind::Http.implied(), OUTPUT, "webhooks must be asked for");
         assert_eq!(BindingKind::AwsS3.supports(), BOTH);
         assert_eq!(BindingKind::AwsS3.implied(), OUTPUT, "event notifications must be asked for");
+        // Dapr's sns and dynamodb bindings are output only, kinesis both ways.
+        assert_eq!(BindingKind::AwsSns.implied(), OUTPUT);
+        assert_eq!(BindingKind::AwsDynamoDb.implied(), OUTPUT);
+        assert_eq!(BindingKind::AwsKinesis.implied(), BOTH);
+        assert_eq!(BindingKind::AwsKinesis.output(), Some(OutputKind::Kinesis));
     }
 }

@@ -173,8 +173,28 @@ async fn build(component: &Component) -> Result<Option<Box<dyn OutputBinding>>, 
             let config = super::aws::sdk_config(metadata).await?;
             (Box::new(super::sqs::SqsBinding::from_metadata(metadata, &config)?), "timeout")
         }
+        #[cfg(feature = "aws")]
+        OutputKind::Sns => {
+            let config = super::aws::sdk_config(metadata).await?;
+            (Box::new(super::sns::SnsBinding::from_metadata(metadata, &config)?), "timeout")
+        }
+        #[cfg(feature = "aws")]
+        OutputKind::DynamoDb => {
+            let config = super::aws::sdk_config(metadata).await?;
+            (Box::new(super::dynamodb::DynamoDbBinding::from_metadata(metadata, &config)?), "timeout")
+        }
+        #[cfg(feature = "aws")]
+        OutputKind::Kinesis => {
+            let config = super::aws::sdk_config(metadata).await?;
+            (Box::new(super::kinesis::KinesisBinding::from_metadata(metadata, &config)?), "timeout")
+        }
         #[cfg(not(feature = "aws"))]
-        OutputKind::S3 | OutputKind::Ses | OutputKind::Sqs => {
+        OutputKind::S3
+        | OutputKind::Ses
+        | OutputKind::Sqs
+        | OutputKind::Sns
+        | OutputKind::DynamoDb
+        | OutputKind::Kinesis => {
             return Err(vec![FieldError::invalid(
                 "spec.type",
                 format!(

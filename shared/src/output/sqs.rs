@@ -202,7 +202,7 @@ impl<'a> Outgoing<'a> {
 }
 
 /// The attribute a request metadata key names: `attr-<name>`, the prefix in any case.
-fn attribute_name(key: &str) -> Option<&str> {
+pub(crate) fn attribute_name(key: &str) -> Option<&str> {
     let (prefix, name) = key.split_at_checked(ATTRIBUTE_PREFIX.len())?;
     prefix.eq_ignore_ascii_case(ATTRIBUTE_PREFIX).then_some(name)
 }

@@ -10,13 +10,17 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use bindery::output::{Bindings, Email};
+//! use bindery::output::{Bindings, Email, Notification};
 //!
 //! let bindings = Bindings::load("components".as_ref()).await?;
 //! bindings.storage("reports").put("nightly/2026-11-28.json", br#"{"removed":3}"#.to_vec()).await?;
 //! let report = bindings.storage("reports").get("nightly/2026-11-28.json").await?;
 //! bindings.email("notifications").send(&Email::html("ops@example.com", "Nightly cleanup", "<p>3 removed</p>")).await?;
 //! bindings.http("http-binding").post("/tasks/done", br#"{"id":1}"#.to_vec()).await?;
+//! bindings.table("tasks").put(&serde_json::json!({"id": "t-1", "done": true})).await?;
+//! let task = bindings.table("tasks").get(&serde_json::json!({"id": "t-1"})).await?;
+//! bindings.topic("task-events").publish(Notification::new("t-1 done").with_subject("Task done")).await?;
+//! bindings.stream("clicks").put("user-7", br#"{"page":"/"}"#.to_vec()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -46,6 +50,30 @@ impl Bindings {
     /// Messages to a queue (`bindings.aws.sqs`).
     pub fn queue<'a>(&'a self, name: &'a str) -> Queue<'a> {
         Queue { bindings: self, name }
+    }
+
+    /// Notifications to an SNS topic (`bindings.aws.sns`).
+    pub fn topic<'a>(&'a self, name: &'a str) -> Topic<'a> {
+        Topic { bindings: self, name }
+    }
+
+    /// Items in a DynamoDB table (`bindings.aws.dynamodb`).
+    pub fn table<'a>(&'a self, name: &'a str) -> Table<'a> {
+        Table { bindings: self, name }
+    }
+
+    /// Records into a Kinesis stream (`bindings.aws.kinesis`).
+    pub fn stream<'a>(&'a self, name: &'a str) -> Stream<'a> {
+        Stream { bindings: self, name }
+    }
+}
+
+/// Any binding has a `create`: without this check a helper pointed at another
+/// type (a queue helper at a bucket) would do that type's `create`.
+fn check_kind(bindings: &Bindings, name: &str, wanted: OutputKind, kind: BindingKind) -> Result<(), InvokeError> {
+    match bindings.kind_of(name) {
+        Some(Some(found)) if found == wanted => Ok(()),
+        _ => Err(wrong_type(bindings, name, &[kind])),
     }
 }
 
@@ -197,14 +225,144 @@ pub struct Queue<'a> {
 impl Queue<'_> {
     /// Sends one message, its body exactly `body`; the answer is its message id.
     pub async fn send(&self, body: impl Into<Bytes>) -> Result<String, InvokeError> {
-        // Any binding has a `create`: without this check a queue helper
-        // pointed at a bucket would store an object.
-        match self.bindings.kind_of(self.name) {
-            Some(Some(OutputKind::Sqs)) => {}
-            _ => return Err(wrong_type(self.bindings, self.name, &[BindingKind::AwsSqs])),
-        }
+        check_kind(self.bindings, self.name, OutputKind::Sqs, BindingKind::AwsSqs)?;
         let response = self.bindings.invoke(self.name, InvokeRequest::new(operation::CREATE, body.into())).await?;
         Ok(response.and_then(|r| r.metadata.get("messageId").cloned()).unwrap_or_default())
+    }
+}
+
+/// A notification for [`Topic::publish`]: the message, and what SNS sends with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notification {
+    pub message: String,
+    pub subject: Option<String>,
+    /// String message attributes, by name.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// FIFO topics: the message group, and the deduplication id (unless the
+    /// topic deduplicates by content).
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+}
+
+impl Notification {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..Self::default() }
+    }
+
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    fn into_request(self) -> InvokeRequest {
+        let mut data = serde_json::json!({ "message": self.message });
+        if let Some(subject) = self.subject {
+            data["subject"] = subject.into();
+        }
+        let mut request = InvokeRequest::new(operation::CREATE, serde_json::to_vec(&data).unwrap_or_default());
+        for (name, value) in self.attributes {
+            request.metadata.insert(format!("attr-{name}"), value);
+        }
+        request.metadata.extend(self.group_id.map(|g| ("MessageGroupId".to_owned(), g)));
+        request.metadata.extend(self.deduplication_id.map(|d| ("MessageDeduplicationId".to_owned(), d)));
+        request
+    }
+}
+
+/// See [`Bindings::topic`].
+#[derive(Clone, Copy)]
+pub struct Topic<'a> {
+    bindings: &'a Bindings,
+    name: &'a str,
+}
+
+impl Topic<'_> {
+    /// Publishes `notification`; the answer is its SNS message id.
+    pub async fn publish(&self, notification: Notification) -> Result<String, InvokeError> {
+        check_kind(self.bindings, self.name, OutputKind::Sns, BindingKind::AwsSns)?;
+        let response = self.bindings.invoke(self.name, notification.into_request()).await?;
+        Ok(response.and_then(|r| r.metadata.get("messageId").cloned()).unwrap_or_default())
+    }
+}
+
+/// See [`Bindings::table`]. Items and keys are JSON objects, typed as Dapr
+/// types them (strings `S`, numbers `N`, arrays `L`, objects `M`, ...).
+#[derive(Clone, Copy)]
+pub struct Table<'a> {
+    bindings: &'a Bindings,
+    name: &'a str,
+}
+
+impl Table<'_> {
+    /// Puts `item`, replacing any item with its key.
+    pub async fn put(&self, item: &serde_json::Value) -> Result<(), InvokeError> {
+        self.call(InvokeRequest::new(operation::CREATE, json_bytes(item))).await.map(drop)
+    }
+
+    /// Puts `item` only if no item has its key: `key_attribute` is the
+    /// table's partition key. An existing item is a [`ErrorKind::BadRequest`]
+    /// naming `ConditionalCheckFailedException`.
+    pub async fn put_new(&self, item: &serde_json::Value, key_attribute: &str) -> Result<(), InvokeError> {
+        let names = serde_json::json!({ "#key": key_attribute }).to_string();
+        let request = InvokeRequest::new(operation::CREATE, json_bytes(item))
+            .with_metadata("conditionExpression", "attribute_not_exists(#key)")
+            .with_metadata("expressionAttributeNames", names);
+        self.call(request).await.map(drop)
+    }
+
+    /// The item with `key` (e.g. `{"id": "t-1"}`), as plain JSON; `None` when there is none.
+    pub async fn get(&self, key: &serde_json::Value) -> Result<Option<serde_json::Value>, InvokeError> {
+        match self.call(InvokeRequest::new(operation::GET, json_bytes(key))).await {
+            Ok(response) => {
+                let data = response.map(|r| r.data).unwrap_or_default();
+                let item = serde_json::from_slice(&data)
+                    .map_err(|e| InvokeError::other(format!("the item read is not JSON: {e}")))?;
+                Ok(Some(item))
+            }
+            // A missing table is not-found too; the service's code, which
+            // the binding's errors carry, tells it from a missing item.
+            Err(e) if e.kind == ErrorKind::NotFound && !e.message.contains("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the item with `key`; none is not an error.
+    pub async fn delete(&self, key: &serde_json::Value) -> Result<(), InvokeError> {
+        self.call(InvokeRequest::new(operation::DELETE, json_bytes(key))).await.map(drop)
+    }
+
+    async fn call(&self, request: InvokeRequest) -> Result<Option<InvokeResponse>, InvokeError> {
+        check_kind(self.bindings, self.name, OutputKind::DynamoDb, BindingKind::AwsDynamoDb)?;
+        self.bindings.invoke(self.name, request).await
+    }
+}
+
+fn json_bytes(value: &serde_json::Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// Where [`Stream::put`] stored a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPosition {
+    pub shard_id: String,
+    pub sequence_number: String,
+}
+
+/// See [`Bindings::stream`].
+#[derive(Clone, Copy)]
+pub struct Stream<'a> {
+    bindings: &'a Bindings,
+    name: &'a str,
+}
+
+impl Stream<'_> {
+    /// Puts one record, its data exactly `data`, under `partition_key`.
+    pub async fn put(&self, partition_key: &str, data: impl Into<Bytes>) -> Result<RecordPosition, InvokeError> {
+        check_kind(self.bindings, self.name, OutputKind::Kinesis, BindingKind::AwsKinesis)?;
+        let request = InvokeRequest::new(operation::CREATE, data.into()).with_metadata("partitionKey", partition_key);
+        let metadata = self.bindings.invoke(self.name, request).await?.map(|r| r.metadata).unwrap_or_default();
+        let field = |key: &str| metadata.get(key).cloned().unwrap_or_default();
+        Ok(RecordPosition { shard_id: field("shardId"), sequence_number: field("sequenceNumber") })
     }
 }
 
@@ -224,6 +382,36 @@ mod tests {
     use super::*;
     use crate::component::Metadata;
     use crate::output::localstorage::LocalStorageBinding;
+
+    #[tokio::test]
+    async fn topic_table_and_stream_helpers_on_another_type_do_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let folder = LocalStorageBinding::from_metadata(&Metadata::from_pairs([("rootPath", root.as_str())])).unwrap();
+        let mut bindings = Bindings::default();
+        bindings.insert("files", BindingKind::LocalStorage.type_name(), Box::new(folder));
+
+        let error = bindings.topic("files").publish(Notification::new("hi")).await.unwrap_err();
+        assert_eq!(error.message, "output binding files is a bindings.localstorage, not bindings.aws.sns");
+        let error = bindings.table("files").put(&serde_json::json!({"id": 1})).await.unwrap_err();
+        assert_eq!(error.message, "output binding files is a bindings.localstorage, not bindings.aws.dynamodb");
+        let error = bindings.stream("files").put("k", "x").await.unwrap_err();
+        assert_eq!(error.message, "output binding files is a bindings.localstorage, not bindings.aws.kinesis");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+    }
+
+    #[test]
+    fn a_notification_is_dapr_s_data_and_bindery_s_metadata() {
+        let mut notification = Notification::new("t-1 \"done\"").with_subject("Task done");
+        notification.attributes.insert("priority".into(), "high".into());
+        notification.group_id = Some("tasks".into());
+        let request = notification.into_request();
+        assert_eq!(request.data, r#"{"message":"t-1 \"done\"","subject":"Task done"}"#);
+        assert_eq!(request.metadata["attr-priority"], "high");
+        assert_eq!(request.metadata["MessageGroupId"], "tasks");
+        assert!(!request.metadata.contains_key("MessageDeduplicationId"));
+        assert_eq!(Notification::new("m").into_request().data, r#"{"message":"m"}"#, "no subject at all");
+    }
 
     #[tokio::test]
     async fn a_queue_helper_on_another_type_sends_nothing() {

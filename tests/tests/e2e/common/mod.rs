@@ -268,6 +268,13 @@ pub(crate) struct Sidecar {
     pub(crate) grpc_port: u16,
 }
 
+/// `bindery invoke --components DIR args...`, with the test's environment.
+pub(crate) async fn bindery_invoke(dir: &ComponentsDir, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+    command.args(["invoke", "--components", &dir.path_str()]).args(args);
+    tokio::task::spawn_blocking(move || command.output().expect("run bindery invoke")).await.unwrap()
+}
+
 /// `bindery sidecar --components DIR` on ports of its own, with `env`, once it serves.
 pub(crate) async fn bindery_sidecar(dir: &ComponentsDir, env: &[(&str, &str)]) -> Sidecar {
     let (http_port, grpc_port) = (bindery_e2e::unused_port(), bindery_e2e::unused_port());
