@@ -10,6 +10,7 @@
 //! as a layer, read from `/opt`. What AWS cannot express is refused, each
 //! problem naming the file, the component and the field.
 
+mod dead_letters;
 mod function;
 mod load;
 mod names;

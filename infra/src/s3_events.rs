@@ -15,25 +15,15 @@ use bindery::component::Component;
 use bindery::input::s3_events::S3EventsConfig;
 use serde_json::{Value, json};
 
+use crate::Stack;
+use crate::dead_letters::async_dead_letters;
 use crate::template::{Resource, arn_of, ref_, sub};
 use crate::trigger::Trigger;
-use crate::{Stack, queue};
-
-/// Lambda's asynchronous retries: at most 2.
-const FUNCTION_RETRIES: u64 = 2;
 
 pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Option<Trigger> {
     let config = stack.config(component, S3EventsConfig::from_metadata)?;
-    let dlq = format!("{id}DeadLetterQueue");
-    stack.resources.insert(dlq.clone(), queue::dead_letter_queue());
-    stack.outputs.insert(
-        dlq.clone(),
-        json!({ "Description": format!("S3 events of {:?} the app did not acknowledge", component.name), "Value": ref_(&dlq) }),
-    );
-    let invoke_config = json!({
-        "MaximumRetryAttempts": FUNCTION_RETRIES,
-        "DestinationConfig": { "OnFailure": { "Type": "SQS", "Destination": arn_of(&dlq) } },
-    });
+    let what = format!("S3 events of {:?} the app did not acknowledge", component.name);
+    let (_, invoke_config) = async_dead_letters(stack, id, what, None);
     let events = if config.existing_bucket {
         existing_bucket(stack, component, id, &config);
         json!({})

@@ -13,9 +13,10 @@ use bindery::input::schedule::CronConfig;
 use bindery::schedule::to_scheduler;
 use serde_json::json;
 
-use crate::template::{arn_of, ref_};
+use crate::dead_letters::async_dead_letters;
+use crate::template::arn_of;
 use crate::trigger::Trigger;
-use crate::{Settings, Stack, queue};
+use crate::{Settings, Stack};
 
 /// The Scheduler's own maximum and default; bindery keeps the default.
 const MAX_RETRY_ATTEMPTS: u64 = 185;
@@ -23,8 +24,6 @@ const MAX_RETRY_ATTEMPTS: u64 = 185;
 const DEFAULT_EVENT_AGE: Duration = Duration::from_secs(3600);
 /// Lambda's asynchronous event age bounds: one minute to six hours.
 const EVENT_AGE_RANGE: (u64, u64) = (60, 6 * 3600);
-/// Lambda's asynchronous retries: at most 2.
-const FUNCTION_RETRIES: u64 = 2;
 
 /// The Scheduler's target input: the binding, and the context values the
 /// Scheduler fills in at each run (reference/lambda-anchors.md §6.3).
@@ -51,12 +50,8 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
     };
     stack.notes.extend(converted.notes.iter().map(|note| format!("{}: {note}", component.name)));
     let (attempts, age) = retry_policy(stack, component)?;
-    let dlq = format!("{id}DeadLetterQueue");
-    stack.resources.insert(dlq.clone(), queue::dead_letter_queue());
-    stack.outputs.insert(
-        dlq.clone(),
-        json!({ "Description": format!("Runs of {:?} that never reached the app", component.name), "Value": ref_(&dlq) }),
-    );
+    let what = format!("Runs of {:?} that never reached the app", component.name);
+    let (dlq, invoke_config) = async_dead_letters(stack, id, what, Some(age));
     let mut properties = json!({
         "Description": format!("Dapr cron binding {:?}: {text}", component.name),
         "ScheduleExpression": converted.expression,
@@ -68,11 +63,6 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
     if let Some(zone) = converted.time_zone {
         properties["ScheduleExpressionTimezone"] = json!(zone);
     }
-    let invoke_config = json!({
-        "MaximumRetryAttempts": FUNCTION_RETRIES,
-        "MaximumEventAgeInSeconds": age,
-        "DestinationConfig": { "OnFailure": { "Type": "SQS", "Destination": arn_of(&dlq) } },
-    });
     Some(Trigger {
         binary: "bindery-cron",
         events: json!({ "Schedule": { "Type": "ScheduleV2", "Properties": properties } }),

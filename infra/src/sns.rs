@@ -11,17 +11,15 @@ use bindery::component::Component;
 use bindery::input::sns::SnsSourceConfig;
 use serde_json::json;
 
+use crate::Stack;
+use crate::dead_letters::async_dead_letters;
 use crate::template::{Resource, arn_of, ref_};
 use crate::trigger::Trigger;
-use crate::{Stack, queue};
-
-/// Lambda's asynchronous retries: at most 2.
-const FUNCTION_RETRIES: u64 = 2;
 
 pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Option<Trigger> {
     let SnsSourceConfig { topic_arn, .. } = stack.config(component, SnsSourceConfig::from_metadata)?;
-    let dlq = format!("{id}DeadLetterQueue");
-    stack.resources.insert(dlq.clone(), queue::dead_letter_queue());
+    let what = format!("Notifications of {:?} that never reached the app", component.name);
+    let (dlq, invoke_config) = async_dead_letters(stack, id, what, None);
     stack.resources.insert(
         format!("{id}DeadLetterQueuePolicy"),
         Resource::new(
@@ -41,14 +39,6 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str) -> Opt
             }),
         ),
     );
-    stack.outputs.insert(
-        dlq.clone(),
-        json!({ "Description": format!("Notifications of {:?} that never reached the app", component.name), "Value": ref_(&dlq) }),
-    );
-    let invoke_config = json!({
-        "MaximumRetryAttempts": FUNCTION_RETRIES,
-        "DestinationConfig": { "OnFailure": { "Type": "SQS", "Destination": arn_of(&dlq) } },
-    });
     // The subscription and permission are written out rather than as SAM's
     // SNS event: cfn-lint's schema of that event has no RedrivePolicy.
     let function = format!("{id}Function");

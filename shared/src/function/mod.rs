@@ -37,6 +37,7 @@ mod event_loop;
 pub mod extension;
 pub mod kinesis;
 mod lifecycle;
+mod notification;
 pub mod s3_events;
 mod setup;
 pub mod sns;

@@ -1,25 +1,19 @@
 //! `bindery-s3-events`: an S3 event notification becomes one
 //! `POST /<binding>` per object event.
 //!
-//! S3 invokes the function asynchronously, so there is no partial-batch
-//! answer: when any record is not acknowledged the invocation fails, and
-//! Lambda's asynchronous retries and on-failure destination take over (S3
-//! sends one record per notification; were there more, the acknowledged
-//! ones would be delivered again with it). Records run one after another.
-
-use std::time::Instant as StdInstant;
+//! S3 invokes the function asynchronously: a record not acknowledged fails
+//! the invocation, for Lambda's retries (`notification::deliver_each`).
 
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};
-use tracing::{info, warn};
 
 use super::lifecycle::{self, InputFunction};
+use super::notification::deliver_each;
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::input::s3_events::{S3EventsConfig, parse_event, record_event};
-use crate::input::trace::traceparent_from_xray;
 
 /// The S3 event notifications function, configured.
 #[derive(Debug)]
@@ -47,45 +41,20 @@ impl InputFunction for S3EventsFunction {
     }
 
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<(), Diagnostic> {
-        let started = StdInstant::now();
-        let binding = &self.setup.component.name;
         let records = parse_event(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
-        let deadline = self.setup.deadline.until(context.deadline);
-        let traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
-        let mut failed = 0;
-        for (index, record) in records.iter().enumerate() {
-            let result = match record_event(record) {
-                Err(e) => Err(e.message),
-                Ok(event) if event.metadata("bucket") != Some(self.bucket.as_str()) => Err(format!(
+        deliver_each(&self.setup, context, "S3", &records, |record, _| async move {
+            let event = record_event(record).map_err(|e| e.message)?;
+            match event.metadata("bucket") {
+                Some(bucket) if bucket == self.bucket => Ok(event),
+                other => Err(format!(
                     "the record is from bucket {:?}; this binding is for {:?}",
-                    event.metadata("bucket").unwrap_or_default(),
+                    other.unwrap_or_default(),
                     self.bucket
                 )),
-                Ok(mut event) => {
-                    event.traceparent.clone_from(&traceparent);
-                    let delivery = self.setup.deliverer.deliver(event, deadline);
-                    self.setup.stopping.bound(deadline, delivery).await.map_err(|e| e.message)
-                }
-            };
-            if let Err(reason) = result {
-                failed += 1;
-                warn!(binding = %binding, record = index, error = %reason, "record failed");
             }
-        }
-        let latency_ms = started.elapsed().as_millis() as u64;
-        info!(binding = %binding, records = records.len(), failed, latency_ms, "notification done");
-        if failed == 0 {
-            Ok(())
-        } else {
-            Err(Diagnostic {
-                error_type: "Bindery.DeliveryFailed".into(),
-                error_message: format!(
-                    "{failed} of {} S3 records were not acknowledged; Lambda will retry",
-                    records.len()
-                ),
-            })
-        }
+        })
+        .await
     }
 }
 

@@ -2,27 +2,23 @@
 //! record, checked first against the component's topic and, when it asks
 //! (`verifySignature: true`), against SNS's signature.
 //!
-//! SNS invokes the function asynchronously, so there is no partial-batch
-//! answer: a record that is refused or not acknowledged fails the
-//! invocation, and Lambda's asynchronous retries and on-failure queue take
-//! over (SNS sends one record per invocation).
+//! SNS invokes the function asynchronously: a record refused or not
+//! acknowledged fails the invocation, for Lambda's retries
+//! (`notification::deliver_each`).
 
 mod certificates;
-
-use std::time::Instant as StdInstant;
 
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};
 use tokio::time::Instant;
-use tracing::{info, warn};
 
 use super::lifecycle::{self, InputFunction};
+use super::notification::deliver_each;
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::input::sns::{SnsNotification, SnsSourceConfig, parse_event};
-use crate::input::trace::traceparent_from_xray;
 use certificates::Certificates;
 
 /// The SNS function, configured.
@@ -60,43 +56,14 @@ impl InputFunction for SnsFunction {
     }
 
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<(), Diagnostic> {
-        let started = StdInstant::now();
-        let binding = &self.setup.component.name;
         let records = parse_event(payload)
             .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
-        let deadline = self.setup.deadline.until(context.deadline);
-        let traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
-        let mut failed = 0;
-        for (index, record) in records.iter().enumerate() {
-            let result = match SnsNotification::from_record(record) {
-                Err(e) => Err(e.message),
-                Ok(notification) => match self.check(&notification, deadline).await {
-                    Err(reason) => Err(reason),
-                    Ok(()) => {
-                        let mut event = notification.event();
-                        event.traceparent.clone_from(&traceparent);
-                        let delivery = self.setup.deliverer.deliver(event, deadline);
-                        self.setup.stopping.bound(deadline, delivery).await.map_err(|e| e.message)
-                    }
-                },
-            };
-            if let Err(reason) = result {
-                failed += 1;
-                warn!(binding = %binding, record = index, error = %reason, "record failed");
-            }
-        }
-        let latency_ms = started.elapsed().as_millis() as u64;
-        info!(binding = %binding, records = records.len(), failed, latency_ms, "notification done");
-        match failed {
-            0 => Ok(()),
-            _ => Err(Diagnostic {
-                error_type: "Bindery.DeliveryFailed".into(),
-                error_message: format!(
-                    "{failed} of {} SNS records were not delivered; Lambda will retry",
-                    records.len()
-                ),
-            }),
-        }
+        deliver_each(&self.setup, context, "SNS", &records, |record, deadline| async move {
+            let notification = SnsNotification::from_record(record).map_err(|e| e.message)?;
+            self.check(&notification, deadline).await?;
+            Ok(notification.event())
+        })
+        .await
     }
 }
 
