@@ -21,6 +21,9 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use rustls::pki_types::alg_id;
+use rustls::pki_types::{AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm};
+
 use super::{BindingEvent, InputError, Text};
 use crate::component::{FieldError, Metadata};
 
@@ -221,26 +224,46 @@ impl<'a> SnsNotification<'a> {
     pub fn verify(&self, certificate_der: &[u8]) -> Result<(), InputError> {
         let refused = |why: String| InputError::new(format!("SNS signature refused: {why}"));
         let signature = self.signature.as_ref().ok_or_else(|| refused("the record carries no signature".into()))?;
-        let algorithm: &dyn ring::signature::VerificationAlgorithm = match signature.version.as_ref() {
-            "1" => &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            "2" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        let algorithm: &dyn SignatureVerificationAlgorithm = match signature.version.as_ref() {
+            "1" => &RSA_PKCS1_SHA1,
+            "2" => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
             other => return Err(refused(format!("SignatureVersion {other:?} is neither 1 nor 2"))),
         };
         let bytes = STANDARD
             .decode(signature.signature.as_bytes())
             .map_err(|e| refused(format!("Signature is not base64: {e}")))?;
-        let key = public_key(certificate_der).map_err(refused)?;
-        ring::signature::UnparsedPublicKey::new(algorithm, key)
-            .verify(self.string_to_sign().as_bytes(), &bytes)
+        let der = CertificateDer::from(certificate_der);
+        let certificate = webpki::EndEntityCert::try_from(&der)
+            .map_err(|e| refused(format!("the signing certificate cannot be read: {e}")))?;
+        certificate
+            .verify_signature(algorithm, self.string_to_sign().as_bytes(), &bytes)
             .map_err(|_| refused(format!("it does not match the certificate at {}", signature.cert_url)))
     }
 }
 
-/// The RSA public key of a DER certificate.
-fn public_key(certificate_der: &[u8]) -> Result<Vec<u8>, String> {
-    let (_, certificate) = x509_parser::parse_x509_certificate(certificate_der)
-        .map_err(|e| format!("the signing certificate cannot be read: {e}"))?;
-    Ok(certificate.public_key().subject_public_key.data.to_vec())
+/// SHA1withRSA, SNS's `SignatureVersion` 1. webpki, which reads the
+/// certificate, leaves SHA-1 out for TLS; ring still verifies it.
+#[derive(Debug)]
+struct RsaPkcs1Sha1;
+
+const RSA_PKCS1_SHA1: RsaPkcs1Sha1 = RsaPkcs1Sha1;
+
+impl SignatureVerificationAlgorithm for RsaPkcs1Sha1 {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
+        let algorithm = &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY;
+        ring::signature::UnparsedPublicKey::new(algorithm, public_key)
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::RSA_ENCRYPTION
+    }
+
+    /// sha1WithRSAEncryption (1.2.840.113549.1.1.5) with NULL parameters.
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        AlgorithmIdentifier::from_slice(&[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00])
+    }
 }
 
 /// AWS's rule for a signing certificate's URL: `https`, a host

@@ -7,6 +7,7 @@
 //! (`notification::deliver_each`).
 
 mod certificates;
+mod tls;
 
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};

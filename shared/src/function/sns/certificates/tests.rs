@@ -40,12 +40,13 @@ impl tower::Service<hyper_util::client::legacy::connect::dns::Name> for ToLoopba
 /// An HTTPS server for [`HOST`] on [`ADDRESS`]:443 answering every GET with
 /// `body`; the CA that signed it, and how many requests it got.
 async fn sns_host(body: String) -> (rustls::RootCertStore, Arc<AtomicUsize>) {
-    let ca_key = KeyPair::generate().unwrap();
+    // P-384: the fetch leaves P-256 out (../tls.rs).
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let cert = CertificateParams::new(vec![HOST.to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

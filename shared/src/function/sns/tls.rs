@@ -1,0 +1,76 @@
+//! The TLS of a certificate fetch: ring's, without NIST P-256. SNS's hosts
+//! present RSA certificates that chain to Amazon's RSA roots, and agree on
+//! X25519 (or P-384) for the key exchange; ring's P-256 brings 150 KB of
+//! tables, which would put bindery-sns over its 4 MB (BENCHMARKS.md).
+//! No client key is ever loaded, so none can be.
+
+use std::sync::Arc;
+
+use ring::rand::SecureRandom as _;
+use rustls::SignatureScheme;
+use rustls::crypto::ring::{cipher_suite, kx_group};
+use rustls::crypto::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::SigningKey;
+use webpki::ring as algs;
+
+/// Server signatures the fetch accepts: RSA (PKCS#1 and PSS) and ECDSA P-384.
+static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[
+        algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        algs::RSA_PKCS1_2048_8192_SHA256,
+        algs::RSA_PKCS1_2048_8192_SHA384,
+        algs::RSA_PKCS1_2048_8192_SHA512,
+        algs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        algs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        algs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        algs::ECDSA_P384_SHA384,
+    ],
+    mapping: &[
+        (SignatureScheme::ECDSA_NISTP384_SHA384, &[algs::ECDSA_P384_SHA384]),
+        (SignatureScheme::RSA_PSS_SHA512, &[algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY]),
+        (SignatureScheme::RSA_PSS_SHA384, &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY]),
+        (SignatureScheme::RSA_PSS_SHA256, &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY]),
+        (SignatureScheme::RSA_PKCS1_SHA512, &[algs::RSA_PKCS1_2048_8192_SHA512]),
+        (SignatureScheme::RSA_PKCS1_SHA384, &[algs::RSA_PKCS1_2048_8192_SHA384]),
+        (SignatureScheme::RSA_PKCS1_SHA256, &[algs::RSA_PKCS1_2048_8192_SHA256]),
+    ],
+};
+
+/// The provider of a fetch.
+pub(super) fn provider() -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP384R1],
+        signature_verification_algorithms: SIGNATURES,
+        secure_random: &SystemRandom,
+        key_provider: &NoKeys,
+    })
+}
+
+#[derive(Debug)]
+struct SystemRandom;
+
+impl SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        ring::rand::SystemRandom::new().fill(buf).map_err(|_| GetRandomFailed)
+    }
+}
+
+#[derive(Debug)]
+struct NoKeys;
+
+impl KeyProvider for NoKeys {
+    fn load_private_key(&self, _: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("a certificate fetch presents no client certificate".into()))
+    }
+}
