@@ -255,7 +255,16 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
     // A --prebuilt template: each function is the directory `cargo lambda build` leaves.
     let dir = tempfile::tempdir().unwrap();
     let template = fixture_template(dir.path(), &["--prebuilt", "--code-uri", dir.path().to_str().unwrap()]);
-    for binary in ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events", "bindery-sns"] {
+    let binaries = [
+        "bindery-cron",
+        "bindery-sqs",
+        "bindery-webhook",
+        "bindery-kinesis",
+        "bindery-dynamodb-streams",
+        "bindery-s3-events",
+        "bindery-sns",
+    ];
+    for binary in binaries {
         let built = dir.path().join("target/lambda").join(binary);
         std::fs::create_dir_all(&built).unwrap();
         std::fs::copy(release_bin(binary), built.join("bootstrap")).unwrap();
@@ -270,6 +279,8 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         ("UploadsFunction", "bindery-s3-events"),
         ("LegacyFilesFunction", "bindery-s3-events"),
         ("TaskNoticesFunction", "bindery-sns"),
+        ("ClickstreamFunction", "bindery-kinesis"),
+        ("TaskChangesFunction", "bindery-dynamodb-streams"),
     ] {
         let packaged = &created["packaged"][id];
         assert_eq!(packaged["code_uri"], format!("target/lambda/{binary}"), "{id}");
@@ -358,4 +369,11 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         json!({"Fn::GetAtt": ["TaskNoticesDeadLetterQueue", "Arn"]})
     );
     assert!(created["queues"].get("TaskNoticesDeadLetterQueue").is_some(), "{}", created["queues"]);
+
+    // The streams: an event source mapping each, with partial batch responses, on moto.
+    for (function, source) in [("ClickstreamFunction", ":kinesis:"), ("TaskChangesFunction", ":dynamodb:")] {
+        let mapping = &created["functions"][function]["event_source_mappings"][0];
+        assert_eq!(mapping["function_response_types"], json!(["ReportBatchItemFailures"]), "{function}: {mapping}");
+        assert!(mapping["event_source_arn"].as_str().is_some_and(|arn| arn.contains(source)), "{function}: {mapping}");
+    }
 }

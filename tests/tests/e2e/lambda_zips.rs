@@ -24,7 +24,15 @@ use crate::common::{ComponentsDir, component, cron_component, http_get, http_pos
 /// `provided.al2023` is the AL2023 minimal image.
 const AL2023_GLIBC: (u32, u32) = (2, 34);
 
-const FUNCTIONS: [&str; 5] = ["bindery-cron", "bindery-sqs", "bindery-webhook", "bindery-s3-events", "bindery-sns"];
+const FUNCTIONS: [&str; 7] = [
+    "bindery-cron",
+    "bindery-sqs",
+    "bindery-kinesis",
+    "bindery-dynamodb-streams",
+    "bindery-webhook",
+    "bindery-s3-events",
+    "bindery-sns",
+];
 const EXTENSION: &str = "bindery-extension";
 
 /// The names in `zip`, and the bytes and Unix mode of `entry`.
@@ -138,7 +146,14 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
         .unwrap(),
     )
     .unwrap();
-    let cases: [(&str, &str, String, Value, Value); 5] = [
+    let fixture = |name: &str| -> Value {
+        let path = format!("{}/../shared/fixtures/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let kinesis_items = [value("direction", "input"), value("streamName", "lambda-stream")];
+    let dynamodb_items = [value("direction", "input"), value("table", "TestTable")];
+    let no_failures = json!({"batchItemFailures": []});
+    let cases: [(&str, &str, String, Value, Value); 7] = [
         ("bindery-cron", "tick", cron_component("tick", "@daily", &[]), json!({}), Value::Null),
         ("bindery-sqs", "q", sqs_component("q"), records("m-1"), json!({"batchItemFailures": []})),
         (
@@ -150,6 +165,20 @@ async fn each_function_zip_runs_under_the_runtime_api_emulator() {
         ),
         ("bindery-s3-events", "uploads", component("uploads", "bindings.aws.s3", &s3_items), s3_event, Value::Null),
         ("bindery-sns", "notices", component("notices", "bindings.aws.sns", &sns_items), sns_event, Value::Null),
+        (
+            "bindery-kinesis",
+            "clicks",
+            component("clicks", "bindings.aws.kinesis", &kinesis_items),
+            fixture("kinesis.json"),
+            no_failures.clone(),
+        ),
+        (
+            "bindery-dynamodb-streams",
+            "changes",
+            component("changes", "bindings.aws.dynamodb", &dynamodb_items),
+            fixture("dynamodb.json"),
+            no_failures,
+        ),
     ];
     for (function, binding, yaml, event, expected) in cases {
         let dir = ComponentsDir::with(&format!("{binding}.yaml"), &yaml);
