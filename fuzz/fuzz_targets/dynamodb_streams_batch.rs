@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         for record in &records {
             if let Ok(event) = record.event() {
                 if format == StreamFormat::Plain && !event.data.is_empty() {
-                    assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&event.data).is_ok(), "plain image is not JSON");
+                    assert!(
+                        serde_json::from_slice::<serde::de::IgnoredAny>(&event.data).is_ok(),
+                        "plain image is not JSON"
+                    );
                 }
                 let request = build_request(&http::Uri::from_static("/changes"), event, None, DEFAULT_METADATA_LIMIT);
                 assert!(request.is_ok(), "a readable record could not become a request: {:?}", request.err());
