@@ -263,6 +263,12 @@ pub(crate) struct EventsArgs {
     /// SNS: the subject.
     #[arg(long)]
     pub(crate) subject: Option<String>,
+    /// Kinesis: the stream's name.
+    #[arg(long, default_value = "clickstream")]
+    pub(crate) stream: String,
+    /// DynamoDB Streams: the table's name.
+    #[arg(long, default_value = "tasks")]
+    pub(crate) table: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -274,4 +280,8 @@ pub(crate) enum EventSource {
     S3,
     /// An SNS notification (`bindings.aws.sns`, direction input); its signature is not a real one.
     Sns,
+    /// A Kinesis batch of one shard (`bindings.aws.kinesis`, direction input), `--count` records.
+    Kinesis,
+    /// A DynamoDB Streams batch of INSERTs (`bindings.aws.dynamodb`, direction input), `--count` records.
+    Dynamodb,
 }

@@ -1,9 +1,11 @@
-//! `bindery events schedule|sqs|webhook|s3|sns`: a realistic sample event on
+//! `bindery events schedule|sqs|webhook|s3|sns|kinesis|dynamodb`: a realistic sample event on
 //! stdout, to feed `cargo lambda invoke --data-file` or a function under test.
 //! Each is checked against its `aws_lambda_events` type before it is printed.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::kinesis::KinesisEvent;
 use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sns::SnsEvent;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
@@ -24,6 +26,8 @@ pub(crate) fn events(args: EventsArgs) -> Result<(), Failure> {
         EventSource::Webhook => checked::<ApiGatewayV2httpRequest>(webhook_request(&args)?)?,
         EventSource::S3 => checked::<S3Event>(s3_event(&args))?,
         EventSource::Sns => checked::<SnsEvent>(sns_event(&args))?,
+        EventSource::Kinesis => checked::<KinesisEvent>(kinesis_event(&args))?,
+        EventSource::Dynamodb => checked::<DynamoDbEvent>(dynamodb_event(&args))?,
     };
     let text = serde_json::to_string_pretty(&event).map_err(|e| Failure::new(e.to_string()))?;
     println!("{text}");
@@ -193,6 +197,59 @@ fn sns_event(args: &EventsArgs) -> Value {
     }]})
 }
 
+/// The body of record `n` of a batch: `--body`, or a small JSON task.
+fn record_body(args: &EventsArgs, n: usize) -> String {
+    args.body
+        .clone()
+        .unwrap_or_else(|| json!({"id": format!("task-{}", n + 1), "title": "Write the report"}).to_string())
+}
+
+/// A Kinesis batch of `--count` records of one shard, as Lambda sends it.
+fn kinesis_event(args: &EventsArgs) -> Value {
+    use base64::Engine;
+    let now = Utc::now();
+    let records: Vec<Value> = (0..args.count.max(1))
+        .map(|n| {
+            let sequence = format!("4959033827149025660855969253836157109592157598913658{:04}", n % 10_000);
+            let data = base64::engine::general_purpose::STANDARD.encode(record_body(args, n));
+            json!({
+                "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": format!("task-{}", n + 1),
+                            "sequenceNumber": sequence, "data": data,
+                            "approximateArrivalTimestamp": now.timestamp_millis() as f64 / 1000.0},
+                "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                "eventID": format!("shardId-000000000000:{sequence}"), "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": format!("arn:aws:iam::{ACCOUNT}:role/bindery-kinesis"), "awsRegion": REGION,
+                "eventSourceARN": format!("arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{}", args.stream),
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// A DynamoDB Streams batch of `--count` INSERTs, each item's `title` the record's body.
+fn dynamodb_event(args: &EventsArgs) -> Value {
+    let now = Utc::now().timestamp();
+    let records: Vec<Value> = (0..args.count.max(1))
+        .map(|n| {
+            let key = format!("task-{}", n + 1);
+            json!({
+                "eventID": uuid().replace('-', ""), "eventName": "INSERT", "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": REGION,
+                "eventSourceARN": format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}/stream/2026-12-05T00:00:00.000", args.table),
+                "dynamodb": {
+                    "ApproximateCreationDateTime": now,
+                    "Keys": {"key": {"S": key}},
+                    "NewImage": {"key": {"S": key}, "title": {"S": record_body(args, n)}},
+                    "SequenceNumber": format!("{}", 100_000_000_000_000_000_000u128 + n as u128),
+                    "SizeBytes": 64,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -255,6 +312,24 @@ mod tests {
         assert_eq!(event.data.as_ref(), b"task 7 done");
         assert_eq!(event.metadata("subject"), Some("Done"));
         assert_eq!(event.metadata("topicArn"), Some("arn:aws:sns:us-east-1:123456789012:task-events"));
+    }
+
+    #[test]
+    fn stream_samples_are_what_their_functions_read() {
+        let value = kinesis_event(&args(&["kinesis", "--count", "3", "--body", "click"]));
+        let text = serde_json::to_vec(&checked::<KinesisEvent>(value).unwrap()).unwrap();
+        let records = bindery::input::kinesis::parse_batch(&text).unwrap();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1].event().unwrap().data.as_ref(), b"click");
+
+        let value = dynamodb_event(&args(&["dynamodb", "--count", "2", "--body", "Plan"]));
+        let text = serde_json::to_vec(&checked::<DynamoDbEvent>(value).unwrap()).unwrap();
+        let format = bindery::input::dynamodb_streams::StreamFormat::Plain;
+        let records = bindery::input::dynamodb_streams::parse_batch(&text, format).unwrap();
+        assert_eq!(records.len(), 2);
+        let event = records[0].event().unwrap();
+        let body: Value = serde_json::from_slice(&event.data).unwrap();
+        assert_eq!(body, json!({"key": "task-1", "title": "Plan"}));
     }
 
     #[test]

@@ -92,8 +92,9 @@ pub(super) async fn start_inputs(
             InputKind::Kinesis | InputKind::DynamoDbStreams => {
                 // Not polled locally yet: its events reach the function with
                 // `bindery events kinesis|dynamodb`.
+                let source = if input == InputKind::Kinesis { "kinesis" } else { "dynamodb" };
                 console.warn(&format!(
-                    "{}: bindery run does not poll {} yet; feed its function with `bindery events`",
+                    "{}: bindery run does not poll {} yet; feed its function with `bindery events {source}`",
                     component.name, component.kind
                 ));
             }
