@@ -57,6 +57,40 @@ const THROTTLING_CODES: &[&str] = &[
     "LimitExceededException",
 ];
 
+/// A service's own error codes for what [`sdk_error`] cannot tell from the
+/// status (it calls every 4xx "other"): each service names a missing
+/// resource or a bad request in its own words.
+pub struct ErrorCodes {
+    pub not_found: &'static [&'static str],
+    pub bad_request: &'static [&'static str],
+    /// Beyond the codes every service uses for "slow down".
+    pub throttled: &'static [&'static str],
+    /// Conflicts that may pass when tried again.
+    pub transient: &'static [&'static str],
+}
+
+/// [`sdk_error`], with the service's `codes` given their kinds.
+pub fn sdk_error_by_code<E>(prefix: &str, error: SdkError<E, HttpResponse>, codes: &ErrorCodes) -> InvokeError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = error.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_owned);
+    let mut invoke_error = sdk_error(prefix, error);
+    let Some(code) = code.as_deref() else { return invoke_error };
+    for (listed, kind) in [
+        (codes.not_found, ErrorKind::NotFound),
+        (codes.bad_request, ErrorKind::BadRequest),
+        (codes.throttled, ErrorKind::Throttled),
+        (codes.transient, ErrorKind::Transient),
+    ] {
+        if listed.contains(&code) {
+            invoke_error.kind = kind;
+            break;
+        }
+    }
+    invoke_error
+}
+
 /// Maps an SDK error to an [`InvokeError`] of the right kind, with `prefix`
 /// (e.g. `"s3 binding error"`) in front of the service's message.
 pub fn sdk_error<E>(prefix: &str, error: SdkError<E, HttpResponse>) -> InvokeError

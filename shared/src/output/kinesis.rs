@@ -18,9 +18,9 @@ use aws_sdk_kinesis::config::http::HttpResponse;
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::Blob;
 
-use super::aws::sdk_error;
+use super::aws::{ErrorCodes, sdk_error_by_code};
 use super::config::KinesisConfig;
-use super::error::{ErrorKind, InvokeError};
+use super::error::InvokeError;
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 
@@ -78,15 +78,16 @@ fn classify<E>(prefix: &str, error: SdkError<E, HttpResponse>) -> InvokeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_owned);
-    let mut invoke_error = sdk_error(prefix, error);
-    match code.as_deref() {
-        Some("ResourceNotFoundException") => invoke_error.kind = ErrorKind::NotFound,
-        Some("InvalidArgumentException" | "ValidationException") => invoke_error.kind = ErrorKind::BadRequest,
-        Some("KMSThrottlingException") => invoke_error.kind = ErrorKind::Throttled,
-        _ => {}
-    }
-    invoke_error
+    sdk_error_by_code(
+        prefix,
+        error,
+        &ErrorCodes {
+            not_found: &["ResourceNotFoundException"],
+            bad_request: &["InvalidArgumentException", "ValidationException"],
+            throttled: &["KMSThrottlingException"],
+            transient: &[],
+        },
+    )
 }
 
 impl OutputBinding for KinesisBinding {
@@ -108,6 +109,7 @@ impl OutputBinding for KinesisBinding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::ErrorKind;
 
     #[test]
     fn the_partition_key_is_the_requests_or_a_random_uuid() {

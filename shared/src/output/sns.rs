@@ -30,9 +30,9 @@ use aws_sdk_sns::operation::publish::builders::PublishFluentBuilder;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::Value;
 
-use super::aws::sdk_error;
+use super::aws::{ErrorCodes, sdk_error_by_code};
 use super::config::SnsConfig;
-use super::error::{ErrorKind, InvokeError};
+use super::error::InvokeError;
 use super::sqs::{ATTRIBUTE_PREFIX, attribute_name};
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
@@ -247,15 +247,16 @@ fn classify<E>(prefix: &str, error: SdkError<E, HttpResponse>) -> InvokeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_owned);
-    let mut invoke_error = sdk_error(prefix, error);
-    match code.as_deref() {
-        Some(c) if NOT_FOUND_CODES.contains(&c) => invoke_error.kind = ErrorKind::NotFound,
-        Some(c) if BAD_REQUEST_CODES.contains(&c) => invoke_error.kind = ErrorKind::BadRequest,
-        Some("KMSThrottling") => invoke_error.kind = ErrorKind::Throttled,
-        _ => {}
-    }
-    invoke_error
+    sdk_error_by_code(
+        prefix,
+        error,
+        &ErrorCodes {
+            not_found: NOT_FOUND_CODES,
+            bad_request: BAD_REQUEST_CODES,
+            throttled: &["KMSThrottling"],
+            transient: &[],
+        },
+    )
 }
 
 impl OutputBinding for SnsBinding {
@@ -280,6 +281,7 @@ mod tests {
     use aws_config::{BehaviorVersion, Region};
 
     use super::*;
+    use crate::output::ErrorKind;
 
     fn binding(arn: &str) -> SnsBinding {
         let config =

@@ -28,9 +28,9 @@ use aws_sdk_sqs::operation::send_message::builders::SendMessageFluentBuilder;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use tokio::sync::OnceCell;
 
-use super::aws::sdk_error;
+use super::aws::{ErrorCodes, sdk_error_by_code};
 use super::config::SqsConfig;
-use super::error::{ErrorKind, InvokeError};
+use super::error::InvokeError;
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 
@@ -213,14 +213,11 @@ fn classify<E>(prefix: &str, error: SdkError<E, HttpResponse>) -> InvokeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_owned);
-    let mut invoke_error = sdk_error(prefix, error);
-    match code.as_deref() {
-        Some(c) if NOT_FOUND_CODES.contains(&c) => invoke_error.kind = ErrorKind::NotFound,
-        Some(c) if BAD_REQUEST_CODES.contains(&c) => invoke_error.kind = ErrorKind::BadRequest,
-        _ => {}
-    }
-    invoke_error
+    sdk_error_by_code(
+        prefix,
+        error,
+        &ErrorCodes { not_found: NOT_FOUND_CODES, bad_request: BAD_REQUEST_CODES, throttled: &[], transient: &[] },
+    )
 }
 
 impl OutputBinding for SqsBinding {
@@ -246,6 +243,7 @@ mod tests {
     use aws_config::{BehaviorVersion, Region};
 
     use super::*;
+    use crate::output::ErrorKind;
 
     fn binding(queue: &str) -> Result<SqsBinding, Vec<FieldError>> {
         let config =

@@ -31,9 +31,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::aws::sdk_error;
+use super::aws::{ErrorCodes, sdk_error_by_code};
 use super::config::DynamoDbConfig;
-use super::error::{ErrorKind, InvokeError};
+use super::error::InvokeError;
 use super::{BoxFuture, InvokeRequest, InvokeResponse, InvokeResult, OutputBinding, operation};
 use crate::component::{FieldError, Metadata};
 use item::{Item, attribute, item_from_json, item_to_json};
@@ -191,15 +191,16 @@ fn classify<E>(prefix: &str, error: SdkError<E, HttpResponse>) -> InvokeError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_owned);
-    let mut invoke_error = sdk_error(prefix, error);
-    match code.as_deref() {
-        Some("ResourceNotFoundException") => invoke_error.kind = ErrorKind::NotFound,
-        Some(c) if BAD_REQUEST_CODES.contains(&c) => invoke_error.kind = ErrorKind::BadRequest,
-        Some(c) if TRANSIENT_CODES.contains(&c) => invoke_error.kind = ErrorKind::Transient,
-        _ => {}
-    }
-    invoke_error
+    sdk_error_by_code(
+        prefix,
+        error,
+        &ErrorCodes {
+            not_found: &["ResourceNotFoundException"],
+            bad_request: BAD_REQUEST_CODES,
+            throttled: &[],
+            transient: TRANSIENT_CODES,
+        },
+    )
 }
 
 impl OutputBinding for DynamoDbBinding {
@@ -231,6 +232,7 @@ mod tests {
     use aws_sdk_dynamodb::types::AttributeValue;
 
     use super::*;
+    use crate::output::ErrorKind;
 
     fn refused(result: Result<impl std::fmt::Debug, InvokeError>) -> String {
         let error = result.unwrap_err();
