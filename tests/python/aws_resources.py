@@ -1,8 +1,9 @@
 """Creates SNS topics, DynamoDB tables and Kinesis streams with boto3, and
 reads back what the output bindings wrote to them, for the end-to-end tests
-of those bindings (tests/tests/e2e/output_{sns,dynamodb,kinesis}.rs). The
-readings come from an SDK other than the one bindery uses, as an app or an
-operator beside bindery would see them.
+of those bindings (tests/tests/e2e/output_{sns,dynamodb,kinesis}.rs); and
+writes what `bindery run`'s stream pollers read (run_{kinesis,dynamodb}.rs).
+The writes and readings come from an SDK other than the one bindery uses, as
+an app or an operator beside bindery would make them.
 
 Reads one request {"op": NAME, ...} on stdin and prints its answer as JSON.
 boto3 finds the emulator as it finds AWS, through its default chain: the test
@@ -46,15 +47,18 @@ def sqs_messages(request):
 
 
 def dynamodb_table(request):
-    """A table whose partition key is `id`, a string."""
+    """A table whose partition key is `id`, a string; with `"stream": true`,
+    a stream of new and old images, whose ARN is returned."""
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    stream = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"} if request.get("stream") else None
+    created = dynamodb.create_table(
         TableName=request["name"],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        **({"StreamSpecification": stream} if stream else {}),
     )
-    return {"table": request["name"]}
+    return {"table": request["name"], "stream_arn": created["TableDescription"].get("LatestStreamArn")}
 
 
 def dynamodb_get(request):
@@ -84,6 +88,11 @@ def dynamodb_put(request):
     return {}
 
 
+def dynamodb_delete(request):
+    boto3.client("dynamodb").delete_item(TableName=request["table"], Key={"id": {"S": request["id"]}})
+    return {}
+
+
 def untyped(value):
     """The reverse of `typed`: base64 `B` and `BS` values as bytes."""
     if isinstance(value, dict):
@@ -107,6 +116,17 @@ def kinesis_stream(request):
     raise RuntimeError("the stream did not become active")
 
 
+def kinesis_put(request):
+    """Puts records one by one, in order, as a producer would: each
+    `{"key": partition key, "data": text}`; returns where each went."""
+    kinesis = boto3.client("kinesis")
+    placed = []
+    for record in request["records"]:
+        put = kinesis.put_record(StreamName=request["stream"], PartitionKey=record["key"], Data=record["data"].encode())
+        placed.append({"shard_id": put["ShardId"], "sequence_number": put["SequenceNumber"]})
+    return placed
+
+
 def kinesis_records(request):
     """Every record in every shard, from the start (TRIM_HORIZON), the data base64."""
     kinesis = boto3.client("kinesis")
@@ -128,7 +148,7 @@ def kinesis_records(request):
 
 
 OPS = {f.__name__: f for f in [sns_topic_with_queue, sqs_messages, dynamodb_table, dynamodb_get, dynamodb_put,
-                               kinesis_stream, kinesis_records]}
+                               dynamodb_delete, kinesis_stream, kinesis_put, kinesis_records]}
 
 
 def main():

@@ -1,17 +1,20 @@
 //! The input bindings of `bindery run`: each is probed (unless its
-//! `direction` names input), then started as a cron schedule, an SQS poller
-//! or a route of the webhook server; push-only sources (S3, SNS) are named.
+//! `direction` names input), then started as a cron schedule, an SQS or
+//! stream poller or a route of the webhook server; push-only sources (S3,
+//! SNS) are named.
 
 use bindery::api::LocalOnly;
 use bindery::component::{BindingKind, Component, InputKind, within_init_timeout};
 use bindery::deliver::webhook::WebhookRelay;
 use bindery::deliver::{App, Deliverer};
+use bindery::input::stream::StreamSettings;
 use bindery::input::webhook::WebhookAuth;
 use tokio_util::sync::CancellationToken;
 
 use super::console::Console;
 use super::cron::Cron;
 use super::local_zone::LocalZone;
+use super::streams::{DynamoDbStream, KinesisStream, ShardSource, StreamPoller};
 use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, sqs, webhook};
 use crate::Failure;
 use crate::args::RunArgs;
@@ -65,23 +68,11 @@ pub(super) async fn start_inputs(
                 });
             }
             InputKind::Sqs => {
-                // Finding the queue is this binding's start-up: within its initTimeout,
-                // and skipped with a warning when it fails under ignoreErrors.
                 let connect = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console);
-                let connected = within_init_timeout(component.init_timeout, connect, |limit| {
-                    format!("finding the queue took longer than spec.initTimeout ({limit:?})")
-                })
-                .await;
-                let poller = match connected {
-                    Ok(poller) => poller,
-                    Err(e) if component.ignore_errors => {
-                        console.warn(&format!(
-                            "{}: not started, skipped because of spec.ignoreErrors: {e}",
-                            component.name
-                        ));
-                        continue;
-                    }
-                    Err(e) => return Err(Failure::new(format!("{}: {e}", component.name))),
+                let Some(poller) =
+                    connect_within_init_timeout(component, "finding the queue", connect, console).await?
+                else {
+                    continue;
                 };
                 console.status(&format!("{}: polling SQS -> POST {}", component.name, component.route));
                 tasks.spawn_local(async move {
@@ -89,14 +80,23 @@ pub(super) async fn start_inputs(
                     Ok(())
                 });
             }
-            InputKind::Kinesis | InputKind::DynamoDbStreams => {
-                // Not polled locally yet: its events reach the function with
-                // `bindery events kinesis|dynamodb`.
-                let source = if input == InputKind::Kinesis { "kinesis" } else { "dynamodb" };
-                console.warn(&format!(
-                    "{}: bindery run does not poll {} yet; feed its function with `bindery events {source}`",
-                    component.name, component.kind
-                ));
+            InputKind::Kinesis => {
+                let connect = KinesisStream::connect(component);
+                let Some((stream, settings)) =
+                    connect_within_init_timeout(component, "finding the stream", connect, console).await?
+                else {
+                    continue;
+                };
+                start_stream(component, stream, settings, deliverer, console, stop, tasks);
+            }
+            InputKind::DynamoDbStreams => {
+                let connect = DynamoDbStream::connect(component);
+                let Some((stream, settings)) =
+                    connect_within_init_timeout(component, "finding the table's stream", connect, console).await?
+                else {
+                    continue;
+                };
+                start_stream(component, stream, settings, deliverer, console, stop, tasks);
             }
             InputKind::Webhook => {
                 let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
@@ -133,6 +133,52 @@ pub(super) async fn start_inputs(
         });
     }
     Ok(())
+}
+
+/// Runs a polled source's start-up (finding its queue or stream) within
+/// its `initTimeout`; `None` when it failed and `spec.ignoreErrors` skips it.
+async fn connect_within_init_timeout<T>(
+    component: &Component,
+    what: &str,
+    connect: impl Future<Output = Result<T, String>>,
+    console: Console,
+) -> Result<Option<T>, Failure> {
+    let connected = within_init_timeout(component.init_timeout, connect, |limit| {
+        format!("{what} took longer than spec.initTimeout ({limit:?})")
+    })
+    .await;
+    match connected {
+        Ok(source) => Ok(Some(source)),
+        Err(e) if component.ignore_errors => {
+            console.warn(&format!("{}: not started, skipped because of spec.ignoreErrors: {e}", component.name));
+            Ok(None)
+        }
+        Err(e) => Err(Failure::new(format!("{}: {e}", component.name))),
+    }
+}
+
+/// Starts reading a stream's shards for `component`.
+fn start_stream<S: ShardSource + 'static>(
+    component: &Component,
+    source: S,
+    settings: StreamSettings,
+    deliverer: Deliverer,
+    console: Console,
+    stop: CancellationToken,
+    tasks: &mut Tasks,
+) {
+    console.status(&format!(
+        "{}: reading {} ({}) -> POST {}",
+        component.name,
+        component.kind,
+        settings.starting_position.as_str(),
+        component.route
+    ));
+    let poller = StreamPoller::new(component.name.clone(), source, settings, deliverer, console);
+    tasks.spawn_local(async move {
+        poller.poll(stop).await;
+        Ok(())
+    });
 }
 
 /// Dapr's rule: a binding whose `direction` names input is read without

@@ -3,7 +3,7 @@
 //! Order of start-up, so every mistake is found before anything runs: load
 //! and check the components, bind every port, start the app command and
 //! wait until it listens, probe the app's subscriptions, then start the
-//! output API, cron schedules, webhook server and SQS pollers. Ctrl-C (or
+//! output API, cron schedules, webhook server, and SQS and stream pollers. Ctrl-C (or
 //! the app exiting) stops it all, the app included.
 
 mod console;
@@ -11,6 +11,7 @@ mod cron;
 mod inputs;
 mod local_zone;
 mod sqs;
+mod streams;
 mod webhook;
 
 use std::time::Duration;

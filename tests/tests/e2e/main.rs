@@ -37,6 +37,8 @@ mod output_sns;
 mod output_sqs;
 mod python_sdk;
 mod run;
+mod run_dynamodb;
+mod run_kinesis;
 mod run_sqs;
 mod s3_events;
 mod sam_cli;
