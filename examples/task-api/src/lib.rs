@@ -2,11 +2,13 @@
 //!
 //! It knows nothing of AWS: the cron binding arrives as `POST /cron-binding`,
 //! SQS messages as `POST /task-events`, webhooks as `POST /github-webhook`,
+//! changes to a table of tasks (a DynamoDB stream) as `POST /task-changes`,
 //! exactly as daprd would deliver them. Its side effects go through bindery's
 //! output bindings, named as in its components:
 //!
 //! - completing a task notifies the monitoring webhook (`http-binding`), as
-//!   in the tutorial;
+//!   in the tutorial, and announces it (`task-done`: an SNS topic on AWS, a
+//!   folder locally) with Dapr's `create`, whichever the binding is;
 //! - the nightly cleanup writes a report (`reports`: S3 on AWS, a folder
 //!   locally) and emails it (`notifications`: SES on AWS, `.eml` files locally).
 //!
@@ -20,7 +22,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bindery::output::{Bindings, Email, InvokeError};
+use bindery::output::{Bindings, Email, InvokeError, InvokeRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -56,6 +58,7 @@ pub fn app(bindings: Arc<Bindings>) -> Router {
         .route("/cron-binding", post(cleanup))
         .route("/task-events", post(task_event))
         .route("/github-webhook", post(github_webhook))
+        .route("/task-changes", post(task_change))
         .with_state(AppState { store: Arc::default(), bindings })
 }
 
@@ -99,6 +102,15 @@ async fn complete(State(state): State<AppState>, Path(id): Path<u64>) -> Result<
         .post("", event.to_string())
         .await
         .map_err(|e| failed("task completed, but the monitoring webhook was not told", &e))?;
+    // Dapr's SNS `create` data: the message and its subject.
+    let announcement = json!({ "message": event.to_string(), "subject": format!("Task {} done", task.id) });
+    let announcement =
+        InvokeRequest::new("create", announcement.to_string()).with_metadata("attr-event", "task.completed");
+    state
+        .bindings
+        .invoke("task-done", announcement)
+        .await
+        .map_err(|e| failed("task completed, but task-done was not announced", &e))?;
     Ok(Json(task))
 }
 
@@ -143,6 +155,18 @@ async fn task_event(State(state): State<AppState>, body: axum::body::Bytes) -> S
     let id = s.next_id;
     s.tasks.push(Task { id, title: new.title, done: false });
     StatusCode::NO_CONTENT
+}
+
+/// DynamoDB stream input (`streamFormat: plain`): each task written to the
+/// table by another system joins the list. The change's name is the
+/// `eventName` metadata; the body is the item, or the old one for a REMOVE,
+/// which is acknowledged and left alone. An INSERT that is not a task gets
+/// 400, so its shard stops there and Lambda retries it.
+async fn task_change(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+    if headers.get("eventname").is_none_or(|name| name != "INSERT") {
+        return StatusCode::NO_CONTENT;
+    }
+    task_event(State(state), body).await
 }
 
 /// Webhook input: bindery has verified the signature before this runs.
@@ -194,6 +218,7 @@ mod tests {
         let yaml = [
             component("http-binding", "bindings.http", &[("url", monitoring_url.to_owned())]),
             component("reports", "bindings.localstorage", &[("rootPath", dir.join("reports").display().to_string())]),
+            component("task-done", "bindings.localstorage", &[("rootPath", dir.join("done").display().to_string())]),
             component(
                 "notifications",
                 "bindings.local.mailbox",
@@ -220,15 +245,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn completing_a_task_tells_the_monitoring_webhook() {
+    async fn completing_a_task_tells_the_monitoring_webhook_and_announces_it() {
         let dir = tempfile::tempdir().unwrap();
         let (url, seen) = monitoring().await;
         let app = app(local_bindings(dir.path(), &url).await);
         call(&app, "POST", "/tasks", r#"{"title":"a"}"#).await;
         let (status, body) = call(&app, "POST", "/tasks/1/complete", "").await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let seen = seen.lock().unwrap().clone();
-        assert_eq!(seen, [json!({"event": "task.completed", "task": {"id": 1, "title": "a", "done": true}})]);
+        let event = json!({"event": "task.completed", "task": {"id": 1, "title": "a", "done": true}});
+        assert_eq!(seen.lock().unwrap().clone(), [event.clone()]);
+        // Locally `task-done` is a folder: one file per announcement.
+        let announced = files(&dir.path().join("done"));
+        assert_eq!(announced.len(), 1);
+        let announcement: Value = serde_json::from_slice(&std::fs::read(&announced[0]).unwrap()).unwrap();
+        assert_eq!(announcement, json!({"message": event.to_string(), "subject": "Task 1 done"}));
+    }
+
+    #[tokio::test]
+    async fn tasks_inserted_into_the_table_join_the_list() {
+        let app = app(Arc::new(Bindings::default()));
+        let change = |name: &str, body: &str| {
+            let request = Request::builder().method("POST").uri("/task-changes").header("eventname", name);
+            request.body(Body::from(body.to_owned())).unwrap()
+        };
+        let insert = change("INSERT", r#"{"key":"t-9","title":"from the table","done":false}"#);
+        assert_eq!(app.clone().oneshot(insert).await.unwrap().status(), StatusCode::NO_CONTENT);
+        // Other changes are acknowledged and left alone; an INSERT that is not a task is refused.
+        assert_eq!(app.clone().oneshot(change("REMOVE", "{}")).await.unwrap().status(), StatusCode::NO_CONTENT);
+        assert_eq!(app.clone().oneshot(change("INSERT", "{}")).await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(call(&app, "GET", "/tasks", "").await.1, r#"[{"id":1,"title":"from the table","done":false}]"#);
     }
 
     #[tokio::test]

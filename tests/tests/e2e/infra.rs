@@ -157,10 +157,11 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
     let functions = created["functions"].as_object().unwrap();
     let mut ids: Vec<&String> = functions.keys().collect();
     ids.sort();
-    assert_eq!(ids, ["CronBindingFunction", "GithubWebhookFunction", "TaskEventsFunction"]);
+    assert_eq!(ids, ["CronBindingFunction", "GithubWebhookFunction", "TaskChangesFunction", "TaskEventsFunction"]);
     for (id, binding) in [
         ("CronBindingFunction", "cron-binding"),
         ("GithubWebhookFunction", "github-webhook"),
+        ("TaskChangesFunction", "task-changes"),
         ("TaskEventsFunction", "task-events"),
     ] {
         let f = &functions[id];
@@ -192,9 +193,27 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
     assert_eq!(redrive["maxReceiveCount"], 5);
     assert_eq!(queues["TaskEventsDeadLetterQueue"]["MessageRetentionPeriod"], "1209600");
 
-    // IAM: the report bucket and the sender identity, nothing for the HTTP binding, no wildcard.
+    // The table's stream: its mapping reads from the start, bisects a failing
+    // batch and sends what runs out of retries to its on-failure queue.
+    let mappings = functions["TaskChangesFunction"]["event_source_mappings"].as_array().unwrap();
+    assert_eq!(mappings.len(), 1, "{mappings:?}");
+    let mapping = &mappings[0];
+    assert!(mapping["event_source_arn"].as_str().unwrap().contains(":table/tasks/stream/"), "{mapping}");
+    assert_eq!(mapping["function_response_types"], json!(["ReportBatchItemFailures"]));
+    let esm = &translated_resource(&translated, "AWS::Lambda::EventSourceMapping", "TaskChanges")["Properties"];
+    assert_eq!((&esm["StartingPosition"], &esm["BisectBatchOnFunctionError"]), (&json!("TRIM_HORIZON"), &json!(true)));
+    assert_eq!(
+        esm["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["TaskChangesFailureQueue", "Arn"]})
+    );
+
+    // IAM: the report bucket, the sender identity and the task-done topic,
+    // nothing for the HTTP binding, no wildcard but the one the stream's
+    // ListStreams needs (it has no resource of its own).
     let roles = &created["roles"];
-    for role in ["CronBindingFunctionRole", "GithubWebhookFunctionRole", "TaskEventsFunctionRole"] {
+    for role in
+        ["CronBindingFunctionRole", "GithubWebhookFunctionRole", "TaskChangesFunctionRole", "TaskEventsFunctionRole"]
+    {
         let all = statements(&roles[role]);
         let text = serde_json::to_string(&all).unwrap();
         assert!(
@@ -202,7 +221,18 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
             "{role}: {text}"
         );
         assert!(text.contains(":identity/task-api@example.com"), "{role}: {text}");
-        assert!(!text.contains("monitoring") && !text.contains("\"*\""), "{role}: {text}");
+        let topic = json!(["arn:aws:sns:us-east-1:123456789012:task-done"]);
+        let publishes = |s: &Value| s["Action"] == json!(["sns:Publish"]) && s["Resource"] == topic;
+        assert!(all.iter().any(publishes), "{role}: {text}");
+        let wildcards: Vec<&Value> =
+            all.iter().filter(|s| s["Resource"] == "*" || s["Resource"] == json!(["*"])).collect();
+        let expected_wildcards = if role == "TaskChangesFunctionRole" { 1 } else { 0 };
+        assert_eq!(wildcards.len(), expected_wildcards, "{role}: {text}");
+        let list_streams =
+            |s: &&Value| s["Action"] == "dynamodb:ListStreams" || s["Action"] == json!(["dynamodb:ListStreams"]);
+        assert!(wildcards.iter().all(list_streams), "{role}: {text}");
+        assert!(!text.contains("monitoring"), "{role}: {text}");
+        assert_eq!(text.contains("dynamodb:GetRecords"), role == "TaskChangesFunctionRole", "{role}: {text}");
     }
     // The cron function and its schedule may send to the dead-letter queue.
     let dlq = queues["CronBindingDeadLetterQueue"]["QueueArn"].as_str().unwrap();

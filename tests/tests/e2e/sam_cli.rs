@@ -126,7 +126,7 @@ fn package_translate_deploy(template: Option<&Path>) -> Value {
     sam_cli_py(&["read-back", "--endpoint", &endpoint, "--stack", "task-api", "--bucket", BUCKET])
 }
 
-/// The example's three functions, each created from an uploaded zip whose
+/// The example's four functions, each created from an uploaded zip whose
 /// `bootstrap` is one of `bootstraps` (SHA-256 hex), and its components layer.
 /// Returns each function's zip entries. (moto's CloudFormation ignores
 /// `Architectures`: every function is x86_64 there.)
@@ -135,11 +135,12 @@ fn check_example(created: &Value, bootstraps: &[String]) -> Vec<Vec<String>> {
     let functions = created["functions"].as_object().unwrap();
     let mut ids: Vec<&String> = functions.keys().collect();
     ids.sort();
-    assert_eq!(ids, ["CronBindingFunction", "GithubWebhookFunction", "TaskEventsFunction"]);
+    assert_eq!(ids, ["CronBindingFunction", "GithubWebhookFunction", "TaskChangesFunction", "TaskEventsFunction"]);
     let mut all_entries = Vec::new();
     for (id, binding) in [
         ("CronBindingFunction", "cron-binding"),
         ("GithubWebhookFunction", "github-webhook"),
+        ("TaskChangesFunction", "task-changes"),
         ("TaskEventsFunction", "task-events"),
     ] {
         let function = &functions[id];

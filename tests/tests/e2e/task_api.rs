@@ -2,10 +2,17 @@
 //! router inside bindery's functions, runs the nightly cleanup, which writes its
 //! report to S3 and emails it through SES, both on the emulator. The same app
 //! code writes to a folder locally (tests/tests/e2e/cron.rs): only the YAML differs.
+//! And the `task-api` server under `bindery run`: a task written to its
+//! DynamoDB table joins its list through the table's stream, and completing
+//! it is announced on an SNS topic, read back from a queue subscribed to it.
 
-use crate::common::{ComponentsDir, Running, cron_component, sqs_component, sqs_record};
+use std::time::Duration;
+
+use crate::common::{
+    ComponentsDir, Running, SECOND, bindery_run, cron_component, http_get, http_post, sqs_component, sqs_record,
+};
 use bindery_e2e::aws::Emulator;
-use bindery_e2e::{InvokeOptions, unused_port};
+use bindery_e2e::{FunctionProcess, InvokeOptions, RecordingApp, example_bin, unused_port};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -67,4 +74,57 @@ async fn the_same_binary_serves_the_task_queue() {
 
     // The Task API answers 400 to what is not a task: that record alone is retried.
     assert_eq!(outcome.response(), json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]}), "{}", f.function.logs());
+}
+
+#[tokio::test]
+async fn a_task_written_to_the_table_joins_the_list_and_its_completion_is_published_on_sns() {
+    let emulator = Emulator::from_env();
+    let table = emulator.unique("tasks");
+    emulator.boto3(json!({"op": "dynamodb_table", "name": table, "stream": true})).await;
+    let topic = emulator.boto3(json!({"op": "sns_topic_with_queue", "name": emulator.unique("task-done")})).await;
+    let (topic_arn, queue_url) = (topic["topic_arn"].as_str().unwrap(), topic["queue_url"].as_str().unwrap());
+    let monitoring = RecordingApp::start().await;
+
+    let components = ComponentsDir::new();
+    let changes = [("table", table.as_str()), ("direction", "input"), ("streamFormat", "plain")];
+    components.write("task-changes.yaml", &emulator.component("task-changes", "bindings.aws.dynamodb", &changes));
+    components
+        .write("task-done.yaml", &emulator.component("task-done", "bindings.aws.sns", &[("topicArn", topic_arn)]));
+    let url = format!("{}/webhooks", monitoring.url());
+    let http = format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: http-binding\nspec:\n  type: bindings.http\n  \
+         version: v1\n  metadata:\n  - name: url\n    value: {url}\n  - name: direction\n    value: output\n"
+    );
+    components.write("http-binding.yaml", &http);
+
+    // The app, with its output bindings from the same components; bindery run feeds it.
+    let port = unused_port().to_string();
+    let app_env = [("PORT", port.as_str()), ("BINDERY_COMPONENTS", &components.path_str())];
+    let app = FunctionProcess::command(&example_bin("task-api"), &[], &app_env);
+    assert!(app.wait_for_output("task-api listening", 20 * SECOND).await, "{}", app.logs());
+    let app_url = format!("http://127.0.0.1:{port}");
+    let (bindery, _) = bindery_run(&components, &app_url, &[], "task-changes: reading").await;
+
+    let item = json!({"id": {"S": "t-1"}, "title": {"S": "from the table"}, "done": {"BOOL": false}});
+    emulator.boto3(json!({"op": "dynamodb_put", "table": table, "item": item})).await;
+    let mut tasks = String::new();
+    for _ in 0..100 {
+        tasks = http_get(&format!("{app_url}/tasks")).await.1;
+        if tasks != "[]" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(tasks, r#"[{"id":1,"title":"from the table","done":false}]"#, "{}", bindery.logs());
+
+    let (status, body) = http_post(&format!("{app_url}/tasks/1/complete"), &[], "").await;
+    assert_eq!(status, 200, "{body}\n{}", app.logs());
+    let event = json!({"event": "task.completed", "task": {"id": 1, "title": "from the table", "done": true}});
+    assert_eq!(monitoring.requests()[0].json(), event);
+    let delivered = emulator.boto3(json!({"op": "sqs_messages", "queue_url": queue_url})).await;
+    let envelope = &delivered[0]["envelope"];
+    assert_eq!(envelope["TopicArn"], topic_arn);
+    assert_eq!(envelope["Subject"], "Task 1 done");
+    assert_eq!(serde_json::from_str::<Value>(envelope["Message"].as_str().unwrap()).unwrap(), event);
+    assert_eq!(envelope["MessageAttributes"]["event"]["Value"], "task.completed", "{envelope}");
 }
