@@ -253,7 +253,7 @@ mod tests {
         let (status, body) = call(&app, "POST", "/tasks/1/complete", "").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let event = json!({"event": "task.completed", "task": {"id": 1, "title": "a", "done": true}});
-        assert_eq!(seen.lock().unwrap().clone(), [event.clone()]);
+        assert_eq!(*seen.lock().unwrap(), std::slice::from_ref(&event));
         // Locally `task-done` is a folder: one file per announcement.
         let announced = files(&dir.path().join("done"));
         assert_eq!(announced.len(), 1);
