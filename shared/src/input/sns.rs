@@ -11,6 +11,12 @@
 //! .pem` URL, nothing else), SHA1withRSA for `SignatureVersion` 1 and
 //! SHA256withRSA for 2. Fetching the certificate is I/O and is left to the
 //! function; everything here is pure.
+//!
+//! SNS also reaches a function over HTTP (an HTTPS subscription to an API
+//! Gateway route or a Function URL): the request's body is then the message
+//! itself ([`SnsNotification::from_http_body`]), a `Notification`, or a
+//! `SubscriptionConfirmation` or `UnsubscribeConfirmation` whose
+//! `SubscribeURL` confirms the subscription ([`check_subscribe_url`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -24,6 +30,7 @@ use serde_json::value::RawValue;
 use rustls::pki_types::alg_id;
 use rustls::pki_types::{AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm};
 
+use super::json::without_content;
 use super::{BindingEvent, InputError, Text};
 use crate::component::{FieldError, Metadata};
 
@@ -32,7 +39,8 @@ use crate::component::{FieldError, Metadata};
 pub struct SnsSourceConfig {
     /// The topic subscribed to; a record from any other topic is refused.
     pub topic_arn: String,
-    /// Check each record's signature before it is delivered.
+    /// Check the signature of each record of a direct invocation before it
+    /// is delivered (a message over HTTP is always checked).
     pub verify_signature: bool,
     /// A signing certificate given in the component (PEM text or a file),
     /// used instead of fetching the one the record names: for a function
@@ -62,10 +70,8 @@ impl SnsSourceConfig {
             errors.push(e);
             false
         });
+        // Used with verifySignature, and always for deliveries over HTTP.
         let signing_certificate = metadata.get("signingCertificate").map(str::to_owned).filter(|c| !c.is_empty());
-        if signing_certificate.is_some() && !verify_signature {
-            errors.push(FieldError::invalid("signingCertificate", "is set, but verifySignature is not true"));
-        }
         if errors.is_empty() { Ok(Self { topic_arn, verify_signature, signing_certificate }) } else { Err(errors) }
     }
 }
@@ -111,6 +117,11 @@ struct MessageView<'a> {
     signing_cert_url: Option<Text<'a>>,
     #[serde(rename = "MessageAttributes", borrow)]
     message_attributes: Option<BTreeMap<Text<'a>, AttributeView<'a>>>,
+    /// The confirmations' (HTTP deliveries only).
+    #[serde(rename = "Token", borrow)]
+    token: Option<Text<'a>>,
+    #[serde(rename = "SubscribeURL", borrow)]
+    subscribe_url: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -135,8 +146,12 @@ pub struct SnsNotification<'a> {
     pub subject: Option<Cow<'a, str>>,
     pub message: Cow<'a, str>,
     pub timestamp: Cow<'a, str>,
-    /// `Notification` for every message Lambda is given.
+    /// `Notification` for every message Lambda is given; over HTTP also
+    /// `SubscriptionConfirmation` and `UnsubscribeConfirmation`.
     pub type_: Cow<'a, str>,
+    /// A confirmation's token and the URL that confirms the subscription.
+    pub token: Option<Cow<'a, str>>,
+    pub subscribe_url: Option<Cow<'a, str>>,
     pub signature: Option<Signature<'a>>,
     /// Name and value of each message attribute, in name order.
     pub attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
@@ -156,8 +171,31 @@ impl<'a> SnsNotification<'a> {
         let malformed = |what: &str| InputError::new(format!("malformed SNS record: {what}"));
         let view: RecordView<'a> = serde_json::from_str(record.get()).map_err(|e| malformed(&e.to_string()))?;
         let sns = view.sns.ok_or_else(|| malformed("no Sns"))?;
+        Self::from_view(sns, "malformed SNS record", "Sns.")
+    }
+
+    /// Reads the body of an HTTP delivery: the message, as SNS posts it.
+    pub fn from_http_body(body: &'a [u8]) -> Result<Self, InputError> {
+        const WHAT: &str = "not an SNS message";
+        let view: MessageView<'a> =
+            serde_json::from_slice(body).map_err(|e| InputError::new(format!("{WHAT}: {}", without_content(&e))))?;
+        let message = Self::from_view(view, WHAT, "")?;
+        let confirmation = matches!(message.type_.as_ref(), "SubscriptionConfirmation" | "UnsubscribeConfirmation");
+        match message.type_.as_ref() {
+            "Notification" => Ok(message),
+            _ if confirmation && message.token.is_some() && message.subscribe_url.is_some() => Ok(message),
+            _ if confirmation => {
+                Err(InputError::new(format!("{WHAT}: a {} needs Token and SubscribeURL", message.type_)))
+            }
+            other => Err(InputError::new(format!(
+                "{WHAT}: Type {other:?} is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation"
+            ))),
+        }
+    }
+
+    fn from_view(sns: MessageView<'a>, what: &str, prefix: &str) -> Result<Self, InputError> {
         let required = |field: Option<Text<'a>>, name: &str| {
-            field.map(|Text(t)| t).ok_or_else(|| malformed(&format!("no Sns.{name}")))
+            field.map(|Text(t)| t).ok_or_else(|| InputError::new(format!("{what}: no {prefix}{name}")))
         };
         let signature = match (sns.signature_version, sns.signature, sns.signing_cert_url) {
             (Some(Text(version)), Some(Text(signature)), Some(Text(cert_url))) => {
@@ -180,6 +218,8 @@ impl<'a> SnsNotification<'a> {
             type_: required(sns.type_, "Type")?,
             signature,
             attributes,
+            token: sns.token.map(|Text(t)| t),
+            subscribe_url: sns.subscribe_url.map(|Text(u)| u),
         })
     }
 
@@ -198,11 +238,13 @@ impl<'a> SnsNotification<'a> {
         BindingEvent { data: Bytes::copy_from_slice(self.message.as_bytes()), metadata, traceparent: None }
     }
 
-    /// The text SNS signed: for a notification, `Message`, `MessageId`,
-    /// `Subject` when there is one, `Timestamp`, `TopicArn` and `Type`, each
-    /// as its name, a newline, its value and a newline.
+    /// The text SNS signed, each field as its name, a newline, its value
+    /// and a newline: for a notification, `Message`, `MessageId`, `Subject`
+    /// when there is one, `Timestamp`, `TopicArn` and `Type`; for a
+    /// confirmation, `Message`, `MessageId`, `SubscribeURL`, `Timestamp`,
+    /// `Token`, `TopicArn` and `Type`.
     pub fn string_to_sign(&self) -> String {
-        let mut text = String::with_capacity(self.message.len() + 256);
+        let mut text = String::with_capacity(self.message.len() + 512);
         let mut add = |name: &str, value: &str| {
             for part in [name, "\n", value, "\n"] {
                 text.push_str(part);
@@ -210,10 +252,19 @@ impl<'a> SnsNotification<'a> {
         };
         add("Message", &self.message);
         add("MessageId", &self.message_id);
-        if let Some(subject) = &self.subject {
-            add("Subject", subject);
+        match (&self.token, &self.subscribe_url) {
+            (Some(token), Some(url)) if self.type_ != "Notification" => {
+                add("SubscribeURL", url);
+                add("Timestamp", &self.timestamp);
+                add("Token", token);
+            }
+            _ => {
+                if let Some(subject) = &self.subject {
+                    add("Subject", subject);
+                }
+                add("Timestamp", &self.timestamp);
+            }
         }
-        add("Timestamp", &self.timestamp);
         add("TopicArn", &self.topic_arn);
         add("Type", &self.type_);
         text
@@ -271,9 +322,32 @@ impl SignatureVerificationAlgorithm for RsaPkcs1Sha1 {
 /// Anything else could be a certificate of the sender's own.
 pub fn check_cert_url(url: &str) -> Result<url::Url, InputError> {
     let refused = |why: &str| InputError::new(format!("SNS signature refused: SigningCertUrl {url:?} {why}"));
-    let parsed = url::Url::parse(url).map_err(|_| refused("is not a URL"))?;
+    let parsed = sns_host_url(url).map_err(refused)?;
+    if !parsed.path().ends_with(".pem") {
+        return Err(refused("does not name a .pem file"));
+    }
+    Ok(parsed)
+}
+
+/// A confirmation's `SubscribeURL` is fetched only when it is SNS's own
+/// `ConfirmSubscription` on an SNS host: a signed message could otherwise
+/// make the function call any URL.
+pub fn check_subscribe_url(url: &str) -> Result<url::Url, InputError> {
+    let refused = |why: &str| InputError::new(format!("SubscribeURL {url:?} {why}"));
+    let parsed = sns_host_url(url).map_err(refused)?;
+    let action = parsed.query_pairs().find(|(name, _)| name == "Action").map(|(_, value)| value.into_owned());
+    if parsed.path() != "/" || action.as_deref() != Some("ConfirmSubscription") {
+        return Err(refused("is not SNS's ConfirmSubscription"));
+    }
+    Ok(parsed)
+}
+
+/// An `https` URL on `sns.<region>.amazonaws.com` (or `.com.cn`), with no
+/// port or user of its own.
+fn sns_host_url(url: &str) -> Result<url::Url, &'static str> {
+    let parsed = url::Url::parse(url).map_err(|_| "is not a URL")?;
     if parsed.scheme() != "https" {
-        return Err(refused("is not https"));
+        return Err("is not https");
     }
     let host = parsed.host_str().unwrap_or_default();
     let region = host
@@ -281,10 +355,7 @@ pub fn check_cert_url(url: &str) -> Result<url::Url, InputError> {
         .and_then(|rest| rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn")));
     let region_ok = region.is_some_and(|r| r.len() >= 3 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     if !region_ok || parsed.port().is_some() || !parsed.username().is_empty() {
-        return Err(refused("is not on an SNS host (sns.<region>.amazonaws.com)"));
-    }
-    if !parsed.path().ends_with(".pem") {
-        return Err(refused("does not name a .pem file"));
+        return Err("is not on an SNS host (sns.<region>.amazonaws.com)");
     }
     Ok(parsed)
 }

@@ -3,7 +3,9 @@
 //! one whose signature does not hold when the binding asks for it, fails
 //! the invocation without reaching the app. One notification is AWS's
 //! sample, one is signed here with a test key, one is what moto made of a
-//! real publish.
+//! real publish. Over HTTP (a Function URL event whose body is SNS's
+//! message) every message is verified, the answer is an HTTP status SNS
+//! understands, and a subscription confirmation never reaches the app.
 
 use std::process::Command;
 
@@ -12,6 +14,7 @@ use bindery_e2e::aws::Emulator;
 use bindery_e2e::{InvokeOptions, RecordingApp, Reply};
 use serde_json::{Value, json};
 
+use crate::common::webhook::v2_event;
 use crate::common::{
     ComponentsDir, FIRST_REQUEST_ID, Running, SECOND, assert_error, assert_json_logs, component, unexpected_headers,
     value,
@@ -181,4 +184,135 @@ async fn what_moto_made_of_a_real_publish_is_delivered() {
     assert_eq!(requests[0].header("subject"), Some("Task done"));
     assert_eq!(requests[0].header("attr-tenant"), Some("acme"));
     assert_eq!(requests[0].header("topicarn"), Some(topic.as_str()));
+}
+
+/// Signs `message` (SNS's HTTP body, its fields by name) with the test key,
+/// over the fields SNS signs for its `Type`.
+fn sign_http_message(message: &mut Value) {
+    let fields: &[&str] = if message["Type"] == "Notification" {
+        &["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    } else {
+        &["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    };
+    let mut text = String::new();
+    for name in fields {
+        text.push_str(&format!("{name}\n{}\n", message[*name].as_str().unwrap()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("to-sign");
+    std::fs::write(&input, text).unwrap();
+    let output = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign", &shared_file("sns-signing/test-key.pem")])
+        .arg(&input)
+        .output()
+        .expect("openssl runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    message["SignatureVersion"] = json!("2");
+    message["Signature"] = json!(base64::engine::general_purpose::STANDARD.encode(output.stdout));
+}
+
+/// An SNS HTTP delivery of `message` to the function's Function URL.
+fn over_http(message: &Value) -> Value {
+    let headers = json!({
+        "content-type": "text/plain; charset=UTF-8",
+        "x-amz-sns-message-type": message["Type"],
+        "x-amz-sns-topic-arn": message["TopicArn"],
+    });
+    v2_event("$default", "/", "", headers, message.to_string().as_bytes(), false)
+}
+
+fn http_notification(text: &str) -> Value {
+    let mut message = json!({
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": SAMPLE_TOPIC,
+        "Subject": "Over HTTP",
+        "Message": text,
+        "Timestamp": "2026-12-05T08:00:00.000Z",
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x",
+        "MessageAttributes": {"kind": {"Type": "String", "Value": "http"}},
+    });
+    sign_http_message(&mut message);
+    message
+}
+
+fn status_of(response: &Value) -> (u64, String) {
+    (response["statusCode"].as_u64().unwrap(), response["body"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Over HTTP anyone can post, so the signature is checked even though the
+/// component does not ask (no `verifySignature`): the signed notification
+/// reaches the app, a forged one is refused 403 without reaching it, and an
+/// app that does not acknowledge makes the answer 502, which SNS retries.
+#[tokio::test]
+async fn over_http_every_message_is_verified_and_the_answer_is_http() {
+    let app = RecordingApp::start().await;
+    let pinned = [value("signingCertificate", &shared_file("sns-signing/test-cert.pem"))];
+    let f = start(SAMPLE_TOPIC, &pinned, &app.url()).await;
+
+    let response = f.invoke(&over_http(&http_notification("hello over HTTP")), InvokeOptions::default()).await;
+    assert_eq!(status_of(&response.response()).0, 200, "{}", f.function.logs());
+    let requests = app.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(&requests[0].body[..], b"hello over HTTP");
+    assert_eq!(requests[0].header("subject"), Some("Over HTTP"));
+    assert_eq!(requests[0].header("attr-kind"), Some("http"));
+    assert_eq!(requests[0].header("messageid"), Some("22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324"));
+
+    let mut forged = http_notification("signed");
+    forged["Message"] = json!("changed on the way");
+    let (status, body) = status_of(&f.invoke(&over_http(&forged), InvokeOptions::default()).await.response());
+    assert_eq!(status, 403);
+    assert!(body.contains("SNS signature refused"), "{body}");
+    let mut unsigned = http_notification("unsigned");
+    unsigned.as_object_mut().unwrap().remove("Signature");
+    assert_eq!(status_of(&f.invoke(&over_http(&unsigned), InvokeOptions::default()).await.response()).0, 403);
+    let not_sns = v2_event("$default", "/", "", json!({}), b"{\"hello\":1}", false);
+    assert_eq!(status_of(&f.invoke(&not_sns, InvokeOptions::default()).await.response()).0, 400);
+    assert_eq!(app.requests().len(), 1, "nothing refused reached the app");
+
+    app.set_reply(|_| Reply::Status(500));
+    let response = f.invoke(&over_http(&http_notification("refused by the app")), InvokeOptions::default()).await;
+    assert_eq!(status_of(&response.response()).0, 502);
+}
+
+/// A subscription confirmation is verified, then confirmed at its
+/// `SubscribeURL` only when that is SNS's own (the fetch itself is tested
+/// against a loopback SNS host in `function/sns/certificates/tests.rs`: the
+/// real one is not reachable here); the app is never called.
+#[tokio::test]
+async fn over_http_a_confirmation_is_checked_and_never_reaches_the_app() {
+    let app = RecordingApp::start().await;
+    let pinned = [value("signingCertificate", &shared_file("sns-signing/test-cert.pem"))];
+    let f = start(SAMPLE_TOPIC, &pinned, &app.url()).await;
+    let confirmation = |subscribe_url: &str| {
+        let mut message = json!({
+            "Type": "SubscriptionConfirmation",
+            "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+            "Token": "2336412f37f",
+            "TopicArn": SAMPLE_TOPIC,
+            "Message": "You have chosen to subscribe to the topic. To confirm, visit the SubscribeURL.",
+            "SubscribeURL": subscribe_url,
+            "Timestamp": "2026-12-05T08:00:00.000Z",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+        });
+        sign_http_message(&mut message);
+        message
+    };
+    let foreign = confirmation("https://attacker.example/?Action=ConfirmSubscription&Token=2336412f37f");
+    let (status, body) = status_of(&f.invoke(&over_http(&foreign), InvokeOptions::default()).await.response());
+    assert_eq!(status, 502);
+    assert!(body.contains("is not on an SNS host"), "{body}");
+
+    let mut forged = confirmation("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=2336412f37f");
+    forged["Token"] = json!("another");
+    assert_eq!(status_of(&f.invoke(&over_http(&forged), InvokeOptions::default()).await.response()).0, 403);
+
+    let mut unsubscribed = confirmation("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x");
+    unsubscribed["Type"] = json!("UnsubscribeConfirmation");
+    sign_http_message(&mut unsubscribed);
+    let response = f.invoke(&over_http(&unsubscribed), InvokeOptions::default()).await;
+    assert_eq!(status_of(&response.response()).0, 200);
+    assert!(app.requests().is_empty(), "{:?}", app.requests());
 }

@@ -4,9 +4,11 @@
 //!
 //! SNS invokes the function asynchronously: a record refused or not
 //! acknowledged fails the invocation, for Lambda's retries
-//! (`notification::deliver_each`).
+//! (`notification::deliver_each`). SNS can also reach it over HTTP, through
+//! an API Gateway route or a Function URL ([`http`]).
 
 mod certificates;
+mod http;
 mod tls;
 
 use bytes::Bytes;
@@ -19,6 +21,7 @@ use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
+use crate::input::apigw::{ApiGatewayResponse, read_request};
 use crate::input::sns::{SnsNotification, SnsSourceConfig, parse_event};
 use certificates::Certificates;
 
@@ -26,8 +29,9 @@ use certificates::Certificates;
 pub struct SnsFunction {
     setup: FunctionSetup,
     topic_arn: String,
-    /// `None` when signatures are not checked.
-    certificates: Option<Certificates>,
+    /// `verifySignature`: check the records of direct invocations too.
+    verify_records: bool,
+    certificates: Certificates,
 }
 
 impl std::fmt::Debug for SnsFunction {
@@ -39,47 +43,57 @@ impl std::fmt::Debug for SnsFunction {
 impl InputFunction for SnsFunction {
     const NAME: &'static str = "bindery-sns";
     const KIND: BindingKind = BindingKind::AwsSns;
-    type Config = (String, Option<Certificates>);
-    type Answer = ();
+    type Config = (SnsSourceConfig, Certificates);
+    /// Nothing for a direct invocation; the HTTP answer for a delivery over HTTP.
+    type Answer = Option<ApiGatewayResponse>;
 
     fn config(setup: &FunctionSetup, _: EnvLookup<'_>) -> Result<Self::Config, StartupError> {
         let config =
             SnsSourceConfig::from_metadata(&setup.component.metadata).map_err(|e| StartupError::from_fields(&e))?;
-        let certificates = match config.verify_signature {
-            false => None,
-            true => Some(Certificates::new(config.signing_certificate.as_deref()).map_err(StartupError)?),
+        let certificates = Certificates::new(config.signing_certificate.as_deref()).map_err(StartupError)?;
+        Ok((config, certificates))
+    }
+
+    fn new(setup: FunctionSetup, (config, certificates): Self::Config) -> Self {
+        Self { setup, topic_arn: config.topic_arn, verify_records: config.verify_signature, certificates }
+    }
+
+    async fn handle(&self, payload: &Bytes, context: &Context) -> Result<Self::Answer, Diagnostic> {
+        let records = match parse_event(payload) {
+            Ok(records) => records,
+            Err(not_sns) => {
+                // Not a direct invocation: an HTTP delivery, or nothing bindery knows.
+                let request = read_request(payload).map_err(|_| Diagnostic {
+                    error_type: "Bindery.InvalidEvent".into(),
+                    error_message: format!("{} (nor an API Gateway or Function URL request)", not_sns.message),
+                })?;
+                return Ok(Some(self.handle_http(request, context).await));
+            }
         };
-        Ok((config.topic_arn, certificates))
-    }
-
-    fn new(setup: FunctionSetup, (topic_arn, certificates): Self::Config) -> Self {
-        Self { setup, topic_arn, certificates }
-    }
-
-    async fn handle(&self, payload: &Bytes, context: &Context) -> Result<(), Diagnostic> {
-        let records = parse_event(payload)
-            .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
         deliver_each(&self.setup, context, "SNS", &records, |record, deadline| async move {
             let notification = SnsNotification::from_record(record).map_err(|e| e.message)?;
-            self.check(&notification, deadline).await?;
+            self.check(&notification, self.verify_records, deadline).await?;
             Ok(notification.event())
         })
         .await
+        .map(|()| None)
     }
 }
 
 impl SnsFunction {
-    /// The record is of this binding's topic and, when asked, signed by SNS.
-    async fn check(&self, notification: &SnsNotification<'_>, deadline: Instant) -> Result<(), String> {
+    /// The message is of this binding's topic and, when `verify`, signed by SNS.
+    async fn check(&self, notification: &SnsNotification<'_>, verify: bool, deadline: Instant) -> Result<(), String> {
         if notification.topic_arn != self.topic_arn {
             return Err(format!(
                 "the record is from topic {:?}; this binding is for {:?}",
                 notification.topic_arn, self.topic_arn
             ));
         }
-        let Some(certificates) = &self.certificates else { return Ok(()) };
+        if !verify {
+            return Ok(());
+        }
         let url = notification.signature.as_ref().map(|s| s.cert_url.as_ref()).unwrap_or_default();
-        let certificate = certificates.get(url, deadline).await.map_err(|e| e.message)?;
+        let certificate = self.certificates.get(url, deadline).await.map_err(|e| e.message)?;
         notification.verify(&certificate).map_err(|e| e.message)
     }
 }

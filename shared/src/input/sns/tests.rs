@@ -182,13 +182,88 @@ fn a_malformed_record_fails_alone_and_a_non_event_whole() {
 }
 
 #[test]
-fn the_config_needs_the_topic_and_pins_only_when_verifying() {
+fn the_config_needs_the_topic_and_may_pin_a_certificate() {
     let topic = "arn:aws:sns:us-east-1:123456789012:orders";
     let config = SnsSourceConfig::from_metadata(&Metadata::from_pairs([("topicArn", topic)])).unwrap();
     assert_eq!((config.topic_arn.as_str(), config.verify_signature), (topic, false));
     let errors = SnsSourceConfig::from_metadata(&Metadata::from_pairs([("topicArn", "orders")])).unwrap_err();
     assert_eq!(errors[0].field, "topicArn");
+    // Without verifySignature a pinned certificate still checks what comes over HTTP.
     let pinned = [("topicArn", topic), ("signingCertificate", "-----BEGIN CERTIFICATE-----")];
-    let errors = SnsSourceConfig::from_metadata(&Metadata::from_pairs(pinned)).unwrap_err();
-    assert_eq!(errors[0].field, "signingCertificate");
+    let config = SnsSourceConfig::from_metadata(&Metadata::from_pairs(pinned)).unwrap();
+    assert!(config.signing_certificate.is_some() && !config.verify_signature);
+}
+
+/// What SNS posts to an HTTPS subscription (the fields of AWS's examples).
+const HTTP_CONFIRMATION: &str = r#"{
+  "Type" : "SubscriptionConfirmation",
+  "MessageId" : "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+  "Token" : "2336412f37f",
+  "TopicArn" : "arn:aws:sns:us-west-2:123456789012:MyTopic",
+  "Message" : "You have chosen to subscribe to the topic arn:aws:sns:us-west-2:123456789012:MyTopic.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
+  "SubscribeURL" : "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37f",
+  "Timestamp" : "2012-04-26T20:45:04.751Z",
+  "SignatureVersion" : "1",
+  "Signature" : "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+  "SigningCertURL" : "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
+}"#;
+
+#[test]
+fn an_http_confirmation_is_read_and_signs_its_own_fields() {
+    let message = SnsNotification::from_http_body(HTTP_CONFIRMATION.as_bytes()).unwrap();
+    assert_eq!(message.type_, "SubscriptionConfirmation");
+    assert_eq!(message.token.as_deref(), Some("2336412f37f"));
+    let expected = "Message\nYou have chosen to subscribe to the topic arn:aws:sns:us-west-2:123456789012:MyTopic.\n\
+        To confirm the subscription, visit the SubscribeURL included in this message.\n\
+        MessageId\n165545c9-2a5c-472c-8df2-7ff2be2b3b1b\n\
+        SubscribeURL\nhttps://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37f\n\
+        Timestamp\n2012-04-26T20:45:04.751Z\nToken\n2336412f37f\n\
+        TopicArn\narn:aws:sns:us-west-2:123456789012:MyTopic\nType\nSubscriptionConfirmation\n";
+    assert_eq!(message.string_to_sign(), expected);
+    let signature = message.signature.unwrap();
+    assert!(signature.cert_url.ends_with(".pem"), "SigningCertURL, as HTTP spells it");
+    let url = check_subscribe_url(message.subscribe_url.as_deref().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("sns.us-west-2.amazonaws.com"));
+}
+
+#[test]
+fn an_http_notification_is_read_like_a_record_and_other_bodies_are_refused() {
+    let body = r#"{"Type":"Notification","MessageId":"m-1","TopicArn":"arn:aws:sns:us-east-1:1:t","Subject":"s",
+        "Message":"hi","Timestamp":"2026-12-05T08:00:00.000Z","SignatureVersion":"2","Signature":"c2ln",
+        "SigningCertURL":"https://sns.us-east-1.amazonaws.com/x.pem","UnsubscribeURL":"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+        "MessageAttributes":{"kind":{"Type":"String","Value":"http"}}}"#;
+    let message = SnsNotification::from_http_body(body.as_bytes()).unwrap();
+    let event = message.event();
+    assert_eq!(&event.data[..], b"hi");
+    assert_eq!(event.metadata("attr-kind"), Some("http"));
+    let names: Vec<String> = message.string_to_sign().lines().step_by(2).map(str::to_owned).collect();
+    assert_eq!(names, ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]);
+
+    for (body, why) in [
+        ("[1]", "not an SNS message"),
+        (r#"{"Type":"Other","MessageId":"m","TopicArn":"t","Message":"m","Timestamp":"t"}"#, "is not Notification"),
+        (
+            r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"m","Timestamp":"t"}"#,
+            "needs Token",
+        ),
+        (r#"{"Type":"Notification","TopicArn":"t","Message":"m","Timestamp":"t"}"#, "no MessageId"),
+    ] {
+        let error = SnsNotification::from_http_body(body.as_bytes()).unwrap_err();
+        assert!(error.message.contains(why), "{body}: {error}");
+    }
+}
+
+#[test]
+fn only_sns_s_own_confirm_subscription_url_is_followed() {
+    for url in [
+        "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+        "https://sns.us-east-1.amazonaws.com.evil.example/?Action=ConfirmSubscription",
+        "https://sns.us-east-1.amazonaws.com:8443/?Action=ConfirmSubscription",
+        "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+        "https://sns.us-east-1.amazonaws.com/other?Action=ConfirmSubscription",
+        "https://attacker.example/?Action=ConfirmSubscription",
+    ] {
+        assert!(check_subscribe_url(url).is_err(), "{url}");
+    }
+    assert!(check_subscribe_url("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t").is_ok());
 }

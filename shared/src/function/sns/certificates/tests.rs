@@ -2,7 +2,6 @@
 //! under an SNS host name through a resolver made for the test.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -37,9 +36,16 @@ impl tower::Service<hyper_util::client::legacy::connect::dns::Name> for ToLoopba
     }
 }
 
+/// The path and query of each request a server got.
+type Requests = Arc<Mutex<Vec<String>>>;
+
+fn count(requests: &Requests) -> usize {
+    requests.lock().unwrap().len()
+}
+
 /// An HTTPS server for [`HOST`] on [`ADDRESS`]:443 answering every GET with
-/// `body`; the CA that signed it, and how many requests it got.
-async fn sns_host(body: String) -> (rustls::RootCertStore, Arc<AtomicUsize>) {
+/// `body`; the CA that signed it, and the requests it got.
+async fn sns_host(body: String) -> (rustls::RootCertStore, Requests) {
     // P-384: the fetch leaves P-256 out (../tls.rs).
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -60,15 +66,16 @@ async fn sns_host(body: String) -> (rustls::RootCertStore, Arc<AtomicUsize>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener =
         tokio::net::TcpListener::bind((ADDRESS, 443)).await.expect("tests run as root: port 443 on loopback");
-    let requests = Arc::new(AtomicUsize::new(0));
+    let requests = Requests::default();
     let counted = requests.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let (acceptor, body, counted) = (acceptor.clone(), body.clone(), counted.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let service = hyper::service::service_fn(move |_request| {
-                    counted.fetch_add(1, Ordering::SeqCst);
+                let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let target = request.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
+                    counted.lock().unwrap().push(target);
                     let response = http::Response::new(Full::new(Bytes::from(body.clone())));
                     async move { Ok::<_, std::convert::Infallible>(response) }
                 });
@@ -95,12 +102,24 @@ async fn certificates_are_fetched_over_https_once_each_and_bad_answers_refused()
     let expected = CertificateDer::from_pem_slice(test_certificate_pem().as_bytes()).unwrap().to_vec();
     assert_eq!(*certificates.get(&url, soon()).await.unwrap(), expected);
     assert_eq!(*certificates.get(&url, soon()).await.unwrap(), expected);
-    assert_eq!(requests.load(Ordering::SeqCst), 1, "kept after the first fetch");
+    assert_eq!(count(&requests), 1, "kept after the first fetch");
 
     // A URL that is not SNS's is never fetched.
     let error = certificates.get("https://example.com/x.pem", soon()).await.unwrap_err();
     assert!(error.message.contains("not on an SNS host"), "{error}");
-    assert_eq!(requests.load(Ordering::SeqCst), 1);
+    assert_eq!(count(&requests), 1);
+
+    // The same client confirms a subscription at SNS's ConfirmSubscription,
+    // and follows no other URL.
+    let confirm = format!("https://{HOST}/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=abc");
+    certificates.confirm(&confirm, soon()).await.unwrap();
+    assert_eq!(
+        requests.lock().unwrap().last().map(String::as_str),
+        Some("/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=abc")
+    );
+    let error = certificates.confirm("https://example.com/?Action=ConfirmSubscription", soon()).await.unwrap_err();
+    assert!(error.message.contains("not on an SNS host"), "{error}");
+    assert_eq!(count(&requests), 2);
 
     // A server the public roots do not trust is refused.
     let untrusted = Certificates::fetched(webpki_roots(), HttpConnector::new_with_resolver(ToLoopback));
