@@ -61,6 +61,18 @@ pub(crate) enum Position {
     After(String),
 }
 
+impl Position {
+    /// The `ShardIteratorType` (Kinesis and DynamoDB Streams name them
+    /// alike) and the sequence number it starts at.
+    pub(crate) fn iterator_type(&self) -> (&'static str, Option<String>) {
+        match self {
+            Position::Start(start) => (start.as_str(), None),
+            Position::At(sequence) => ("AT_SEQUENCE_NUMBER", Some(sequence.clone())),
+            Position::After(sequence) => ("AFTER_SEQUENCE_NUMBER", Some(sequence.clone())),
+        }
+    }
+}
+
 /// A shard, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shard {

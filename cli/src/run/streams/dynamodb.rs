@@ -13,7 +13,7 @@ use bindery::component::Component;
 use bindery::input::InputError;
 use bindery::input::batch::BatchRecord;
 use bindery::input::dynamodb_streams::{DynamoDbStreamConfig, StreamFormat, parse_batch};
-use bindery::input::stream::{StartingPosition, StreamSettings};
+use bindery::input::stream::StreamSettings;
 use chrono::{DateTime, Utc};
 
 use super::{Page, Position, ReadError, Shard, ShardSource, problems};
@@ -91,18 +91,13 @@ impl ShardSource for DynamoDbStream {
     }
 
     async fn iterator(&self, shard: &str, from: &Position) -> Result<String, String> {
-        let (kind, sequence_number) = match from {
-            Position::Start(StartingPosition::TrimHorizon) => (ShardIteratorType::TrimHorizon, None),
-            Position::Start(StartingPosition::Latest) => (ShardIteratorType::Latest, None),
-            Position::At(sequence) => (ShardIteratorType::AtSequenceNumber, Some(sequence.clone())),
-            Position::After(sequence) => (ShardIteratorType::AfterSequenceNumber, Some(sequence.clone())),
-        };
+        let (kind, sequence_number) = from.iterator_type();
         let answer = self
             .client
             .get_shard_iterator()
             .stream_arn(&self.arn)
             .shard_id(shard)
-            .shard_iterator_type(kind)
+            .shard_iterator_type(ShardIteratorType::from(kind))
             .set_sequence_number(sequence_number)
             .send()
             .await

@@ -10,7 +10,7 @@ use bindery::component::Component;
 use bindery::input::InputError;
 use bindery::input::batch::BatchRecord;
 use bindery::input::kinesis::{KinesisSourceConfig, parse_batch};
-use bindery::input::stream::{StartingPosition, StreamSettings};
+use bindery::input::stream::StreamSettings;
 use chrono::{DateTime, Utc};
 
 use super::{Page, Position, ReadError, Shard, ShardSource, problems};
@@ -68,18 +68,13 @@ impl ShardSource for KinesisStream {
     }
 
     async fn iterator(&self, shard: &str, from: &Position) -> Result<String, String> {
-        let (kind, sequence_number) = match from {
-            Position::Start(StartingPosition::TrimHorizon) => (ShardIteratorType::TrimHorizon, None),
-            Position::Start(StartingPosition::Latest) => (ShardIteratorType::Latest, None),
-            Position::At(sequence) => (ShardIteratorType::AtSequenceNumber, Some(sequence.clone())),
-            Position::After(sequence) => (ShardIteratorType::AfterSequenceNumber, Some(sequence.clone())),
-        };
+        let (kind, sequence_number) = from.iterator_type();
         let answer = self
             .client
             .get_shard_iterator()
             .stream_name(&self.name)
             .shard_id(shard)
-            .shard_iterator_type(kind)
+            .shard_iterator_type(ShardIteratorType::from(kind))
             .set_starting_sequence_number(sequence_number)
             .send()
             .await
