@@ -30,6 +30,81 @@ pub(crate) enum Command {
     /// Write the AWS SAM template that deploys every input binding as a
     /// function with its trigger, and the output bindings' IAM statements.
     Infra(InfraArgs),
+    /// Look into an input binding's dead-letter queue, replay what failed,
+    /// or empty it.
+    Dlq(DlqArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DlqArgs {
+    #[command(subcommand)]
+    pub(crate) action: DlqAction,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DlqAction {
+    /// How many messages wait, and a page of them (id, receive count, first bytes, attributes).
+    /// They are not consumed: they are received with a visibility timeout of 0, which counts as a receive.
+    List(DlqListArgs),
+    /// Move the messages back to the binding's queue (received, sent, then deleted: one at a time, so a
+    /// crash duplicates at most the message in flight), or deliver them to the running app (--to-app).
+    Replay(DlqReplayArgs),
+    /// Delete every message in the dead-letter queue.
+    Purge(DlqPurgeArgs),
+}
+
+/// The dead-letter queue of an input binding.
+#[derive(Debug, Args)]
+pub(crate) struct DlqTarget {
+    #[command(flatten)]
+    pub(crate) components: ResourcesArg,
+    /// The input binding (component name). For an SQS binding, its queue's RedrivePolicy names the
+    /// dead-letter queue.
+    pub(crate) binding: String,
+    /// The dead-letter queue's URL, when the binding's queue does not name it (the stack output
+    /// `<Binding>DeadLetterQueue` of `bindery infra`'s template).
+    #[arg(long, value_name = "URL")]
+    pub(crate) dlq_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DlqListArgs {
+    #[command(flatten)]
+    pub(crate) target: DlqTarget,
+    /// The most messages shown.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub(crate) max: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DlqReplayArgs {
+    #[command(flatten)]
+    pub(crate) target: DlqTarget,
+    /// Deliver each message to the app as `POST /<binding>`, as the function would, instead of moving it
+    /// back to the queue; it is deleted once the app acknowledged it.
+    #[arg(long)]
+    pub(crate) to_app: bool,
+    /// The app, for --to-app: its URL.
+    #[arg(long, requires = "to_app", conflicts_with = "app_port", value_name = "URL")]
+    pub(crate) app_url: Option<String>,
+    /// The app, for --to-app: its port on 127.0.0.1.
+    #[arg(long, short = 'p', requires = "to_app")]
+    pub(crate) app_port: Option<u16>,
+    /// Replay at most this many messages.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max: Option<u64>,
+    /// Show what would be replayed, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DlqPurgeArgs {
+    #[command(flatten)]
+    pub(crate) target: DlqTarget,
+    /// Purging cannot be undone: say so.
+    #[arg(long)]
+    pub(crate) yes: bool,
 }
 
 /// Where the components are, spelled as `dapr run` spells it.

@@ -1,11 +1,13 @@
 //! `bindery`: runs an app locally with every binding live (`run`), serves
 //! daprd's output API alone (`sidecar`), and calls (`invoke`), checks
-//! (`validate`) or samples (`events`) bindings from the shell, and writes
-//! the SAM template that deploys them (`infra`).
+//! (`validate`) or samples (`events`) bindings from the shell, writes the
+//! SAM template that deploys them (`infra`), and looks into and replays
+//! their dead-letter queues (`dlq`).
 //!
 //! Every failure ends in one clear line on stderr and a non-zero exit.
 
 mod args;
+mod dlq;
 mod events;
 mod infra;
 mod invoke;
@@ -55,6 +57,7 @@ async fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(args).await,
         Command::Events(args) => events::events(args),
         Command::Infra(args) => infra::infra(args),
+        Command::Dlq(args) => dlq::dlq(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 pub use load::load_components;
+pub use names::logical_id;
 pub use template::{Entries, Resource, Template};
 
 /// The CPU the functions run on.

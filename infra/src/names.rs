@@ -2,7 +2,7 @@
 
 /// `cron-binding` → `CronBinding`, `GITHUB_SECRET` → `GithubSecret`:
 /// letters and digits only, each word capitalized; a name with none gets `Binding`.
-pub(crate) fn logical_id(name: &str) -> String {
+pub fn logical_id(name: &str) -> String {
     let id: String = name
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty())

@@ -11,11 +11,11 @@ EMULATOR_PIDS=()
 trap stop_emulators EXIT
 
 # The tests run against LocalStack too (cargo test filters): the S3, SQS, SNS
-# and Kinesis output bindings and `bindery run`, its SQS and Kinesis pollers. The
-# rest need moto (SES v2, CloudFormation with Lambda; DynamoDB, which
-# LocalStack serves through DynamoDB Local, a download it may not make here)
-# or no emulator at all.
-LOCALSTACK_TESTS=(output_s3:: output_sqs:: output_sns:: output_kinesis:: run_sqs:: run_kinesis:: run::)
+# and Kinesis output bindings, `bindery run` (its SQS and Kinesis pollers) and
+# `bindery dlq`. The rest need moto (SES v2, CloudFormation with Lambda;
+# DynamoDB, which LocalStack serves through DynamoDB Local, a download it may
+# not make here) or no emulator at all.
+LOCALSTACK_TESTS=(output_s3:: output_sqs:: output_sns:: output_kinesis:: run_sqs:: run_kinesis:: run:: dlq::)
 
 stop_emulators() {
     local pid running waited=0

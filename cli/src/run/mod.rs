@@ -30,6 +30,9 @@ use crate::load::{Loaded, load};
 use crate::{Failure, ports};
 use console::Console;
 use inputs::start_inputs;
+/// The Lambda event SQS would send for received messages: `bindery dlq`
+/// replays to the app through it too.
+pub(crate) use sqs::lambda_event as sqs_lambda_event;
 
 /// daprd's default `--app-binding-options-timeout`.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -18,6 +18,7 @@ mod colocated_process;
 mod cron;
 mod dapr_conventions;
 mod demo;
+mod dlq;
 mod dynamodb_streams;
 mod extension;
 mod faults;

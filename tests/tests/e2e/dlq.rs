@@ -1,0 +1,194 @@
+//! `bindery dlq` against moto: an SQS binding's dead-letter queue, found
+//! through its queue's RedrivePolicy, is listed without being consumed,
+//! replayed back to the queue one message at a time (with `--max` and
+//! `--dry-run`) or to the app through the binding's contract, and purged
+//! only when told `--yes`. A target that refuses loses nothing.
+
+use std::process::Output;
+
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use bindery_e2e::aws::Emulator;
+use bindery_e2e::{RecordingApp, Reply};
+
+use crate::common::{ComponentsDir, cron_component, metadata_value};
+
+/// A binding's queue with a dead-letter queue holding `bodies`.
+struct Dead {
+    emulator: Emulator,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    dlq_url: String,
+    components: ComponentsDir,
+}
+
+impl Dead {
+    async fn new(bodies: &[&str]) -> Dead {
+        let emulator = Emulator::from_env();
+        let sqs = emulator.sqs().await;
+        let name = emulator.unique("replayed");
+        let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.unwrap();
+        let dlq_url = dlq.queue_url.unwrap();
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        let dlq_arn = attributes.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+        let policy = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}).to_string();
+        let queue =
+            sqs.create_queue().queue_name(&name).attributes(QueueAttributeName::RedrivePolicy, policy).send().await;
+        let queue_url = queue.unwrap().queue_url.unwrap();
+        for body in bodies {
+            let kind = MessageAttributeValue::builder().data_type("String").string_value("task").build().unwrap();
+            sqs.send_message()
+                .queue_url(&dlq_url)
+                .message_body(*body)
+                .message_attributes("kind", kind)
+                .send()
+                .await
+                .unwrap();
+        }
+        let components = ComponentsDir::new();
+        let items = [("queueName", name.as_str()), ("direction", "input")];
+        components.write("tasks.yaml", &emulator.component("tasks", "bindings.aws.sqs", &items));
+        Dead { emulator, sqs, queue_url, dlq_url, components }
+    }
+
+    async fn dlq(&self, args: &[&str]) -> Output {
+        let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+        command.arg("dlq").arg(args[0]).args(["--components", &self.components.path_str()]).args(&args[1..]);
+        tokio::task::spawn_blocking(move || command.output().expect("run bindery dlq")).await.unwrap()
+    }
+
+    /// The bodies on the binding's queue, received and deleted.
+    async fn drain_queue(&self) -> Vec<(String, Option<String>)> {
+        let mut found = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let kind = message.message_attributes.as_ref().and_then(|a| a.get("kind")?.string_value.clone());
+                found.push((message.body.clone().unwrap_or_default(), kind));
+                let receipt = message.receipt_handle.unwrap();
+                self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(receipt).send().await.unwrap();
+            }
+        }
+        found.sort();
+        found
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[tokio::test]
+async fn listed_without_being_consumed_then_moved_back_one_by_one_and_purged_when_told() {
+    let dead = Dead::new(&["task one", "task two", "task three"]).await;
+
+    let listed = dead.dlq(&["list", "tasks"]).await;
+    let shown = text(&listed);
+    assert!(listed.status.success(), "{shown}");
+    assert!(shown.contains("tasks: 3 message(s) in ") && shown.contains(&dead.dlq_url), "{shown}");
+    for body in ["task one", "task two", "task three"] {
+        assert!(shown.contains(&format!("{body:?}  [kind=task]")), "{body}: {shown}");
+    }
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (3, 0), "list consumed nothing");
+
+    let dry = dead.dlq(&["replay", "tasks", "--max", "2", "--dry-run"]).await;
+    assert!(
+        dry.status.success() && text(&dry).contains("would replay") && text(&dry).contains("dry run"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (3, 0), "a dry run changes nothing");
+
+    let two = dead.dlq(&["replay", "tasks", "--max", "2"]).await;
+    assert!(two.status.success() && text(&two).contains("2 message(s) replayed to"), "{}", text(&two));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (1, 0));
+    let rest = dead.dlq(&["replay", "tasks"]).await;
+    assert!(rest.status.success() && text(&rest).contains("1 message(s) replayed"), "{}", text(&rest));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0), "the dead-letter queue is empty");
+    // Each message once, with its attributes.
+    let task = Some("task".to_owned());
+    let expected: Vec<(String, Option<String>)> =
+        ["task one", "task three", "task two"].iter().map(|b| (b.to_string(), task.clone())).collect();
+    assert_eq!(dead.drain_queue().await, expected);
+
+    dead.sqs.send_message().queue_url(&dead.dlq_url).message_body("poison").send().await.unwrap();
+    let refused = dead.dlq(&["purge", "tasks"]).await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused).contains("add --yes"), "{}", text(&refused));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (1, 0));
+    let purged = dead.dlq(&["purge", "tasks", "--yes"]).await;
+    assert!(purged.status.success(), "{}", text(&purged));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0));
+}
+
+#[tokio::test]
+async fn replayed_to_the_app_each_once_and_a_refusing_app_loses_nothing() {
+    let dead = Dead::new(&["first", "second"]).await;
+    let app = RecordingApp::start().await;
+    app.set_reply(|_| Reply::Status(500));
+    let down = dead.dlq(&["replay", "tasks", "--to-app", "--app-url", &app.url()]).await;
+    assert_eq!(down.status.code(), Some(1), "{}", text(&down));
+    assert!(text(&down).contains("stays in the dead-letter queue"), "{}", text(&down));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (2, 0), "nothing lost, nothing left hidden");
+
+    app.set_reply(|_| Reply::Status(200));
+    let replayed = dead.dlq(&["replay", "tasks", "--to-app", "--app-url", &app.url()]).await;
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0));
+    let requests = app.requests();
+    // The refused one, then each message once.
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    let mut bodies: Vec<String> = requests[1..].iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    bodies.sort();
+    assert_eq!(bodies, ["first", "second"]);
+    for request in &requests[1..] {
+        assert_eq!(request.path, "/tasks");
+        assert!(metadata_value(request, "messageId").is_some());
+        assert_eq!(metadata_value(request, "attr-kind").as_deref(), Some("task"));
+    }
+    assert!(dead.drain_queue().await.is_empty(), "replayed to the app, not to the queue");
+}
+
+#[tokio::test]
+async fn a_queue_without_a_dead_letter_queue_or_a_binding_without_a_queue_is_named() {
+    let emulator = Emulator::from_env();
+    let name = emulator.unique("no-dlq");
+    emulator.sqs().await.create_queue().queue_name(&name).send().await.unwrap();
+    let components = ComponentsDir::new();
+    let items = [("queueName", name.as_str()), ("direction", "input")];
+    components.write("tasks.yaml", &emulator.component("tasks", "bindings.aws.sqs", &items));
+    components.write("nightly.yaml", &cron_component("nightly", "@daily", &[]));
+    let run = |binding: &'static str| {
+        let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+        command.args(["dlq", "list", "--components", &components.path_str(), binding]);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let output = run("tasks").await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output).contains("has no dead-letter queue (no RedrivePolicy)"), "{}", text(&output));
+    let output = run("nightly").await.unwrap();
+    assert!(
+        text(&output).contains("--dlq-url (bindery infra's stack output NightlyDeadLetterQueue)"),
+        "{}",
+        text(&output)
+    );
+    let output = run("nobody").await.unwrap();
+    assert!(text(&output).contains("no component \"nobody\""), "{}", text(&output));
+}
