@@ -10,7 +10,10 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use bindery::component::{BindingKind, InputKind};
 use bindery::deliver::{App, Deliverer};
+use bindery::input::BindingEvent;
+use bindery::input::schedule::{CronConfig, schedule_event};
 use bindery::input::sqs::parse_batch;
 use tokio::time::Instant;
 
@@ -21,6 +24,8 @@ use crate::run::sqs_lambda_event;
 
 /// How long a message being replayed stays hidden from other consumers.
 const HIDDEN: i32 = 60;
+/// Between looks at a running message move task.
+const MOVE_TASK_POLL: Duration = Duration::from_millis(500);
 /// How long the app has to answer one message.
 const DELIVERY_TIME: Duration = Duration::from_secs(30);
 
@@ -34,6 +39,14 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let dlq = DeadLetters::find(&args.target).await?;
     let name = dlq.binding.name.clone();
     let target = if args.to_app {
+        let input = dlq.binding.kind.binding().and_then(BindingKind::input);
+        if !matches!(input, Some(InputKind::Sqs | InputKind::Cron)) {
+            return Err(Failure::new(format!(
+                "{name}: replaying a {} binding's failures to the app is not supported: only SQS and cron \
+                 bindings' dead-letter messages hold the event itself",
+                dlq.binding.kind
+            )));
+        }
         let url = match (&args.app_url, args.app_port) {
             (Some(url), _) => url.clone(),
             (None, Some(port)) => format!("http://127.0.0.1:{port}"),
@@ -58,6 +71,15 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let limit = args.max.unwrap_or(u64::MAX);
     if args.dry_run {
         return dry_run(&dlq, &target, limit).await;
+    }
+    if let (Target::Queue(queue), None) = (&target, args.max) {
+        match move_task(&dlq, queue).await {
+            Ok(moved) => {
+                println!("{name}: {moved} message(s) replayed to {} by SQS's message move task", queue.url);
+                return Ok(());
+            }
+            Err(why) => println!("{name}: {why}: moving one message at a time"),
+        }
     }
     let mut replayed = 0u64;
     while replayed < limit {
@@ -93,6 +115,46 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     }
     println!("{name}: {replayed} message(s) replayed {}", describe(&target));
     Ok(())
+}
+
+/// Moves every message back with SQS's own message move task, and waits for
+/// it to end: SQS deletes each message from the dead-letter queue once it
+/// is on the destination. `Err` when the queue service cannot run one (moto
+/// has no such task), before anything moved.
+async fn move_task(dlq: &DeadLetters, destination: &Queue) -> Result<u64, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let attributes =
+        dlq.client.get_queue_attributes().queue_url(&dlq.url).attribute_names(QueueAttributeName::QueueArn);
+    let attributes = attributes.send().await.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
+    let source_arn =
+        attributes.attributes.unwrap_or_default().remove(&QueueAttributeName::QueueArn).unwrap_or_default();
+    let started = dlq
+        .client
+        .start_message_move_task()
+        .source_arn(&source_arn)
+        .destination_arn(&destination.arn)
+        .send()
+        .await
+        .map_err(|e| format!("no message move task: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let handle = started.task_handle.unwrap_or_default();
+    loop {
+        tokio::time::sleep(MOVE_TASK_POLL).await;
+        let tasks = dlq.client.list_message_move_tasks().source_arn(&source_arn).send().await;
+        let tasks = tasks.map_err(|e| {
+            format!("task {handle} started, but cannot be followed: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))
+        })?;
+        // The newest task first; only a running one has a handle.
+        let Some(task) = tasks.results.unwrap_or_default().into_iter().next() else { continue };
+        let moved = task.approximate_number_of_messages_moved.max(0) as u64;
+        match task.status.as_deref() {
+            Some("COMPLETED") => return Ok(moved),
+            Some("FAILED" | "CANCELLED") => {
+                let reason = task.failure_reason.unwrap_or_default();
+                return Err(format!("the move task stopped after {moved} message(s): {reason}"));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Lists what would be replayed, without hiding or moving anything.
@@ -135,13 +197,32 @@ async fn send(dlq: &DeadLetters, target: &Target, message: &Message) -> Result<(
             send.send().await.map(drop).map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
         }
         Target::App(deliverer) => {
-            // The event the function would deliver for this message from its queue.
+            let event = app_event(dlq, message)?;
+            deliverer.deliver(event, Instant::now() + DELIVERY_TIME).await.map_err(|e| e.message)
+        }
+    }
+}
+
+/// The event the binding's function would deliver for a dead-lettered
+/// message: an SQS binding's message as a record of its queue; a cron
+/// binding's Scheduler target input (the body EventBridge Scheduler puts in
+/// its dead-letter queue) as that schedule's invocation.
+fn app_event(dlq: &DeadLetters, message: &Message) -> Result<BindingEvent, String> {
+    let binding = &dlq.binding;
+    match binding.kind.binding().and_then(BindingKind::input) {
+        Some(InputKind::Cron) => {
+            let body = message.body.as_deref().unwrap_or_default();
+            let input: serde_json::Value =
+                serde_json::from_str(body).map_err(|e| format!("not a Scheduler target input: {e}"))?;
+            let config = CronConfig::from_metadata(&binding.metadata).map_err(super::problems)?;
+            schedule_event(&input, &binding.name, &config.time_zone_name(), chrono::Utc::now()).map_err(|e| e.message)
+        }
+        _ => {
             let arn = dlq.source.as_ref().map_or(dlq.url.as_str(), |s| s.arn.as_str());
             let event = sqs_lambda_event(vec![message.clone()], arn);
             let payload = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
             let records = parse_batch(&payload).map_err(|e| e.message)?;
-            let event = records.first().ok_or("no record")?.event().map_err(|e| e.message)?;
-            deliverer.deliver(event, Instant::now() + DELIVERY_TIME).await.map_err(|e| e.message)
+            records.first().ok_or("no record")?.event().map_err(|e| e.message)
         }
     }
 }

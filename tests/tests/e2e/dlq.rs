@@ -7,7 +7,7 @@
 use std::process::Output;
 
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
-use bindery_e2e::aws::Emulator;
+use bindery_e2e::aws::{Emulator, EmulatorKind};
 use bindery_e2e::{RecordingApp, Reply};
 
 use crate::common::{ComponentsDir, cron_component, metadata_value};
@@ -119,8 +119,14 @@ async fn listed_without_being_consumed_then_moved_back_one_by_one_and_purged_whe
     let two = dead.dlq(&["replay", "tasks", "--max", "2"]).await;
     assert!(two.status.success() && text(&two).contains("2 message(s) replayed to"), "{}", text(&two));
     assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (1, 0));
+    // Without --max, SQS's own message move task where the emulator has one.
     let rest = dead.dlq(&["replay", "tasks"]).await;
-    assert!(rest.status.success() && text(&rest).contains("1 message(s) replayed"), "{}", text(&rest));
+    let how = match dead.emulator.kind {
+        EmulatorKind::LocalStack => "by SQS's message move task",
+        EmulatorKind::Moto => "no message move task",
+    };
+    assert!(rest.status.success() && text(&rest).contains(how), "{}", text(&rest));
+    assert!(text(&rest).contains("1 message(s) replayed"), "{}", text(&rest));
     assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0), "the dead-letter queue is empty");
     // Each message once, with its attributes.
     let task = Some("task".to_owned());
@@ -191,4 +197,58 @@ async fn a_queue_without_a_dead_letter_queue_or_a_binding_without_a_queue_is_nam
     );
     let output = run("nobody").await.unwrap();
     assert!(text(&output).contains("no component \"nobody\""), "{}", text(&output));
+}
+
+/// EventBridge Scheduler puts a failed schedule's target input in its
+/// dead-letter queue; replayed to the app, it is that schedule's
+/// invocation, as the cron function delivers it. The queue is named with
+/// `--dlq-url`, and the emulator is found through the default chain.
+#[tokio::test]
+async fn a_cron_binding_s_failed_schedule_is_replayed_to_the_app_as_its_invocation() {
+    let emulator = Emulator::from_env();
+    let sqs = emulator.sqs().await;
+    let dlq_url =
+        sqs.create_queue().queue_name(emulator.unique("nightly-dlq")).send().await.unwrap().queue_url.unwrap();
+    let input = serde_json::json!({
+        "binding": "nightly",
+        "scheduledTime": "2026-12-05T03:00:00Z",
+        "attempt": "186",
+        "scheduleArn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bindery-nightly",
+        "executionId": "4f6b5c3a-exec",
+    });
+    let code = MessageAttributeValue::builder().data_type("String").string_value("Lambda.Unknown").build().unwrap();
+    let send = sqs.send_message().queue_url(&dlq_url).message_body(input.to_string());
+    send.message_attributes("ERROR_CODE", code).send().await.unwrap();
+    let components = ComponentsDir::with("nightly.yaml", &cron_component("nightly", "@daily", &[]));
+    let app = RecordingApp::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = emulator.default_chain_env(home.path());
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+        command
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(std::env::var_os("PATH").map(|p| ("PATH", p)));
+        command.args(["dlq", "replay", "--components", &components.path_str(), "nightly", "--dlq-url", &dlq_url]);
+        command.args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+
+    let to_queue = run(&[]).await.unwrap();
+    assert!(
+        text(&to_queue).contains("no queue to move its messages back to: replay them with --to-app"),
+        "{}",
+        text(&to_queue)
+    );
+    let replayed = run(&["--to-app", "--app-url", &app.url()]).await.unwrap();
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let requests = app.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let request = &requests[0];
+    assert_eq!((request.path.as_str(), request.body.len()), ("/nightly", 0));
+    assert_eq!(metadata_value(request, "scheduledTime").as_deref(), Some("2026-12-05T03:00:00Z"));
+    assert_eq!(metadata_value(request, "attempt").as_deref(), Some("186"));
+    assert_eq!(metadata_value(request, "executionId").as_deref(), Some("4f6b5c3a-exec"));
+    assert!(metadata_value(request, "readTimeUTC").is_some());
+    assert_eq!(emulator.queue_counts(&dlq_url).await, (0, 0));
 }
