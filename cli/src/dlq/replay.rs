@@ -1,11 +1,12 @@
 //! `bindery dlq replay`: dead-lettered messages back to the binding's queue,
 //! or straight to the app.
 //!
-//! One message at a time: it is received (hidden for [`HIDDEN`]), sent on
-//! (to the queue, or to the app as the function would deliver it), and
-//! deleted from the dead-letter queue only once the target accepted it. A
-//! crash in between duplicates at most that message; a target that refuses
-//! leaves it where it was, visible again at once.
+//! One message at a time: it is received (ten at once, hidden for
+//! [`HIDDEN`]), sent on (to the queue, or to the app as the function would
+//! deliver it), and deleted from the dead-letter queue only once the target
+//! accepted it. A crash in between duplicates at most that message; a target
+//! that refuses leaves it where it was, visible again at once, as are the
+//! others received with it.
 
 use std::time::Duration;
 
@@ -82,39 +83,49 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
         }
     }
     let mut replayed = 0u64;
-    while replayed < limit {
-        let messages = dlq.receive(1, HIDDEN).await?;
-        let Some(message) = messages.into_iter().next() else { break };
-        let id = message.message_id.clone().unwrap_or_default();
-        if let Err(why) = send(&dlq, &target, &message).await {
-            // Left in the dead-letter queue, visible again for the next try.
-            if let Some(receipt) = &message.receipt_handle {
-                let _ = dlq
-                    .client
-                    .change_message_visibility()
-                    .queue_url(&dlq.url)
-                    .receipt_handle(receipt)
-                    .visibility_timeout(0)
-                    .send()
-                    .await;
-            }
-            return Err(Failure::new(format!(
-                "{name}: message {id} was not replayed, and stays in the dead-letter queue: {why} ({replayed} replayed before it)"
-            )));
+    'receiving: while replayed < limit {
+        // Up to ten at a time, each sent on and deleted before the next: a
+        // crash duplicates at most the one in flight, and the rest come back
+        // after the visibility timeout.
+        let messages = dlq.receive((limit - replayed).min(10) as i32, HIDDEN).await?;
+        if messages.is_empty() {
+            break;
         }
-        let receipt = message.receipt_handle.as_deref().unwrap_or_default();
-        dlq.client
-            .delete_message()
-            .queue_url(&dlq.url)
-            .receipt_handle(receipt)
-            .send()
-            .await
-            .map_err(|e| dlq.failed(&format!("message {id} was replayed, but could not be deleted from"), &e))?;
-        replayed += 1;
-        println!("{name}: replayed {id}");
+        for (index, message) in messages.iter().enumerate() {
+            let id = message.message_id.as_deref().unwrap_or_default();
+            if let Err(why) = send(&dlq, &target, message).await {
+                // Left in the dead-letter queue, visible again for the next try.
+                release(&dlq, &messages[index..]).await;
+                return Err(Failure::new(format!(
+                    "{name}: message {id} was not replayed, and stays in the dead-letter queue: {why} \
+                     ({replayed} replayed before it)"
+                )));
+            }
+            let receipt = message.receipt_handle.as_deref().unwrap_or_default();
+            let deleted = dlq.client.delete_message().queue_url(&dlq.url).receipt_handle(receipt).send().await;
+            if let Err(e) = deleted {
+                release(&dlq, &messages[index + 1..]).await;
+                return Err(dlq.failed(&format!("message {id} was replayed, but could not be deleted from"), &e));
+            }
+            replayed += 1;
+            println!("{name}: replayed {id}");
+            if replayed == limit {
+                release(&dlq, &messages[index + 1..]).await;
+                break 'receiving;
+            }
+        }
     }
     println!("{name}: {replayed} message(s) replayed {}", describe(&target));
     Ok(())
+}
+
+/// Makes messages received and not replayed visible again at once.
+async fn release(dlq: &DeadLetters, messages: &[Message]) {
+    for receipt in messages.iter().filter_map(|m| m.receipt_handle.as_deref()) {
+        let change = dlq.client.change_message_visibility().queue_url(&dlq.url).receipt_handle(receipt);
+        // At worst the message waits out its visibility timeout.
+        let _ = change.visibility_timeout(0).send().await;
+    }
 }
 
 /// Moves every message back with SQS's own message move task, and waits for
