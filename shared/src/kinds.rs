@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::component::{
     BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
 };
+use crate::idempotency::IdempotencyConfig;
 use crate::input::dynamodb_streams::DynamoDbStreamConfig;
 use crate::input::kinesis::KinesisSourceConfig;
 use crate::input::s3_events::S3EventsConfig;
@@ -52,7 +53,14 @@ impl Bindings {
 /// Every problem with a component's metadata, for the directions it serves.
 pub fn check(kind: ComponentKind, metadata: &Metadata, directions: Directions) -> Vec<FieldError> {
     match kind {
-        ComponentKind::Binding(kind) => check_binding(kind, metadata, directions),
+        ComponentKind::Binding(kind) => {
+            let mut errors = check_binding(kind, metadata, directions);
+            // Any input binding may ask for idempotent delivery.
+            if directions.input {
+                errors.extend(problems(IdempotencyConfig::from_metadata(metadata)));
+            }
+            errors
+        }
         ComponentKind::SecretStore(SecretStoreKind::LocalFile) => required(metadata, &["secretsFile"]),
         ComponentKind::SecretStore(
             SecretStoreKind::Env | SecretStoreKind::AwsSecretsManager | SecretStoreKind::AwsParameterStore,

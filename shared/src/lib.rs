@@ -9,6 +9,7 @@
 //! - [`schedule`]: Dapr's cron grammar.
 //! - [`input`]: one module per event source, event in, [`input::BindingEvent`] out.
 //! - [`deliver`]: a [`input::BindingEvent`] becomes `POST /<route>` on the app.
+//! - [`idempotency`]: a delivery made once per event id, Powertools' way.
 //! - [`function`]: the Lambda handlers, wired from the environment.
 //! - [`output`]: the output bindings behind one `invoke`, and the typed API.
 //! - [`process`]: the user's app as a supervised child process.
@@ -23,6 +24,7 @@ pub mod function;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod idempotency;
 pub mod input;
 pub mod kinds;
 pub mod output;

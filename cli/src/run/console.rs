@@ -22,6 +22,9 @@ pub(crate) enum Outcome {
     Failed(String),
     /// Not delivered: the reason (a FIFO group stopped, the deadline passed).
     NotDelivered(String),
+    /// A duplicate of an event delivered and acknowledged before
+    /// (idempotency): acknowledged without calling the app.
+    Duplicate,
 }
 
 impl Outcome {
@@ -70,6 +73,7 @@ impl Console {
             Outcome::Rejected(status, Some(reason)) => (RED, "✗", format!("{status} {reason}")),
             Outcome::Failed(reason) => (RED, "✗", reason.clone()),
             Outcome::NotDelivered(reason) => (YELLOW, "-", reason.clone()),
+            Outcome::Duplicate => (GREEN, "=", "duplicate, acked without delivery".to_owned()),
         };
         let latency = format!("{:.1} ms", latency.as_secs_f64() * 1000.0);
         format!(

@@ -17,6 +17,9 @@ pub enum DeliveryErrorKind {
     AppRejected(StatusCode),
     /// The invocation deadline came first.
     Timeout,
+    /// Idempotency held it back: another delivery of the same event is in
+    /// progress, or the idempotency store failed.
+    Idempotency,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +42,7 @@ impl DeliveryError {
             DeliveryErrorKind::AppFailed => "Bindery.AppFailed",
             DeliveryErrorKind::AppRejected(_) => "Bindery.AppRejected",
             DeliveryErrorKind::Timeout => "Bindery.Timeout",
+            DeliveryErrorKind::Idempotency => "Bindery.Idempotency",
         }
     }
 }

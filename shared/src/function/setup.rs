@@ -61,6 +61,14 @@ pub(crate) fn setup_for(
             component.name
         )));
     }
+    // The functions do not keep idempotency records yet (`bindery run`
+    // does): said at start-up, not left for the app to find out.
+    if let Ok(Some(_)) = crate::idempotency::IdempotencyConfig::from_metadata(&component.metadata) {
+        tracing::warn!(
+            binding = %component.name,
+            "idempotency is not applied by {function} yet: every redelivery reaches the app"
+        );
+    }
     let vars = FunctionEnv::read(env)?;
     let (app, colocated) = match app {
         Some(app) => (app, colocated::config(env, None)?),

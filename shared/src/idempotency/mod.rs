@@ -1,0 +1,198 @@
+//! Idempotent delivery, opt-in per input binding: every source is
+//! at-least-once (SQS and Kinesis redeliver, Scheduler retries, GitHub and
+//! Stripe resend), so a delivery the app already acknowledged is recognised
+//! by the event's natural id and not made again.
+//!
+//! The semantics are Powertools for AWS Lambda's idempotency utility:
+//!
+//! - before the app is called, the id's record is marked `IN_PROGRESS`,
+//!   expiring with the delivery's deadline;
+//! - on a 2xx it becomes `COMPLETED`, keeping the app's answer, until the
+//!   component's `idempotencyTtl`;
+//! - a duplicate of a `COMPLETED` record is acknowledged without calling
+//!   the app (a webhook gets the stored answer again);
+//! - a duplicate of a live `IN_PROGRESS` record is reported failed, so it
+//!   is retried later; an expired one is delivered again;
+//! - a delivery that fails releases its record, for the retry.
+//!
+//! A store that cannot be reached never acknowledges a record: the
+//! delivery is reported failed. A crash between the app's answer and the
+//! `COMPLETED` write leaves an `IN_PROGRESS` record that expires with its
+//! deadline, so the event is delivered once more, never zero times.
+//!
+//! [`decide`] is the whole rule, pure; [`Idempotency::deliver_once`] runs it
+//! around a delivery against a store ([`store`]).
+
+mod config;
+pub mod store;
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use crate::deliver::{Deliverer, DeliveryError, DeliveryErrorKind};
+use crate::input::BindingEvent;
+
+pub use config::{IdempotencyConfig, StoreKind};
+pub use store::{Begun, Store, StoreError};
+
+/// What the store holds for one id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// Being delivered, until `expires`: the delivery's deadline.
+    InProgress { expires: SystemTime },
+    /// Acknowledged, with the app's answer, kept until `expires`.
+    Completed { answer: StoredAnswer, expires: SystemTime },
+}
+
+/// The app's answer to the first delivery: what a duplicate webhook gets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+/// What to do with a delivery, given the record its id has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// No live record: deliver (after marking it in progress).
+    Deliver,
+    /// Delivered and acknowledged before: acknowledge, answering this.
+    AlreadyDone(StoredAnswer),
+    /// Another delivery of it is under way: report this one failed.
+    InProgress,
+}
+
+/// The rule, pure: an expired record counts as none.
+pub fn decide(found: Option<&Record>, now: SystemTime) -> Decision {
+    match found {
+        Some(Record::Completed { answer, expires }) if *expires > now => Decision::AlreadyDone(answer.clone()),
+        Some(Record::InProgress { expires }) if *expires > now => Decision::InProgress,
+        _ => Decision::Deliver,
+    }
+}
+
+/// The key a binding's event is kept under: the binding's name and the
+/// event's natural id (an SQS message id, a stream record's sequence number,
+/// a webhook's delivery id, a schedule's time), hashed when long.
+pub fn key(binding: &str, natural_id: &str) -> String {
+    use sha2::Digest;
+    if natural_id.len() <= 200 {
+        format!("{binding}#{natural_id}")
+    } else {
+        let digest = sha2::Sha256::digest(natural_id.as_bytes());
+        format!("{binding}#sha256:{}", hex::encode(digest))
+    }
+}
+
+/// How a delivery made through [`Idempotency::deliver_once`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Once<T> {
+    /// Delivered now; the app's answer.
+    Delivered(T),
+    /// A duplicate of a delivery acknowledged before: not delivered again.
+    Duplicate(StoredAnswer),
+}
+
+/// Why a delivery made through [`Idempotency::deliver_once`] is reported failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotOnce<E> {
+    /// The delivery itself failed; its record was released for the retry.
+    #[error("{0}")]
+    Failed(E),
+    /// Another delivery of the same event is under way.
+    #[error("a delivery of {0} is already in progress; this one is retried later")]
+    InProgress(String),
+    /// The store could not say, or could not record the answer: nothing is acknowledged.
+    #[error("the idempotency store failed for {key}: {error}")]
+    Store { key: String, error: StoreError },
+}
+
+/// A binding's idempotency: its store and how long answers are kept.
+#[derive(Debug)]
+pub struct Idempotency {
+    store: Store,
+    ttl: Duration,
+}
+
+impl Idempotency {
+    pub fn new(store: Store, ttl: Duration) -> Self {
+        Self { store, ttl }
+    }
+
+    /// Delivers the event kept under `key` unless it was delivered before:
+    /// `deliver` runs only when [`decide`] says so, with the record marked
+    /// in progress until `deadline`; its answer is stored on success (by
+    /// `answer`), and the record released on failure.
+    pub async fn deliver_once<T, E, F, Fut>(
+        &self,
+        key: &str,
+        deadline: SystemTime,
+        deliver: F,
+        answer: impl FnOnce(&T) -> StoredAnswer,
+    ) -> Result<Once<T>, NotOnce<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let store_failed = |error: StoreError| NotOnce::Store { key: key.to_owned(), error };
+        let now = SystemTime::now();
+        match self.store.begin(key, now, deadline).await.map_err(store_failed)? {
+            Begun::Started => {}
+            Begun::Found(record) => match decide(Some(&record), now) {
+                Decision::AlreadyDone(stored) => return Ok(Once::Duplicate(stored)),
+                Decision::InProgress => return Err(NotOnce::InProgress(key.to_owned())),
+                // `begin` starts over an expired record itself.
+                Decision::Deliver => return Err(store_failed(StoreError("an expired record was not replaced".into()))),
+            },
+        }
+        match deliver().await {
+            Ok(value) => {
+                let stored = answer(&value);
+                let expires = SystemTime::now() + self.ttl;
+                self.store.complete(key, stored, expires).await.map_err(store_failed)?;
+                Ok(Once::Delivered(value))
+            }
+            Err(e) => {
+                // If the release fails too, the record expires with its deadline.
+                let _ = self.store.release(key).await;
+                Err(NotOnce::Failed(e))
+            }
+        }
+    }
+}
+
+impl Idempotency {
+    /// A batch record's delivery (SQS, streams), once per `natural_id`: a
+    /// duplicate of one acknowledged before is acknowledged without being
+    /// delivered (`Ok(true)`); what idempotency holds back is reported
+    /// failed, so the source redelivers it.
+    pub async fn deliver_record(
+        &self,
+        deliverer: &Deliverer,
+        binding: &str,
+        natural_id: &str,
+        event: BindingEvent,
+        deadline: SystemTime,
+    ) -> Result<bool, DeliveryError> {
+        let key = key(binding, natural_id);
+        let acked = |_: &()| StoredAnswer { status: 200, ..StoredAnswer::default() };
+        match self.deliver_once(&key, deadline, || deliverer.deliver_untimed(event), acked).await {
+            Ok(Once::Delivered(())) => Ok(false),
+            Ok(Once::Duplicate(_)) => Ok(true),
+            Err(NotOnce::Failed(e)) => Err(e),
+            Err(held_back) => Err(DeliveryError::new(DeliveryErrorKind::Idempotency, held_back.to_string())),
+        }
+    }
+}
+
+/// An SQS record's natural id: its deduplication id on a FIFO queue (what
+/// the sender said makes it the same message), else its message id.
+pub fn sqs_id(event: &BindingEvent) -> Option<&str> {
+    event.metadata("messageDeduplicationId").or_else(|| event.metadata("messageId"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! Where idempotency records are kept. The in-memory store serves one
+//! process (`bindery run`); its `begin` is the compare-and-set that a
+//! DynamoDB conditional put is on Lambda: of two deliveries of one id at
+//! once, exactly one starts.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use super::{Decision, Record, StoredAnswer, decide};
+
+/// A store failed: the delivery is reported failed, never acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+/// What `begin` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// No live record: this delivery marked it in progress and goes on.
+    Started,
+    /// A live record was there, and is left as it was.
+    Found(Record),
+}
+
+/// The stores.
+#[derive(Debug)]
+pub enum Store {
+    Memory(MemoryStore),
+}
+
+impl Store {
+    /// Marks `key` in progress until `until`, unless a live record holds it.
+    pub async fn begin(&self, key: &str, now: SystemTime, until: SystemTime) -> Result<Begun, StoreError> {
+        match self {
+            Store::Memory(store) => Ok(store.begin(key, now, until)),
+        }
+    }
+
+    /// Records the answer of an acknowledged delivery, kept until `expires`.
+    pub async fn complete(&self, key: &str, answer: StoredAnswer, expires: SystemTime) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(store) => {
+                store.set(key, Record::Completed { answer, expires });
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets a delivery that failed, so that its retry is delivered.
+    pub async fn release(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(store) => {
+                store.remove(key);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Records in the process's memory. Expired ones are dropped as the map
+/// grows, so it holds about what the TTL keeps.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    records: Mutex<HashMap<String, Record>>,
+}
+
+impl MemoryStore {
+    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+        self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn begin(&self, key: &str, now: SystemTime, until: SystemTime) -> Begun {
+        let mut records = self.records();
+        if let Some(found) = records.get(key)
+            && decide(Some(found), now) != Decision::Deliver
+        {
+            return Begun::Found(found.clone());
+        }
+        if records.len() >= 1024 && records.len().is_power_of_two() {
+            records.retain(|_, record| decide(Some(record), now) != Decision::Deliver);
+        }
+        records.insert(key.to_owned(), Record::InProgress { expires: until });
+        Begun::Started
+    }
+
+    fn set(&self, key: &str, record: Record) {
+        self.records().insert(key.to_owned(), record);
+    }
+
+    fn remove(&self, key: &str) {
+        self.records().remove(key);
+    }
+}
