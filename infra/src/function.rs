@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::names::logical_id;
 use crate::template::{Resource, ref_};
-use crate::{Settings, Stack, queue, s3_events, schedule, sns, stream, webhook};
+use crate::{Settings, Stack, idempotency, queue, s3_events, schedule, sns, stream, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
 
@@ -57,7 +57,8 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
     if trigger.events.as_object().is_none_or(|events| !events.is_empty()) {
         properties["Events"] = trigger.events;
     }
-    let statements: Vec<&Value> = statements.iter().chain(&trigger.statements).collect();
+    let idempotency = idempotency::statements(stack, component);
+    let statements: Vec<&Value> = statements.iter().chain(&trigger.statements).chain(&idempotency).collect();
     if !statements.is_empty() {
         properties["Policies"] = json!([{ "Statement": statements }]);
     }

@@ -12,6 +12,7 @@
 
 mod dead_letters;
 mod function;
+mod idempotency;
 mod load;
 mod names;
 mod policies;

@@ -541,3 +541,43 @@ fn a_sender_with_a_display_name_is_scoped_to_its_address() {
     let text = json_of(&generate(&yaml))["Resources"]["CFunction"]["Properties"]["Policies"].to_string();
     assert_mentions(&text, &["identity/tasks@example.net\"", "identity/example.net\""]);
 }
+
+#[test]
+fn an_idempotent_sqs_binding_gets_its_table_with_a_ttl_and_three_calls_on_it() {
+    let idempotent = |name: &str| {
+        let queue = format!("{name}-queue");
+        let items = [
+            ("queueName", queue.as_str()),
+            ("direction", "input"),
+            ("idempotency", "dynamodb"),
+            ("idempotencyTable", "seen"),
+        ];
+        component(name, "bindings.aws.sqs", &items)
+    };
+    let yaml = [idempotent("tasks"), idempotent("orders")].join("---\n");
+    let generated = generate(&yaml);
+    let t = json_of(&generated);
+    let table = &t["Resources"]["SeenIdempotencyTable"]["Properties"];
+    assert_eq!(table["TableName"], "seen");
+    assert_eq!(table["KeySchema"], json!([{"AttributeName": "id", "KeyType": "HASH"}]));
+    assert_eq!(table["TimeToLiveSpecification"], json!({"AttributeName": "expiration", "Enabled": true}));
+    let tables = t["Resources"].as_object().unwrap().values().filter(|r| r["Type"] == "AWS::DynamoDB::Table").count();
+    assert_eq!(tables, 1, "one table for the two bindings that name it");
+    for function in ["TasksFunction", "OrdersFunction"] {
+        let statements = &t["Resources"][function]["Properties"]["Policies"][0]["Statement"];
+        let on_table = statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Resource"] == json!({"Fn::GetAtt": ["SeenIdempotencyTable", "Arn"]}));
+        assert_eq!(on_table.unwrap()["Action"], json!(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]));
+    }
+
+    let memory = component(
+        "tasks",
+        "bindings.aws.sqs",
+        &[("queueName", "tasks"), ("direction", "input"), ("idempotency", "memory")],
+    );
+    let generated = generate(&memory);
+    assert!(generated.notes.iter().any(|n| n.contains("each Lambda instance has its own")), "{:?}", generated.notes);
+}

@@ -30,4 +30,5 @@ pub mod kinds;
 pub mod output;
 pub mod process;
 pub mod schedule;
+mod tls;
 pub mod token;

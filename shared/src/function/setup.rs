@@ -61,9 +61,10 @@ pub(crate) fn setup_for(
             component.name
         )));
     }
-    // The functions do not keep idempotency records yet (`bindery run`
-    // does): said at start-up, not left for the app to find out.
-    if let Ok(Some(_)) = crate::idempotency::IdempotencyConfig::from_metadata(&component.metadata) {
+    // Only bindery-sqs keeps idempotency records yet: the others say so at
+    // start-up, rather than leave the app to find out.
+    let idempotent = crate::idempotency::IdempotencyConfig::from_metadata(&component.metadata);
+    if expected != BindingKind::AwsSqs && matches!(idempotent, Ok(Some(_))) {
         tracing::warn!(
             binding = %component.name,
             "idempotency is not applied by {function} yet: every redelivery reaches the app"

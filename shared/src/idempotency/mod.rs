@@ -24,6 +24,7 @@
 //! around a delivery against a store ([`store`]).
 
 mod config;
+mod dynamodb;
 pub mod store;
 
 use std::future::Future;
@@ -139,7 +140,7 @@ impl Idempotency {
     {
         let store_failed = |error: StoreError| NotOnce::Store { key: key.to_owned(), error };
         let now = SystemTime::now();
-        match self.store.begin(key, now, deadline).await.map_err(store_failed)? {
+        match self.store.begin(key, now, deadline, self.ttl).await.map_err(store_failed)? {
             Begun::Started => {}
             Begun::Found(record) => match decide(Some(&record), now) {
                 Decision::AlreadyDone(stored) => return Ok(Once::Duplicate(stored)),
@@ -165,6 +166,27 @@ impl Idempotency {
 }
 
 impl Idempotency {
+    /// The idempotency a component asks for, if any, with its store: the
+    /// DynamoDB table reached as the component's AWS fields or the
+    /// environment say, or the process's memory.
+    pub fn from_component(
+        metadata: &crate::component::Metadata,
+        env: crate::component::EnvLookup<'_>,
+    ) -> Result<Option<Self>, String> {
+        let problems = |errors: Vec<crate::component::FieldError>| {
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        };
+        let Some(config) = IdempotencyConfig::from_metadata(metadata).map_err(problems)? else { return Ok(None) };
+        let store = match &config.store {
+            StoreKind::Memory => Store::Memory(store::MemoryStore::default()),
+            StoreKind::DynamoDb { table } => {
+                let aws = crate::output::config::AwsConfig::from_metadata(metadata).map_err(problems)?;
+                Store::DynamoDb(Box::new(store::DynamoDbStore::new(table, &aws, env).map_err(|e| e.0)?))
+            }
+        };
+        Ok(Some(Self::new(store, config.ttl)))
+    }
+
     /// A batch record's delivery (SQS, streams), once per `natural_id`: a
     /// duplicate of one acknowledged before is acknowledged without being
     /// delivered (`Ok(true)`); what idempotency holds back is reported

@@ -1,12 +1,13 @@
-//! Where idempotency records are kept. The in-memory store serves one
-//! process (`bindery run`); its `begin` is the compare-and-set that a
-//! DynamoDB conditional put is on Lambda: of two deliveries of one id at
-//! once, exactly one starts.
+//! Where idempotency records are kept: DynamoDB on Lambda
+//! ([`DynamoDbStore`]), the process's memory in `bindery run`. Both `begin`s
+//! are a compare-and-set: of two deliveries of one id at once, exactly one
+//! starts.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+pub use super::dynamodb::DynamoDbStore;
 use super::{Decision, Record, StoredAnswer, decide};
 
 /// A store failed: the delivery is reported failed, never acknowledged.
@@ -27,13 +28,22 @@ pub enum Begun {
 #[derive(Debug)]
 pub enum Store {
     Memory(MemoryStore),
+    DynamoDb(Box<DynamoDbStore>),
 }
 
 impl Store {
-    /// Marks `key` in progress until `until`, unless a live record holds it.
-    pub async fn begin(&self, key: &str, now: SystemTime, until: SystemTime) -> Result<Begun, StoreError> {
+    /// Marks `key` in progress until `until`, unless a live record holds
+    /// it; a record left behind is dropped after `ttl`.
+    pub async fn begin(
+        &self,
+        key: &str,
+        now: SystemTime,
+        until: SystemTime,
+        ttl: Duration,
+    ) -> Result<Begun, StoreError> {
         match self {
             Store::Memory(store) => Ok(store.begin(key, now, until)),
+            Store::DynamoDb(store) => store.begin(key, now, until, ttl).await,
         }
     }
 
@@ -44,6 +54,7 @@ impl Store {
                 store.set(key, Record::Completed { answer, expires });
                 Ok(())
             }
+            Store::DynamoDb(store) => store.complete(key, &answer, expires).await,
         }
     }
 
@@ -54,6 +65,7 @@ impl Store {
                 store.remove(key);
                 Ok(())
             }
+            Store::DynamoDb(store) => store.release(key).await,
         }
     }
 }

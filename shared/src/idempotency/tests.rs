@@ -95,10 +95,19 @@ async fn an_abandoned_delivery_is_made_again_once_its_deadline_passed() {
     // once more, never zero times.
     let store_only = Store::Memory(MemoryStore::default());
     let now = SystemTime::now();
-    assert_eq!(store_only.begin("k", now, now + Duration::from_millis(20)).await, Ok(Begun::Started));
-    assert!(matches!(store_only.begin("k", now, now).await, Ok(Begun::Found(Record::InProgress { .. }))));
+    assert_eq!(
+        store_only.begin("k", now, now + Duration::from_millis(20), Duration::from_secs(60)).await,
+        Ok(Begun::Started)
+    );
+    assert!(matches!(
+        store_only.begin("k", now, now, Duration::from_secs(60)).await,
+        Ok(Begun::Found(Record::InProgress { .. }))
+    ));
     let later = now + Duration::from_millis(30);
-    assert_eq!(store_only.begin("k", later, later + Duration::from_secs(1)).await, Ok(Begun::Started));
+    assert_eq!(
+        store_only.begin("k", later, later + Duration::from_secs(1), Duration::from_secs(60)).await,
+        Ok(Begun::Started)
+    );
 }
 
 #[tokio::test]

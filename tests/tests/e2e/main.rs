@@ -23,6 +23,7 @@ mod dynamodb_streams;
 mod extension;
 mod faults;
 mod harness;
+mod idempotency;
 mod infra;
 mod kinesis;
 mod lambda_zips;

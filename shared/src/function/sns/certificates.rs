@@ -55,7 +55,7 @@ where
 {
     /// Fetching with `roots` trusted, connecting with `http`.
     pub(crate) fn fetched(roots: rustls::RootCertStore, mut http: HttpConnector<R>) -> Self {
-        let tls = rustls::ClientConfig::builder_with_provider(super::tls::provider())
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
             .with_safe_default_protocol_versions()
             .expect("ring supports the default TLS versions")
             .with_root_certificates(roots)

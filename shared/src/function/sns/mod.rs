@@ -9,7 +9,6 @@
 
 mod certificates;
 mod http;
-mod tls;
 
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};

@@ -46,7 +46,7 @@ fn count(requests: &Requests) -> usize {
 /// An HTTPS server for [`HOST`] on [`ADDRESS`]:443 answering every GET with
 /// `body`; the CA that signed it, and the requests it got.
 async fn sns_host(body: String) -> (rustls::RootCertStore, Requests) {
-    // P-384: the fetch leaves P-256 out (../tls.rs).
+    // P-384: the fetch leaves P-256 out (crate::tls).
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

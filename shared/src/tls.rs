@@ -1,4 +1,5 @@
-//! The TLS of a certificate fetch: ring's, without NIST P-256. SNS's hosts
+//! The TLS an input function speaks to AWS (SNS's signing certificates,
+//! the idempotency table): ring's, without NIST P-256. AWS's endpoints
 //! present RSA certificates that chain to Amazon's RSA roots, and agree on
 //! X25519 (or P-384) for the key exchange; ring's P-256 brings 150 KB of
 //! tables, which would put bindery-sns over its 4 MB (BENCHMARKS.md).
@@ -14,7 +15,7 @@ use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
 use webpki::ring as algs;
 
-/// Server signatures the fetch accepts: RSA (PKCS#1 and PSS) and ECDSA P-384.
+/// Server signatures accepted: RSA (PKCS#1 and PSS) and ECDSA P-384.
 static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
     all: &[
         algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
@@ -39,8 +40,8 @@ static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
     ],
 };
 
-/// The provider of a fetch.
-pub(super) fn provider() -> Arc<CryptoProvider> {
+/// The provider of a connection to AWS.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(CryptoProvider {
         cipher_suites: vec![
             cipher_suite::TLS13_AES_128_GCM_SHA256,
@@ -71,6 +72,17 @@ struct NoKeys;
 
 impl KeyProvider for NoKeys {
     fn load_private_key(&self, _: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>, rustls::Error> {
-        Err(rustls::Error::General("a certificate fetch presents no client certificate".into()))
+        Err(rustls::Error::General("a connection to AWS presents no client certificate".into()))
     }
+}
+
+/// A client configuration trusting the public web roots, on [`provider`].
+pub(crate) fn client_config() -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
