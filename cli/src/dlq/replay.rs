@@ -43,8 +43,8 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
         let input = dlq.binding.kind.binding().and_then(BindingKind::input);
         if !matches!(input, Some(InputKind::Sqs | InputKind::Cron)) {
             return Err(Failure::new(format!(
-                "{name}: replaying a {} binding's failures to the app is not supported: only SQS and cron \
-                 bindings' dead-letter messages hold the event itself",
+                "{name}: replaying a {} binding's failures to the app is not supported yet: bindery replays \
+                 SQS messages and EventBridge Scheduler dead letters",
                 dlq.binding.kind
             )));
         }

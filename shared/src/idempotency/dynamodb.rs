@@ -24,8 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-use super::store::{Begun, StoreError};
-use super::{Record, StoredAnswer};
+use super::{Begun, Record, StoreError, StoredAnswer};
 use crate::output::config::AwsConfig;
 
 /// The largest answer read from DynamoDB (an item is at most 400 KB).

@@ -36,7 +36,21 @@ use crate::deliver::{Deliverer, DeliveryError, DeliveryErrorKind};
 use crate::input::BindingEvent;
 
 pub use config::{IdempotencyConfig, StoreKind};
-pub use store::{Begun, Store, StoreError};
+pub use store::Store;
+
+/// A store failed: the delivery is reported failed, never acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+/// What `begin` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// No live record: this delivery marked it in progress and goes on.
+    Started,
+    /// A live record was there, and is left as it was.
+    Found(Record),
+}
 
 /// What the store holds for one id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,21 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 pub use super::dynamodb::DynamoDbStore;
-use super::{Decision, Record, StoredAnswer, decide};
-
-/// A store failed: the delivery is reported failed, never acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
-
-/// What `begin` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Begun {
-    /// No live record: this delivery marked it in progress and goes on.
-    Started,
-    /// A live record was there, and is left as it was.
-    Found(Record),
-}
+use super::{Begun, Decision, Record, StoreError, StoredAnswer, decide};
 
 /// The stores.
 #[derive(Debug)]
