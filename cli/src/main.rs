@@ -68,6 +68,11 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Field errors of one component as one line: `field: message; …`.
+pub(crate) fn field_problems(errors: Vec<bindery::component::FieldError>) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
 /// Writes one line to stderr in a single write. `eprintln!` writes each
 /// piece of its format on its own (stderr is unbuffered), so where stdout and
 /// stderr meet in one pipe, a line could be split by the other's output.

@@ -11,11 +11,12 @@ mod replay;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
-use bindery::component::{BindingKind, Component, FieldError, InputKind};
+use bindery::component::{BindingKind, Component, InputKind};
 use bindery::output::config::SqsConfig;
 
 use crate::Failure;
 use crate::args::{DlqAction, DlqArgs, DlqListArgs, DlqPurgeArgs, DlqTarget};
+use crate::field_problems as problems;
 use crate::load::load;
 
 /// How many bytes of a body `list` shows.
@@ -238,10 +239,6 @@ fn queue_arn_parts(arn: &str) -> Option<(&str, &str)> {
         ["arn", _, "sqs", _, account, name] if !name.is_empty() => Some((name, account)),
         _ => None,
     }
-}
-
-fn problems(errors: Vec<FieldError>) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]

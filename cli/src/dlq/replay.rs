@@ -225,7 +225,7 @@ fn app_event(dlq: &DeadLetters, message: &Message) -> Result<BindingEvent, Strin
             let body = message.body.as_deref().unwrap_or_default();
             let input: serde_json::Value =
                 serde_json::from_str(body).map_err(|e| format!("not a Scheduler target input: {e}"))?;
-            let config = CronConfig::from_metadata(&binding.metadata).map_err(super::problems)?;
+            let config = CronConfig::from_metadata(&binding.metadata).map_err(crate::field_problems)?;
             schedule_event(&input, &binding.name, &config.time_zone_name(), chrono::Utc::now()).map_err(|e| e.message)
         }
         _ => {

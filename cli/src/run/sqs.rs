@@ -14,7 +14,7 @@ use std::time::{Duration, Instant as StdInstant};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
-use bindery::component::{Component, FieldError};
+use bindery::component::Component;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
 use bindery::deliver::{Deliverer, DeliveryError};
 use bindery::idempotency::{Idempotency, IdempotencyConfig, Store, sqs_id, store::MemoryStore};
@@ -55,9 +55,7 @@ impl Poller {
         concurrency: usize,
         console: Console,
     ) -> Result<Self, String> {
-        let problems = |errors: Vec<FieldError>| {
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-        };
+        let problems = crate::field_problems;
         let SqsConfig { queue: name, is_url, .. } = SqsConfig::from_metadata(&component.metadata).map_err(problems)?;
         let idempotency = IdempotencyConfig::from_metadata(&component.metadata)
             .map_err(problems)?

@@ -20,7 +20,6 @@ use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::{Duration, Instant as StdInstant};
 
-use bindery::component::FieldError;
 use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
 use bindery::input::InputError;
@@ -302,11 +301,6 @@ async fn pause(time: Duration, stop: &CancellationToken) {
         () = stop.cancelled() => {}
         () = tokio::time::sleep(time) => {}
     }
-}
-
-/// Field errors as one line, for a start-up failure.
-fn problems(errors: Vec<FieldError>) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]

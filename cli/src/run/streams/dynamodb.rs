@@ -16,7 +16,8 @@ use bindery::input::dynamodb_streams::{DynamoDbStreamConfig, StreamFormat, parse
 use bindery::input::stream::StreamSettings;
 use chrono::{DateTime, Utc};
 
-use super::{Page, Position, ReadError, Shard, ShardSource, problems};
+use super::{Page, Position, ReadError, Shard, ShardSource};
+use crate::field_problems as problems;
 
 /// GetRecords' largest page on DynamoDB Streams (Lambda gathers up to
 /// `batchSize` over several; locally a page is a batch).

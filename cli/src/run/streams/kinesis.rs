@@ -13,7 +13,8 @@ use bindery::input::kinesis::{KinesisSourceConfig, parse_batch};
 use bindery::input::stream::StreamSettings;
 use chrono::{DateTime, Utc};
 
-use super::{Page, Position, ReadError, Shard, ShardSource, problems};
+use super::{Page, Position, ReadError, Shard, ShardSource};
+use crate::field_problems as problems;
 
 pub(crate) struct KinesisStream {
     client: Client,
