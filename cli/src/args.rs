@@ -212,6 +212,12 @@ pub(crate) struct RunArgs {
     /// SQS deliveries in flight at once, per queue.
     #[arg(long, env = "BINDERY_SQS_CONCURRENCY", default_value_t = 16)]
     pub(crate) sqs_concurrency: usize,
+    /// Where the input bindings that ask for `idempotency` keep their records: `embedded`, this
+    /// process's memory, whatever store the component names; or `components`, the store each
+    /// component names (its DynamoDB table, reached as its endpoint and region say: on moto or
+    /// LocalStack, say).
+    #[arg(long, value_enum, env = "BINDERY_IDEMPOTENCY_STORE", default_value = "embedded")]
+    pub(crate) idempotency_store: IdempotencyStore,
     /// The app command, after `--`.
     #[arg(last = true)]
     pub(crate) command: Vec<String>,
@@ -359,4 +365,13 @@ pub(crate) enum EventSource {
     Kinesis,
     /// A DynamoDB Streams batch of INSERTs (`bindings.aws.dynamodb`, direction input), `--count` records.
     Dynamodb,
+}
+
+/// `bindery run --idempotency-store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum IdempotencyStore {
+    /// In this process's memory.
+    Embedded,
+    /// The store each component names.
+    Components,
 }

@@ -3,7 +3,7 @@
 //! `expiration`), and the three calls its function makes on it, on that
 //! table alone. Bindings naming one table share it.
 
-use bindery::component::{BindingKind, Component, InputKind};
+use bindery::component::Component;
 use bindery::idempotency::{IdempotencyConfig, StoreKind};
 use serde_json::{Value, json};
 
@@ -25,13 +25,6 @@ pub(crate) fn statements(stack: &mut Stack, component: &Component) -> Vec<Value>
         ));
         return Vec::new();
     };
-    if component.kind.binding().and_then(BindingKind::input) != Some(InputKind::Sqs) {
-        stack.notes.push(format!(
-            "{}: only bindery-sqs applies idempotency yet; no table is made for this binding",
-            component.name
-        ));
-        return Vec::new();
-    }
     let id = format!("{}IdempotencyTable", logical_id(&table));
     if !stack.resources.contains(&id) {
         stack.resources.insert(

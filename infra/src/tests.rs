@@ -543,7 +543,7 @@ fn a_sender_with_a_display_name_is_scoped_to_its_address() {
 }
 
 #[test]
-fn an_idempotent_sqs_binding_gets_its_table_with_a_ttl_and_three_calls_on_it() {
+fn idempotent_input_bindings_get_their_table_with_a_ttl_and_three_calls_on_it() {
     let idempotent = |name: &str| {
         let queue = format!("{name}-queue");
         let items = [
@@ -554,7 +554,12 @@ fn an_idempotent_sqs_binding_gets_its_table_with_a_ttl_and_three_calls_on_it() {
         ];
         component(name, "bindings.aws.sqs", &items)
     };
-    let yaml = [idempotent("tasks"), idempotent("orders")].join("---\n");
+    let nightly = component(
+        "nightly",
+        "bindings.cron",
+        &[("schedule", "@daily"), ("idempotency", "dynamodb"), ("idempotencyTable", "seen")],
+    );
+    let yaml = [idempotent("tasks"), idempotent("orders"), nightly].join("---\n");
     let generated = generate(&yaml);
     let t = json_of(&generated);
     let table = &t["Resources"]["SeenIdempotencyTable"]["Properties"];
@@ -562,8 +567,8 @@ fn an_idempotent_sqs_binding_gets_its_table_with_a_ttl_and_three_calls_on_it() {
     assert_eq!(table["KeySchema"], json!([{"AttributeName": "id", "KeyType": "HASH"}]));
     assert_eq!(table["TimeToLiveSpecification"], json!({"AttributeName": "expiration", "Enabled": true}));
     let tables = t["Resources"].as_object().unwrap().values().filter(|r| r["Type"] == "AWS::DynamoDB::Table").count();
-    assert_eq!(tables, 1, "one table for the two bindings that name it");
-    for function in ["TasksFunction", "OrdersFunction"] {
+    assert_eq!(tables, 1, "one table for the three bindings that name it");
+    for function in ["TasksFunction", "OrdersFunction", "NightlyFunction"] {
         let statements = &t["Resources"][function]["Properties"]["Policies"][0]["Statement"];
         let on_table = statements
             .as_array()

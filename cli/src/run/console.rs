@@ -28,10 +28,11 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    /// A delivery's result as the console shows it.
-    pub(crate) fn of_delivery(result: &Result<(), DeliveryError>) -> Self {
+    /// A delivery's result as the console shows it (`Ok(true)`: a duplicate).
+    pub(crate) fn of_delivery(result: &Result<bool, DeliveryError>) -> Self {
         match result {
-            Ok(()) => Outcome::Acked,
+            Ok(false) => Outcome::Acked,
+            Ok(true) => Outcome::Duplicate,
             Err(e) => match e.kind {
                 DeliveryErrorKind::AppRejected(status) => Outcome::Rejected(status.as_u16(), None),
                 _ => Outcome::Failed(e.message.clone()),

@@ -79,7 +79,7 @@ impl Cron {
             tokio::spawn(async move {
                 let started = StdInstant::now();
                 let result = deliverer.deliver(event, tokio::time::Instant::now() + DELIVERY_TIMEOUT).await;
-                console.event(&binding, "cron", &Outcome::of_delivery(&result), started.elapsed());
+                console.event(&binding, "cron", &Outcome::of_delivery(&result.map(|()| false)), started.elapsed());
             });
         }
         console.warn(&format!("{}: schedule {:?} has no further fire time", component.name, schedule.as_str()));

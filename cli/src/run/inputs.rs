@@ -7,6 +7,7 @@ use bindery::api::LocalOnly;
 use bindery::component::{BindingKind, Component, InputKind, within_init_timeout};
 use bindery::deliver::webhook::WebhookRelay;
 use bindery::deliver::{App, Deliverer};
+use bindery::idempotency::{Idempotency, IdempotencyConfig};
 use bindery::input::stream::StreamSettings;
 use bindery::input::webhook::WebhookAuth;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +18,7 @@ use super::local_zone::LocalZone;
 use super::streams::{DynamoDbStream, KinesisStream, ShardSource, StreamPoller};
 use super::{MAX_WEBHOOK_RESPONSE, PROBE_TIMEOUT, Tasks, sqs, webhook};
 use crate::Failure;
-use crate::args::RunArgs;
+use crate::args::{IdempotencyStore, RunArgs};
 
 /// Probes and starts every input binding the app subscribes to.
 pub(super) async fn start_inputs(
@@ -41,6 +42,7 @@ pub(super) async fn start_inputs(
             continue;
         }
         let stop = stop.clone();
+        let idempotency = idempotency(component, args.idempotency_store).map_err(Failure::new)?;
         let Some(input) = component.kind.binding().and_then(BindingKind::input) else {
             console.warn(&format!("{}: {} has no input side; it is not started", component.name, component.kind));
             continue;
@@ -68,7 +70,7 @@ pub(super) async fn start_inputs(
                 });
             }
             InputKind::Sqs => {
-                let connect = sqs::Poller::connect(component, deliverer, args.sqs_concurrency, console);
+                let connect = sqs::Poller::connect(component, deliverer, idempotency, args.sqs_concurrency, console);
                 let Some(poller) =
                     connect_within_init_timeout(component, "finding the queue", connect, console).await?
                 else {
@@ -87,7 +89,7 @@ pub(super) async fn start_inputs(
                 else {
                     continue;
                 };
-                start_stream(component, stream, settings, deliverer, console, stop, tasks);
+                start_stream(component, stream, settings, (deliverer, idempotency), console, stop, tasks);
             }
             InputKind::DynamoDbStreams => {
                 let connect = DynamoDbStream::connect(component);
@@ -96,7 +98,7 @@ pub(super) async fn start_inputs(
                 else {
                     continue;
                 };
-                start_stream(component, stream, settings, deliverer, console, stop, tasks);
+                start_stream(component, stream, settings, (deliverer, idempotency), console, stop, tasks);
             }
             InputKind::Webhook => {
                 let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
@@ -107,7 +109,8 @@ pub(super) async fn start_inputs(
                     "{}: webhook http://127.0.0.1:{}/{} -> POST {}",
                     component.name, args.webhook_port, component.name, component.route
                 ));
-                relays.push(WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE));
+                let relay = WebhookRelay::new(component.name.clone(), auth, deliverer, MAX_WEBHOOK_RESPONSE);
+                relays.push(relay.with_idempotency(idempotency));
             }
             // S3 and SNS push their notifications; there is nothing to poll.
             InputKind::S3Events | InputKind::Sns => {
@@ -162,7 +165,7 @@ fn start_stream<S: ShardSource + 'static>(
     component: &Component,
     source: S,
     settings: StreamSettings,
-    deliverer: Deliverer,
+    (deliverer, idempotency): (Deliverer, Option<Idempotency>),
     console: Console,
     stop: CancellationToken,
     tasks: &mut Tasks,
@@ -174,11 +177,29 @@ fn start_stream<S: ShardSource + 'static>(
         settings.starting_position.as_str(),
         component.route
     ));
-    let poller = StreamPoller::new(component.name.clone(), source, settings, deliverer, console);
+    let poller = StreamPoller::new(component.name.clone(), source, settings, deliverer, idempotency, console);
     tasks.spawn_local(async move {
         poller.poll(stop).await;
         Ok(())
     });
+}
+
+/// The idempotency a component asks for, its records where
+/// `--idempotency-store` says: this process's memory, or the component's
+/// own store (a DynamoDB table on an emulator, say).
+fn idempotency(component: &Component, store: IdempotencyStore) -> Result<Option<Idempotency>, String> {
+    let named = |why: String| format!("{}: {why}", component.name);
+    match store {
+        IdempotencyStore::Embedded => {
+            let config =
+                IdempotencyConfig::from_metadata(&component.metadata).map_err(|e| named(crate::field_problems(e)))?;
+            Ok(config.map(Idempotency::in_memory))
+        }
+        IdempotencyStore::Components => {
+            let env = |name: &str| std::env::var(name).ok();
+            Idempotency::from_component(&component.metadata, &env).map_err(named)
+        }
+    }
 }
 
 /// Dapr's rule: a binding whose `direction` names input is read without

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant as StdInstant};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
+use bindery::component::BindingKind;
 use bindery::component::Component;
+use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
-use bindery::deliver::{Deliverer, DeliveryError};
-use bindery::idempotency::{Idempotency, IdempotencyConfig, Store, sqs_id, store::MemoryStore};
-use bindery::input::BindingEvent;
+use bindery::idempotency::{Idempotency, deliver_record};
 use bindery::input::sqs::parse_batch;
 use bindery::output::config::SqsConfig;
 use tokio::time::Instant;
@@ -42,8 +42,7 @@ pub(crate) struct Poller {
     deliverer: Deliverer,
     concurrency: usize,
     console: Console,
-    /// `idempotency` in the component: kept in memory here, whatever the
-    /// store it names for Lambda.
+    /// `idempotency` in the component, in the store `--idempotency-store` says.
     idempotency: Option<Idempotency>,
 }
 
@@ -52,14 +51,12 @@ impl Poller {
     pub(crate) async fn connect(
         component: &Component,
         deliverer: Deliverer,
+        idempotency: Option<Idempotency>,
         concurrency: usize,
         console: Console,
     ) -> Result<Self, String> {
         let problems = crate::field_problems;
         let SqsConfig { queue: name, is_url, .. } = SqsConfig::from_metadata(&component.metadata).map_err(problems)?;
-        let idempotency = IdempotencyConfig::from_metadata(&component.metadata)
-            .map_err(problems)?
-            .map(|config| Idempotency::new(Store::Memory(MemoryStore::default()), config.ttl));
         let config = bindery::output::aws::sdk_config(&component.metadata).await.map_err(problems)?;
         let client = Client::new(&config);
         let queue_url = if is_url {
@@ -172,10 +169,10 @@ impl Poller {
         let until = std::time::SystemTime::now() + time;
         let batch = deliver_batch(records, self.concurrency, deadline, |event| async move {
             let started = StdInstant::now();
-            let (result, duplicate) = self.deliver_one(event, until).await;
-            let outcome = if duplicate { Outcome::Duplicate } else { Outcome::of_delivery(&result) };
-            self.console.event(&self.binding, "sqs", &outcome, started.elapsed());
-            result
+            let once = self.idempotency.as_ref();
+            let result = deliver_record(once, &self.deliverer, &self.binding, BindingKind::AwsSqs, event, until).await;
+            self.console.event(&self.binding, "sqs", &Outcome::of_delivery(&result), started.elapsed());
+            result.map(|_duplicate| ())
         });
         // The extensions go on while the batch is delivered, and stop with it.
         let report = tokio::select! {
@@ -208,21 +205,6 @@ impl Poller {
         }
         self.delete(acked).await;
         in_flight.give_back(&returned).await;
-    }
-
-    /// Delivers one record, once per message id when the binding asks;
-    /// `true` beside the result for a duplicate acknowledged without delivery.
-    async fn deliver_one(
-        &self,
-        event: BindingEvent,
-        until: std::time::SystemTime,
-    ) -> (Result<(), DeliveryError>, bool) {
-        let Some(once) = &self.idempotency else { return (self.deliverer.deliver_untimed(event).await, false) };
-        let id = sqs_id(&event).unwrap_or_default().to_owned();
-        match once.deliver_record(&self.deliverer, &self.binding, &id, event, until).await {
-            Ok(duplicate) => (Ok(()), duplicate),
-            Err(e) => (Err(e), false),
-        }
     }
 
     /// Deletes the acknowledged messages; a failure only means they are

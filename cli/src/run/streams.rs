@@ -20,8 +20,10 @@ use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::{Duration, Instant as StdInstant};
 
+use bindery::component::BindingKind;
 use bindery::deliver::Deliverer;
 use bindery::deliver::batch::{RecordOutcome, deliver_batch};
+use bindery::idempotency::{Idempotency, deliver_record};
 use bindery::input::InputError;
 use bindery::input::batch::BatchRecord;
 use bindery::input::stream::{StartingPosition, StreamSettings};
@@ -104,6 +106,8 @@ pub(crate) enum ReadError {
 pub(crate) trait ShardSource {
     /// How the console names the source.
     const SOURCE: &'static str;
+    /// The binding type whose records it reads (for their natural id).
+    const KIND: BindingKind;
 
     async fn shards(&self) -> Result<Vec<Shard>, String>;
 
@@ -131,6 +135,8 @@ pub(crate) struct StreamPoller<S> {
     source: S,
     settings: StreamSettings,
     deliverer: Deliverer,
+    /// `idempotency` in the component: each sequence number delivered once.
+    idempotency: Option<Idempotency>,
     console: Console,
 }
 
@@ -140,9 +146,10 @@ impl<S: ShardSource + 'static> StreamPoller<S> {
         source: S,
         settings: StreamSettings,
         deliverer: Deliverer,
+        idempotency: Option<Idempotency>,
         console: Console,
     ) -> Self {
-        Self { binding, source, settings, deliverer, console }
+        Self { binding, source, settings, deliverer, idempotency, console }
     }
 
     /// Reads every shard until `stop`; each finishes the page it is
@@ -257,11 +264,13 @@ impl<S: ShardSource + 'static> StreamPoller<S> {
             Err(e) => return Delivered::Unreadable(e.message),
         };
         let received = StdInstant::now();
+        let until = std::time::SystemTime::now() + BATCH_TIME;
         let report = deliver_batch(records, 1, Instant::now() + BATCH_TIME, |event| async move {
             let started = StdInstant::now();
-            let result = self.deliverer.deliver_untimed(event).await;
+            let once = self.idempotency.as_ref();
+            let result = deliver_record(once, &self.deliverer, &self.binding, S::KIND, event, until).await;
             self.console.event(&self.binding, S::SOURCE, &Outcome::of_delivery(&result), started.elapsed());
-            result
+            result.map(|_duplicate| ())
         })
         .await;
         for (_, outcome) in report.iter() {

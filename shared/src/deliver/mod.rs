@@ -171,7 +171,7 @@ async fn drain(mut body: AppBody) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn timed_out() -> DeliveryError {
+pub(crate) fn timed_out() -> DeliveryError {
     DeliveryError::new(DeliveryErrorKind::Timeout, "no answer from the app before the invocation deadline")
 }
 

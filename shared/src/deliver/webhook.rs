@@ -1,6 +1,12 @@
 //! A webhook request, verified, becomes `POST /<binding>` on the app, and the
 //! app's answer goes back to the caller unchanged. Shared by `bindery-webhook`
 //! (behind API Gateway) and `bindery run` (a local server).
+//!
+//! With idempotency on, a request whose id (`X-GitHub-Delivery`, a Stripe
+//! event's id, or the component's `idempotencyHeader`) the app already
+//! answered 2xx gets that answer again (its status, content type and body),
+//! without reaching the app; one whose first delivery is still under way
+//! gets 409, and a store that fails, 503: senders retry both.
 
 use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
@@ -11,6 +17,9 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{AppBody, Deliverer, DeliveryErrorKind};
+use crate::component::BindingKind;
+use crate::idempotency::{Idempotency, NotOnce, Once, StoredAnswer};
+use crate::input::BindingEvent;
 use crate::input::webhook::{WebhookAuth, WebhookRequest, webhook_event};
 
 /// Verifies and forwards the requests of one webhook binding.
@@ -21,11 +30,18 @@ pub struct WebhookRelay {
     deliverer: Deliverer,
     /// The largest app response relayed (Lambda's limit in the function).
     max_response: usize,
+    idempotency: Option<Idempotency>,
 }
 
 impl WebhookRelay {
     pub fn new(binding: impl Into<String>, auth: WebhookAuth, deliverer: Deliverer, max_response: usize) -> Self {
-        Self { binding: binding.into(), auth, deliverer, max_response }
+        Self { binding: binding.into(), auth, deliverer, max_response, idempotency: None }
+    }
+
+    /// Answers each request id once ([module docs](self)).
+    pub fn with_idempotency(mut self, idempotency: Option<Idempotency>) -> Self {
+        self.idempotency = idempotency;
+        self
     }
 
     pub fn binding(&self) -> &str {
@@ -61,6 +77,36 @@ impl WebhookRelay {
             return json_error(StatusCode::UNAUTHORIZED, &rejection.to_string());
         }
         let event = webhook_event(request, body, &self.auth.credential_headers(), lambda_trace);
+        let once = self.idempotency.as_ref();
+        let Some((once, id)) = once.and_then(|once| Some((once, once.id_of(BindingKind::Http, &event)?.into_owned())))
+        else {
+            return self.forward(event, deadline, started).await;
+        };
+        let key = crate::idempotency::key(binding, &id);
+        let until = SystemTime::now() + deadline.saturating_duration_since(Instant::now());
+        let forward = || async {
+            let response = self.forward(event, deadline, started).await;
+            if response.status().is_success() { Ok(response) } else { Err(response) }
+        };
+        match once.deliver_once(&key, until, forward, stored_answer).await {
+            Ok(Once::Delivered(response)) | Err(NotOnce::Failed(response)) => response,
+            Ok(Once::Duplicate(stored)) => {
+                info!(binding = %binding, id = %id, status = stored.status, "a duplicate webhook: the stored answer, without delivery");
+                replayed(stored)
+            }
+            Err(NotOnce::InProgress(_)) => {
+                json_error(StatusCode::CONFLICT, "a delivery of this event is in progress; retry it later")
+            }
+            Err(NotOnce::Store { key, error }) => {
+                warn!(binding = %binding, key = %key, error = %error, "webhook not delivered: the idempotency store failed");
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "the idempotency store failed; retry the delivery")
+            }
+        }
+    }
+
+    /// Delivers a verified request's event and relays the app's answer.
+    async fn forward(&self, event: BindingEvent, deadline: Instant, started: StdInstant) -> Response<Bytes> {
+        let binding = &self.binding;
         let response = match self.deliverer.send(event, deadline).await {
             Ok(response) => response,
             Err(e) => {
@@ -85,6 +131,22 @@ impl WebhookRelay {
         info!(binding = %binding, status = head.status.as_u16(), latency_ms = started.elapsed().as_millis() as u64, "delivered");
         Response::from_parts(head, body)
     }
+}
+
+/// What a duplicate gets of the app's first answer.
+fn stored_answer(response: &Response<Bytes>) -> StoredAnswer {
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    StoredAnswer { status: response.status().as_u16(), content_type, body: response.body().clone() }
+}
+
+/// The stored answer as a response.
+fn replayed(stored: StoredAnswer) -> Response<Bytes> {
+    let mut response = Response::new(stored.body);
+    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    if let Some(value) = stored.content_type.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
 }
 
 /// The app's whole response body, up to `limit` bytes.

@@ -55,10 +55,13 @@ impl InputFunction for CronFunction {
             schedule_event(&payload, binding, &self.time_zone, chrono::Utc::now()).map_err(|e| invalid(e.message))?;
         binding_event.traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
         let deadline = self.setup.deadline.until(context.deadline);
-        let delivery = self.setup.deliverer.deliver(binding_event, deadline);
+        // Scheduler's retries of one invocation share its scheduled time: with
+        // idempotency on, one the app acknowledged is not delivered again.
+        let delivery = self.setup.deliver_record_by(binding_event, deadline);
         match self.setup.stopping.bound(deadline, delivery).await {
-            Ok(()) => {
-                info!(binding = %binding, outcome = "acked", latency_ms = started.elapsed().as_millis() as u64, "delivered");
+            Ok(duplicate) => {
+                let outcome = if duplicate { "duplicate" } else { "acked" };
+                info!(binding = %binding, outcome, latency_ms = started.elapsed().as_millis() as u64, "delivered");
                 Ok(())
             }
             Err(e) => {

@@ -41,8 +41,8 @@ where
             Err(reason) => Err(reason),
             Ok(mut event) => {
                 event.traceparent.clone_from(&traceparent);
-                let delivery = setup.deliverer.deliver(event, deadline);
-                setup.stopping.bound(deadline, delivery).await.map_err(|e| e.message)
+                let delivery = setup.deliver_record_by(event, deadline);
+                setup.stopping.bound(deadline, delivery).await.map(|_duplicate| ()).map_err(|e| e.message)
             }
         };
         if let Err(reason) = result {

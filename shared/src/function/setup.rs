@@ -8,14 +8,21 @@ use super::env::{self, FunctionEnv};
 use super::startup::{self, StartupError};
 use super::stopping::Stopping;
 use crate::component::{BindingKind, Component, ComponentKind, EnvLookup, LoadOptions, load_paths};
-use crate::deliver::{App, Deliverer};
+use crate::deliver::{App, Deliverer, DeliveryError};
+use crate::idempotency::Idempotency;
+use crate::input::BindingEvent;
 use crate::process::AppProcess;
 
 /// Everything a function needs, resolved at init.
 #[derive(Debug)]
 pub struct FunctionSetup {
     pub component: Component,
+    /// What the function serves.
+    pub kind: BindingKind,
     pub deliverer: Deliverer,
+    /// The component's `idempotency`: each event delivered once per
+    /// natural id ([`FunctionSetup::deliver_record`]).
+    pub idempotency: Option<Idempotency>,
     /// How long before the invocation deadline the function answers, and
     /// what it does with a deadline that cannot be a real one.
     pub deadline: DeadlineRule,
@@ -61,15 +68,8 @@ pub(crate) fn setup_for(
             component.name
         )));
     }
-    // Only bindery-sqs keeps idempotency records yet: the others say so at
-    // start-up, rather than leave the app to find out.
-    let idempotent = crate::idempotency::IdempotencyConfig::from_metadata(&component.metadata);
-    if expected != BindingKind::AwsSqs && matches!(idempotent, Ok(Some(_))) {
-        tracing::warn!(
-            binding = %component.name,
-            "idempotency is not applied by {function} yet: every redelivery reaches the app"
-        );
-    }
+    let idempotency = Idempotency::from_component(&component.metadata, env)
+        .map_err(|why| StartupError(format!("{}: component {:?}: {why}", component.file.display(), component.name)))?;
     let vars = FunctionEnv::read(env)?;
     let (app, colocated) = match app {
         Some(app) => (app, colocated::config(env, None)?),
@@ -81,10 +81,43 @@ pub(crate) fn setup_for(
     let deliverer = Deliverer::new(app, component.route.clone(), vars.app_token.as_deref())
         .map_err(|e| StartupError(e.message))?
         .with_metadata_limit(vars.metadata_limit);
-    Ok(FunctionSetup { component, deliverer, deadline: vars.deadline, colocated, stopping: Stopping::default() })
+    Ok(FunctionSetup {
+        component,
+        kind: expected,
+        deliverer,
+        idempotency,
+        deadline: vars.deadline,
+        colocated,
+        stopping: Stopping::default(),
+    })
 }
 
 impl FunctionSetup {
+    /// Delivers one record, with no deadline of its own (the caller bounds
+    /// it): once per natural id when the binding asks for idempotency, its
+    /// record in progress until `deadline`. `Ok(true)` for a duplicate
+    /// acknowledged without delivery.
+    pub(crate) async fn deliver_record(
+        &self,
+        event: BindingEvent,
+        deadline: tokio::time::Instant,
+    ) -> Result<bool, DeliveryError> {
+        let until = std::time::SystemTime::now() + deadline.saturating_duration_since(tokio::time::Instant::now());
+        let once = self.idempotency.as_ref();
+        crate::idempotency::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, until).await
+    }
+
+    /// [`FunctionSetup::deliver_record`] bounded by `deadline`: for a source
+    /// whose records come one at a time.
+    pub(crate) async fn deliver_record_by(
+        &self,
+        event: BindingEvent,
+        deadline: tokio::time::Instant,
+    ) -> Result<bool, DeliveryError> {
+        let delivery = self.deliver_record(event, deadline);
+        tokio::time::timeout_at(deadline, delivery).await.unwrap_or_else(|_| Err(crate::deliver::timed_out()))
+    }
+
     /// Starts the co-located app, if the function has one, and makes its
     /// deliveries aware of the app's exit. A failure is reported to Lambda
     /// as an init error and returned for `main` to exit with.

@@ -1,7 +1,7 @@
 //! `bindery-sqs`: an SQS batch becomes one `POST /<binding>` per record, and
 //! the app's answers become the partial-batch response.
 
-use std::time::{Instant as StdInstant, SystemTime};
+use std::time::Instant as StdInstant;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use bytes::Bytes;
@@ -15,7 +15,6 @@ use super::startup::StartupError;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
-use crate::idempotency::{Idempotency, sqs_id};
 use crate::input::sqs::parse_shared_batch;
 
 const DEFAULT_CONCURRENCY: u64 = 16;
@@ -25,27 +24,21 @@ const DEFAULT_CONCURRENCY: u64 = 16;
 pub struct SqsFunction {
     setup: FunctionSetup,
     concurrency: usize,
-    /// The component's `idempotency`: each message id delivered once.
-    idempotency: Option<Idempotency>,
 }
 
 impl InputFunction for SqsFunction {
     const NAME: &'static str = "bindery-sqs";
     const KIND: BindingKind = BindingKind::AwsSqs;
-    /// `BINDERY_SQS_CONCURRENCY`, and the component's idempotency.
-    type Config = (usize, Option<Idempotency>);
+    /// `BINDERY_SQS_CONCURRENCY`.
+    type Config = usize;
     type Answer = SqsBatchResponse;
 
-    fn config(setup: &FunctionSetup, env: EnvLookup<'_>) -> Result<Self::Config, StartupError> {
-        let concurrency = number(env, "BINDERY_SQS_CONCURRENCY", DEFAULT_CONCURRENCY, 1..=10_000)? as usize;
-        let idempotency = Idempotency::from_component(&setup.component.metadata, env).map_err(|why| {
-            StartupError(format!("{}: component {:?}: {why}", setup.component.file.display(), setup.component.name))
-        })?;
-        Ok((concurrency, idempotency))
+    fn config(_: &FunctionSetup, env: EnvLookup<'_>) -> Result<usize, StartupError> {
+        Ok(number(env, "BINDERY_SQS_CONCURRENCY", DEFAULT_CONCURRENCY, 1..=10_000)? as usize)
     }
 
-    fn new(setup: FunctionSetup, (concurrency, idempotency): Self::Config) -> Self {
-        Self { setup, concurrency, idempotency }
+    fn new(setup: FunctionSetup, concurrency: usize) -> Self {
+        Self { setup, concurrency }
     }
 
     /// Handles one batch, `payload` being the event as Lambda sent it. Every
@@ -58,23 +51,10 @@ impl InputFunction for SqsFunction {
             .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
         let total = records.len();
         let deadline = self.setup.deadline.until(context.deadline);
-        let deliverer = &self.setup.deliverer;
         let cutoff = self.setup.stopping.cutoff(deadline);
         let binding = &self.setup.component.name;
-        // The idempotency record of a delivery in progress lasts until the deadline.
-        let until = SystemTime::now() + deadline.saturating_duration_since(tokio::time::Instant::now());
         let report = deliver_batch_until(records, self.concurrency, cutoff, |event| async move {
-            match &self.idempotency {
-                None => deliverer.deliver_untimed(event).await,
-                Some(once) => {
-                    let id = sqs_id(&event).unwrap_or_default().to_owned();
-                    let duplicate = once.deliver_record(deliverer, binding, &id, event, until).await?;
-                    if duplicate {
-                        info!(binding = %binding, message_id = %id, "duplicate of a delivered message: acknowledged without delivery");
-                    }
-                    Ok(())
-                }
-            }
+            self.setup.deliver_record(event, deadline).await.map(|_duplicate| ())
         })
         .await;
 

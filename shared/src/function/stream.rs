@@ -26,9 +26,11 @@ pub(super) async fn deliver_stream_batch<'a, R: BatchRecord<'a>>(
 ) -> Vec<String> {
     let started = StdInstant::now();
     let total = records.len();
-    let deliverer = &setup.deliverer;
     let cutoff = setup.stopping.cutoff(deadline);
-    let report = deliver_batch_until(records, SHARDS_AT_ONCE, cutoff, |e| deliverer.deliver_untimed(e)).await;
+    let report = deliver_batch_until(records, SHARDS_AT_ONCE, cutoff, |event| async move {
+        setup.deliver_record(event, deadline).await.map(|_duplicate| ())
+    })
+    .await;
 
     let binding = &setup.component.name;
     for (sequence_number, outcome) in report.iter() {

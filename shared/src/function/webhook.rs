@@ -45,7 +45,8 @@ impl InputFunction for WebhookFunction {
     }
 
     fn new(setup: FunctionSetup, auth: WebhookAuth) -> Self {
-        let relay = WebhookRelay::new(setup.component.name, auth, setup.deliverer, MAX_RESPONSE);
+        let relay = WebhookRelay::new(setup.component.name, auth, setup.deliverer, MAX_RESPONSE)
+            .with_idempotency(setup.idempotency);
         Self { relay, deadline: setup.deadline, stopping: setup.stopping }
     }
 

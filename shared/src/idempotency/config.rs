@@ -1,7 +1,9 @@
 //! The component metadata that turns idempotency on for an input binding:
 //! `idempotency` (the store: `dynamodb`, or `memory` for one process),
 //! `idempotencyTable` (the DynamoDB table) and `idempotencyTtl` (how long an
-//! acknowledged event is remembered; 1 h by default, as Powertools).
+//! acknowledged event is remembered; 1 h by default, as Powertools); for a
+//! webhook, `idempotencyHeader` names the request header that holds the
+//! event's id, when the sender is neither GitHub nor Stripe.
 
 use std::time::Duration;
 
@@ -24,6 +26,8 @@ pub enum StoreKind {
 pub struct IdempotencyConfig {
     pub store: StoreKind,
     pub ttl: Duration,
+    /// `idempotencyHeader`, lower-case: a webhook's id header.
+    pub header: Option<String>,
 }
 
 impl IdempotencyConfig {
@@ -65,6 +69,16 @@ impl IdempotencyConfig {
                 DEFAULT_TTL
             }
         };
-        if errors.is_empty() { Ok(Some(Self { store, ttl })) } else { Err(errors) }
+        let header = match metadata.get("idempotencyHeader").map(str::trim) {
+            None | Some("") => None,
+            Some(name) => match http::HeaderName::from_bytes(name.as_bytes()) {
+                Ok(name) => Some(name.as_str().to_owned()),
+                Err(_) => {
+                    errors.push(FieldError::invalid("idempotencyHeader", format!("{name:?} is not a header name")));
+                    None
+                }
+            },
+        };
+        if errors.is_empty() { Ok(Some(Self { store, ttl, header })) } else { Err(errors) }
     }
 }

@@ -25,8 +25,10 @@
 
 mod config;
 mod dynamodb;
+mod natural_id;
 pub mod store;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -36,6 +38,7 @@ use crate::deliver::{Deliverer, DeliveryError, DeliveryErrorKind};
 use crate::input::BindingEvent;
 
 pub use config::{IdempotencyConfig, StoreKind};
+pub use natural_id::natural_id;
 pub use store::Store;
 
 /// A store failed: the delivery is reported failed, never acknowledged.
@@ -125,16 +128,29 @@ pub enum NotOnce<E> {
     Store { key: String, error: StoreError },
 }
 
-/// A binding's idempotency: its store and how long answers are kept.
+/// A binding's idempotency: its store, how long answers are kept, and (a
+/// webhook's) the header holding the event's id.
 #[derive(Debug)]
 pub struct Idempotency {
     store: Store,
     ttl: Duration,
+    header: Option<String>,
 }
 
 impl Idempotency {
     pub fn new(store: Store, ttl: Duration) -> Self {
-        Self { store, ttl }
+        Self { store, ttl, header: None }
+    }
+
+    /// The component's idempotency with its records in this process's
+    /// memory, whatever store it names: `bindery run`'s default.
+    pub fn in_memory(config: IdempotencyConfig) -> Self {
+        Self { store: Store::Memory(store::MemoryStore::default()), ttl: config.ttl, header: config.header }
+    }
+
+    /// The natural id of `event`, of a source of `kind` ([`natural_id`]).
+    pub fn id_of<'e>(&self, kind: crate::component::BindingKind, event: &'e BindingEvent) -> Option<Cow<'e, str>> {
+        natural_id(kind, event, self.header.as_deref())
     }
 
     /// Delivers the event kept under `key` unless it was delivered before:
@@ -198,36 +214,54 @@ impl Idempotency {
                 Store::DynamoDb(Box::new(store::DynamoDbStore::new(table, &aws, env).map_err(|e| e.0)?))
             }
         };
-        Ok(Some(Self::new(store, config.ttl)))
+        Ok(Some(Self { store, ttl: config.ttl, header: config.header }))
     }
 
-    /// A batch record's delivery (SQS, streams), once per `natural_id`: a
-    /// duplicate of one acknowledged before is acknowledged without being
-    /// delivered (`Ok(true)`); what idempotency holds back is reported
-    /// failed, so the source redelivers it.
+    /// A record's delivery, once per natural id (`kind` says where that
+    /// is): a duplicate of one acknowledged before is acknowledged without
+    /// being delivered (`Ok(true)`); what idempotency holds back is reported
+    /// failed, so the source redelivers it. An event without an id is
+    /// delivered as it comes.
     pub async fn deliver_record(
         &self,
         deliverer: &Deliverer,
         binding: &str,
-        natural_id: &str,
+        kind: crate::component::BindingKind,
         event: BindingEvent,
         deadline: SystemTime,
     ) -> Result<bool, DeliveryError> {
-        let key = key(binding, natural_id);
+        let Some(id) = self.id_of(kind, &event).map(Cow::into_owned) else {
+            return deliverer.deliver_untimed(event).await.map(|()| false);
+        };
+        let key = key(binding, &id);
         let acked = |_: &()| StoredAnswer { status: 200, ..StoredAnswer::default() };
         match self.deliver_once(&key, deadline, || deliverer.deliver_untimed(event), acked).await {
             Ok(Once::Delivered(())) => Ok(false),
-            Ok(Once::Duplicate(_)) => Ok(true),
+            Ok(Once::Duplicate(_)) => {
+                tracing::info!(binding = %binding, id = %id, "a duplicate of a delivered event: acknowledged without delivery");
+                Ok(true)
+            }
             Err(NotOnce::Failed(e)) => Err(e),
             Err(held_back) => Err(DeliveryError::new(DeliveryErrorKind::Idempotency, held_back.to_string())),
         }
     }
 }
 
-/// An SQS record's natural id: its deduplication id on a FIFO queue (what
-/// the sender said makes it the same message), else its message id.
-pub fn sqs_id(event: &BindingEvent) -> Option<&str> {
-    event.metadata("messageDeduplicationId").or_else(|| event.metadata("messageId"))
+/// A record's delivery with the binding's idempotency, if it has one:
+/// [`Idempotency::deliver_record`], else a plain delivery. `Ok(true)` for a
+/// duplicate acknowledged without delivery.
+pub async fn deliver_record(
+    once: Option<&Idempotency>,
+    deliverer: &Deliverer,
+    binding: &str,
+    kind: crate::component::BindingKind,
+    event: BindingEvent,
+    deadline: SystemTime,
+) -> Result<bool, DeliveryError> {
+    match once {
+        None => deliverer.deliver_untimed(event).await.map(|()| false),
+        Some(once) => once.deliver_record(deliverer, binding, kind, event, deadline).await,
+    }
 }
 
 #[cfg(test)]

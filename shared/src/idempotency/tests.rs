@@ -3,7 +3,7 @@ use std::time::{Duration, SystemTime};
 
 use super::store::MemoryStore;
 use super::*;
-use crate::component::Metadata;
+use crate::component::{BindingKind, Metadata};
 
 fn answer(status: u16) -> StoredAnswer {
     StoredAnswer { status, content_type: Some("text/plain".into()), body: Bytes::from_static(b"done") }
@@ -135,7 +135,8 @@ fn the_component_turns_it_on_and_names_its_table() {
         dynamodb,
         Ok(Some(IdempotencyConfig {
             store: StoreKind::DynamoDb { table: "seen".into() },
-            ttl: Duration::from_secs(7200)
+            ttl: Duration::from_secs(7200),
+            header: None,
         }))
     );
     assert_eq!(config(&[("idempotency", "memory")]).unwrap().unwrap().ttl, Duration::from_secs(3600));
@@ -145,6 +146,10 @@ fn the_component_turns_it_on_and_names_its_table() {
     assert_eq!(errors[0].field, "idempotency");
     let errors = config(&[("idempotency", "memory"), ("idempotencyTtl", "soon")]).unwrap_err();
     assert_eq!(errors[0].field, "idempotencyTtl");
+    let header = config(&[("idempotency", "memory"), ("idempotencyHeader", "Idempotency-Key")]);
+    assert_eq!(header.unwrap().unwrap().header.as_deref(), Some("idempotency-key"));
+    let errors = config(&[("idempotency", "memory"), ("idempotencyHeader", "no spaces")]).unwrap_err();
+    assert_eq!(errors[0].field, "idempotencyHeader");
 }
 
 /// A real app on loopback answering `status`, counting its requests.
@@ -183,16 +188,16 @@ async fn a_redelivered_record_reaches_the_app_once_and_a_refused_one_again() {
     let (url, count) = counting_app(204).await;
     let deliverer = Deliverer::new(crate::deliver::App::http(&url).unwrap(), "/tasks", None).unwrap();
     let once = memory(Duration::from_secs(60));
-    let first = once.deliver_record(&deliverer, "tasks", "m-1", record("m-1"), soon()).await;
-    let again = once.deliver_record(&deliverer, "tasks", "m-1", record("m-1"), soon()).await;
+    let first = once.deliver_record(&deliverer, "tasks", BindingKind::AwsSqs, record("m-1"), soon()).await;
+    let again = once.deliver_record(&deliverer, "tasks", BindingKind::AwsSqs, record("m-1"), soon()).await;
     assert_eq!((first, again), (Ok(false), Ok(true)));
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    assert_eq!(sqs_id(&record("m-1")), Some("m-1"));
 
     let (url, refused) = counting_app(500).await;
     let refusing = Deliverer::new(crate::deliver::App::http(&url).unwrap(), "/tasks", None).unwrap();
     for _ in 0..2 {
-        let error = once.deliver_record(&refusing, "tasks", "m-2", record("m-2"), soon()).await.unwrap_err();
+        let error =
+            once.deliver_record(&refusing, "tasks", BindingKind::AwsSqs, record("m-2"), soon()).await.unwrap_err();
         assert_eq!(error.kind, crate::deliver::DeliveryErrorKind::AppRejected(http::StatusCode::INTERNAL_SERVER_ERROR));
     }
     assert_eq!(refused.load(Ordering::SeqCst), 2, "a refused delivery is not remembered");

@@ -70,7 +70,7 @@ async fn a_batch_delivered_again_reaches_the_app_once_and_a_refused_record_again
         app.requests().iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
     bodies.sort();
     assert_eq!(bodies, ["body of m-1", "body of m-2", "body of m-3", "body of m-3"], "m-1 and m-2 once each");
-    let said = f.function.wait_for_output("duplicate of a delivered message", 5 * SECOND).await;
+    let said = f.function.wait_for_output("a duplicate of a delivered event", 5 * SECOND).await;
     assert!(said, "{}", f.function.logs());
 }
 

@@ -24,6 +24,7 @@ mod extension;
 mod faults;
 mod harness;
 mod idempotency;
+mod idempotent_sources;
 mod infra;
 mod kinesis;
 mod lambda_zips;

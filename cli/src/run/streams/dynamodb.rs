@@ -9,7 +9,7 @@ use aws_lambda_events::dynamodb::{Event, EventRecord, StreamRecord};
 use aws_sdk_dynamodbstreams::Client;
 use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
-use bindery::component::Component;
+use bindery::component::{BindingKind, Component};
 use bindery::input::InputError;
 use bindery::input::batch::BatchRecord;
 use bindery::input::dynamodb_streams::{DynamoDbStreamConfig, StreamFormat, parse_batch};
@@ -63,6 +63,7 @@ impl DynamoDbStream {
 
 impl ShardSource for DynamoDbStream {
     const SOURCE: &'static str = "dynamodb";
+    const KIND: BindingKind = BindingKind::AwsDynamoDb;
 
     async fn shards(&self) -> Result<Vec<Shard>, String> {
         let mut shards = Vec::new();

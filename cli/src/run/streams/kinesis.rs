@@ -6,7 +6,7 @@ use aws_lambda_events::kinesis::{KinesisEncryptionType, KinesisEvent, KinesisEve
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::DisplayErrorContext;
 use aws_sdk_kinesis::types::{EncryptionType, Record, ShardIteratorType};
-use bindery::component::Component;
+use bindery::component::{BindingKind, Component};
 use bindery::input::InputError;
 use bindery::input::batch::BatchRecord;
 use bindery::input::kinesis::{KinesisSourceConfig, parse_batch};
@@ -44,6 +44,7 @@ impl KinesisStream {
 
 impl ShardSource for KinesisStream {
     const SOURCE: &'static str = "kinesis";
+    const KIND: BindingKind = BindingKind::AwsKinesis;
 
     async fn shards(&self) -> Result<Vec<Shard>, String> {
         let mut shards = Vec::new();

@@ -74,9 +74,9 @@ impl SnsFunction {
             _ => {
                 let mut event = message.event();
                 event.traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
-                let delivery = self.setup.deliverer.deliver(event, deadline);
+                let delivery = self.setup.deliver_record_by(event, deadline);
                 match self.setup.stopping.bound(deadline, delivery).await {
-                    Ok(()) => (StatusCode::OK, String::new()),
+                    Ok(_duplicate) => (StatusCode::OK, String::new()),
                     Err(e) => {
                         warn!(binding = %binding, error = %e.message, "SNS notification not acknowledged: SNS will retry");
                         (StatusCode::BAD_GATEWAY, "not acknowledged by the app".into())
