@@ -6,6 +6,7 @@
 //! moves messages back to the binding's queue or delivers them to the app
 //! ([`replay`]), `purge` empties the queue when told `--yes`.
 
+mod app_events;
 mod replay;
 
 use aws_sdk_sqs::Client;

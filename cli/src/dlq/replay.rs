@@ -13,15 +13,12 @@ use std::time::Duration;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use bindery::component::{BindingKind, InputKind};
 use bindery::deliver::{App, Deliverer};
-use bindery::input::BindingEvent;
-use bindery::input::schedule::{CronConfig, schedule_event};
-use bindery::input::sqs::parse_batch;
 use tokio::time::Instant;
 
+use super::app_events::app_events;
 use super::{DeadLetters, Queue};
 use crate::Failure;
 use crate::args::DlqReplayArgs;
-use crate::run::sqs_lambda_event;
 
 /// How long a message being replayed stays hidden from other consumers.
 const HIDDEN: i32 = 60;
@@ -41,10 +38,10 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let name = dlq.binding.name.clone();
     let target = if args.to_app {
         let input = dlq.binding.kind.binding().and_then(BindingKind::input);
-        if !matches!(input, Some(InputKind::Sqs | InputKind::Cron)) {
+        if !matches!(input, Some(InputKind::Sqs | InputKind::Cron | InputKind::S3Events | InputKind::Sns)) {
             return Err(Failure::new(format!(
                 "{name}: replaying a {} binding's failures to the app is not supported yet: bindery replays \
-                 SQS messages and EventBridge Scheduler dead letters",
+                 SQS messages, and the failed invocations of cron, S3 and SNS functions",
                 dlq.binding.kind
             )));
         }
@@ -208,32 +205,12 @@ async fn send(dlq: &DeadLetters, target: &Target, message: &Message) -> Result<(
             send.send().await.map(drop).map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
         }
         Target::App(deliverer) => {
-            let event = app_event(dlq, message)?;
-            deliverer.deliver(event, Instant::now() + DELIVERY_TIME).await.map_err(|e| e.message)
-        }
-    }
-}
-
-/// The event the binding's function would deliver for a dead-lettered
-/// message: an SQS binding's message as a record of its queue; a cron
-/// binding's Scheduler target input (the body EventBridge Scheduler puts in
-/// its dead-letter queue) as that schedule's invocation.
-fn app_event(dlq: &DeadLetters, message: &Message) -> Result<BindingEvent, String> {
-    let binding = &dlq.binding;
-    match binding.kind.binding().and_then(BindingKind::input) {
-        Some(InputKind::Cron) => {
-            let body = message.body.as_deref().unwrap_or_default();
-            let input: serde_json::Value =
-                serde_json::from_str(body).map_err(|e| format!("not a Scheduler target input: {e}"))?;
-            let config = CronConfig::from_metadata(&binding.metadata).map_err(crate::field_problems)?;
-            schedule_event(&input, &binding.name, &config.time_zone_name(), chrono::Utc::now()).map_err(|e| e.message)
-        }
-        _ => {
-            let arn = dlq.source.as_ref().map_or(dlq.url.as_str(), |s| s.arn.as_str());
-            let event = sqs_lambda_event(vec![message.clone()], arn);
-            let payload = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
-            let records = parse_batch(&payload).map_err(|e| e.message)?;
-            records.first().ok_or("no record")?.event().map_err(|e| e.message)
+            // Every record of the failed invocation, in order; the message
+            // is deleted only when the app acknowledged them all.
+            for event in app_events(dlq, message)? {
+                deliverer.deliver(event, Instant::now() + DELIVERY_TIME).await.map_err(|e| e.message)?;
+            }
+            Ok(())
         }
     }
 }

@@ -252,3 +252,81 @@ async fn a_cron_binding_s_failed_schedule_is_replayed_to_the_app_as_its_invocati
     assert!(metadata_value(request, "readTimeUTC").is_some());
     assert_eq!(emulator.queue_counts(&dlq_url).await, (0, 0));
 }
+
+/// Lambda's record of a failed asynchronous invocation of `function`,
+/// whose event was `payload`: what the cron, S3 and SNS functions' on-failure
+/// destination receives.
+fn invocation_record(function: &str, payload: serde_json::Value) -> String {
+    serde_json::json!({
+        "version": "1.0",
+        "timestamp": "2026-12-05T03:00:09.568Z",
+        "requestContext": {
+            "requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+            "functionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST"),
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "Bindery.AppRejected", "errorMessage": "the app answered 500"}
+    })
+    .to_string()
+}
+
+/// The functions invoked asynchronously fail into their queue as Lambda's
+/// invocation record: replayed to the app, its `requestPayload` is
+/// delivered as the function would (the schedule's invocation; each S3
+/// record), and a refused one stays in the queue.
+#[tokio::test]
+async fn failed_invocations_of_the_cron_and_s3_functions_are_replayed_to_the_app() {
+    let emulator = Emulator::from_env();
+    let sqs = emulator.sqs().await;
+    let queue = |name: &str| {
+        let create = sqs.create_queue().queue_name(emulator.unique(name));
+        async move { create.send().await.unwrap().queue_url.unwrap() }
+    };
+    let (nightly_dlq, uploads_dlq) = (queue("nightly-dlq").await, queue("uploads-dlq").await);
+    let input = serde_json::json!({"scheduledTime": "2026-12-05T03:00:00Z", "attempt": "1"});
+    let send = |url: &str, body: String| sqs.send_message().queue_url(url).message_body(body).send();
+    send(&nightly_dlq, invocation_record("nightly", input)).await.unwrap();
+    let fixture = format!("{}/../shared/fixtures/events/s3-put.json", env!("CARGO_MANIFEST_DIR"));
+    let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let first = event["Records"][0].clone();
+    let mut second = first.clone();
+    second["s3"]["object"]["key"] = serde_json::json!("second%2Fkey");
+    event["Records"] = serde_json::json!([first, second]);
+    send(&uploads_dlq, invocation_record("uploads", event)).await.unwrap();
+
+    let components = ComponentsDir::with("nightly.yaml", &cron_component("nightly", "@daily", &[]));
+    let uploads = [("bucket", "example-bucket"), ("direction", "input")];
+    components.write("uploads.yaml", &emulator.component("uploads", "bindings.aws.s3", &uploads));
+    let app = RecordingApp::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = emulator.default_chain_env(home.path());
+    let replay = |binding: &str, dlq: &str| {
+        let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+        command.env_clear().envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        command.args(["dlq", "replay", "--components", &components.path_str(), binding, "--dlq-url", dlq]);
+        command.args(["--to-app", "--app-url", &app.url()]);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+
+    let replayed = replay("nightly", &nightly_dlq).await.unwrap();
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let requests = app.requests();
+    assert_eq!((requests.len(), requests[0].path.as_str()), (1, "/nightly"), "{requests:?}");
+    assert_eq!(metadata_value(&requests[0], "scheduledTime").as_deref(), Some("2026-12-05T03:00:00Z"));
+    assert_eq!(emulator.queue_counts(&nightly_dlq).await, (0, 0));
+
+    // The app refuses the second record: the message stays, to be replayed whole.
+    app.set_reply(|r| if r.header("key") == Some("second/key") { Reply::Status(500) } else { Reply::Status(200) });
+    let refused = replay("uploads", &uploads_dlq).await.unwrap();
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert_eq!(emulator.queue_counts(&uploads_dlq).await, (1, 0), "visible again at once");
+    app.set_reply(|_| Reply::Status(200));
+    let replayed = replay("uploads", &uploads_dlq).await.unwrap();
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let keys: Vec<_> = app.requests()[1..].iter().map(|r| metadata_value(r, "key").unwrap_or_default()).collect();
+    assert_eq!(keys, ["test/key", "second/key", "test/key", "second/key"]);
+    assert_eq!(emulator.queue_counts(&uploads_dlq).await, (0, 0));
+}
