@@ -63,8 +63,12 @@ pub(crate) struct DlqTarget {
     pub(crate) binding: String,
     /// The dead-letter queue's URL, when the binding's queue does not name it (the stack output
     /// `<Binding>DeadLetterQueue` of `bindery infra`'s template).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "stack")]
     pub(crate) dlq_url: Option<String>,
+    /// The CloudFormation stack `bindery infra`'s template was deployed as: the dead-letter queue is
+    /// its output `<Binding>DeadLetterQueue` (a stream binding's, `<Binding>FailureQueue`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stack: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,12 +7,19 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::GaiResolver;
+use hyper_util::rt::TokioExecutor;
 use ring::rand::SecureRandom as _;
-use rustls::SignatureScheme;
 use rustls::crypto::ring::{cipher_suite, kx_group};
 use rustls::crypto::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
+use rustls::{RootCertStore, SignatureScheme};
 use webpki::ring as algs;
 
 /// Server signatures accepted: RSA (PKCS#1 and PSS) and ECDSA P-384.
@@ -76,13 +83,37 @@ impl KeyProvider for NoKeys {
     }
 }
 
-/// A client configuration trusting the public web roots, on [`provider`].
-pub(crate) fn client_config() -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
+/// The HTTPS client of an input function's calls to AWS: SNS's signing
+/// certificates and subscription confirmations, and the idempotency table.
+/// One type for all of them, so its code is in the binary once (about
+/// 0.1 MB a second instance would add).
+pub(crate) type HttpsClient<R = GaiResolver> = Client<HttpsConnector<HttpConnector<R>>, Full<Bytes>>;
+
+/// The public web roots.
+pub(crate) fn web_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    rustls::ClientConfig::builder_with_provider(provider())
+    roots
+}
+
+/// An HTTPS client on [`provider`] trusting `roots`, connecting with
+/// `http`; `allow_http` lets it call plain `http://` URLs too (an
+/// emulator's endpoint).
+pub(crate) fn https_client<R>(roots: RootCertStore, mut http: HttpConnector<R>, allow_http: bool) -> HttpsClient<R>
+where
+    R: tower::Service<hyper_util::client::legacy::connect::dns::Name> + Clone + Send + Sync + 'static,
+    R::Response: Iterator<Item = std::net::SocketAddr>,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    R::Future: Send,
+{
+    let tls = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions")
         .with_root_certificates(roots)
-        .with_no_client_auth()
+        .with_no_client_auth();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+    let builder = if allow_http { builder.https_or_http() } else { builder.https_only() };
+    Client::builder(TokioExecutor::new()).build(builder.enable_http1().wrap_connector(http))
 }

@@ -2,12 +2,14 @@
 //!
 //! The queue is found from the components: an SQS binding's queue names its
 //! dead-letter queue in its `RedrivePolicy` (as `bindery infra` writes it);
-//! `--dlq-url` names it otherwise. `list` shows without consuming, `replay`
+//! `--stack` finds it in the outputs of the stack `bindery infra`'s template
+//! was deployed as, and `--dlq-url` names it outright. `list` shows without consuming, `replay`
 //! moves messages back to the binding's queue or delivers them to the app
 //! ([`replay`]), `purge` empties the queue when told `--yes`.
 
 mod app_events;
 mod replay;
+mod stack;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
@@ -61,11 +63,12 @@ impl DeadLetters {
         })?;
         let why = |e: String| Failure::new(format!("{}: {e}", binding.name));
         let is_sqs = binding.kind.binding().and_then(BindingKind::input) == Some(InputKind::Sqs);
-        if !is_sqs && target.dlq_url.is_none() {
+        if !is_sqs && target.dlq_url.is_none() && target.stack.is_none() {
             // Said before any AWS call: there is nothing to look up.
             return Err(why(format!(
-                "a {} binding has no queue of its own to name its dead-letter queue: give its URL with \
-                 --dlq-url (bindery infra's stack output {}DeadLetterQueue)",
+                "a {} binding has no queue of its own to name its dead-letter queue: give the stack bindery \
+                 infra's template was deployed as with --stack, or the queue's URL with --dlq-url (the stack's \
+                 output {}DeadLetterQueue)",
                 binding.kind,
                 bindery_infra::logical_id(&binding.name)
             )));
@@ -76,10 +79,14 @@ impl DeadLetters {
             true => Some(source_queue(&client, &binding).await.map_err(why)?),
             false => None,
         };
-        let url = match (&target.dlq_url, &source) {
-            (Some(url), _) => url.clone(),
-            (None, Some(source)) => dead_letter_url(&client, source).await.map_err(why)?,
-            (None, None) => return Err(why("no dead-letter queue: give its URL with --dlq-url".into())),
+        let url = match (&target.dlq_url, &target.stack, &source) {
+            (Some(url), _, _) => url.clone(),
+            (None, Some(stack), _) => {
+                let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+                stack::dead_letter_url(&cloudformation, stack, &binding.name).await.map_err(why)?
+            }
+            (None, None, Some(source)) => dead_letter_url(&client, source).await.map_err(why)?,
+            (None, None, None) => return Err(why("no dead-letter queue: give its URL with --dlq-url".into())),
         };
         Ok(Self { binding, client, url, source })
     }

@@ -3,9 +3,9 @@
 //! (epoch seconds, the table's TTL attribute), `in_progress_expiration`
 //! (epoch milliseconds: the delivery's deadline) and `data` (the answer).
 //!
-//! Three calls, signed here with SigV4 over the functions' own hyper client
-//! rather than through the DynamoDB SDK, which would double an input
-//! function's size: `PutItem` with a condition (the compare-and-set that
+//! Three calls, signed here with SigV4 ([`super::sigv4`]) over the
+//! functions' own hyper client rather than through the DynamoDB SDK, which
+//! would double an input function's size: `PutItem` with a condition (the compare-and-set that
 //! starts a delivery: of two at once, exactly one passes), `PutItem` (the
 //! answer) and `DeleteItem` (a release). Credentials and region come from
 //! the component (`accessKey`, `secretKey`, `region`, `endpoint`) or from
@@ -18,12 +18,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
+use super::sigv4::{Credentials, Scope, sign_post};
 use super::{Begun, Record, StoreError, StoredAnswer};
 use crate::output::config::AwsConfig;
 
@@ -35,9 +33,11 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct DynamoDbStore {
     table: String,
     endpoint: http::Uri,
+    /// The `Host` header, as signed.
+    host: String,
     region: String,
-    credentials: aws_credential_types::Credentials,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    credentials: Credentials,
+    client: crate::tls::HttpsClient,
 }
 
 impl std::fmt::Debug for DynamoDbStore {
@@ -62,34 +62,27 @@ impl DynamoDbStore {
             .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
             .or_else(|| env("AWS_ENDPOINT_URL"))
             .unwrap_or_else(|| format!("https://dynamodb.{region}.amazonaws.com"));
-        let endpoint: http::Uri =
-            endpoint.parse().map_err(|e| StoreError(format!("the DynamoDB endpoint {endpoint:?}: {e}")))?;
+        let invalid = |why: String| StoreError(format!("the DynamoDB endpoint {endpoint:?}: {why}"));
+        let endpoint: http::Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
+        let host = host_header(&endpoint).ok_or_else(|| invalid("it names no host".into()))?;
+        if !matches!(endpoint.path(), "" | "/") || endpoint.query().is_some() {
+            return Err(invalid("DynamoDB is called at its root: give the endpoint without a path".into()));
+        }
         let credentials = match &aws.keys {
-            Some(keys) => aws_credential_types::Credentials::new(
-                &keys.access_key,
-                &keys.secret_key,
-                keys.session_token.clone(),
-                None,
-                "component",
-            ),
-            None => aws_credential_types::Credentials::new(
-                env("AWS_ACCESS_KEY_ID").ok_or_else(|| missing("credentials (AWS_ACCESS_KEY_ID)"))?,
-                env("AWS_SECRET_ACCESS_KEY").ok_or_else(|| missing("credentials (AWS_SECRET_ACCESS_KEY)"))?,
-                env("AWS_SESSION_TOKEN"),
-                None,
-                "environment",
-            ),
+            Some(keys) => Credentials {
+                access_key: keys.access_key.clone(),
+                secret_key: keys.secret_key.clone(),
+                session_token: keys.session_token.clone(),
+            },
+            None => Credentials {
+                access_key: env("AWS_ACCESS_KEY_ID").ok_or_else(|| missing("credentials (AWS_ACCESS_KEY_ID)"))?,
+                secret_key: env("AWS_SECRET_ACCESS_KEY")
+                    .ok_or_else(|| missing("credentials (AWS_SECRET_ACCESS_KEY)"))?,
+                session_token: env("AWS_SESSION_TOKEN"),
+            },
         };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(crate::tls::client_config())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Self { table: table.to_owned(), endpoint, region, credentials, client })
+        let client = crate::tls::https_client(crate::tls::web_roots(), HttpConnector::new(), true);
+        Ok(Self { table: table.to_owned(), endpoint, host, region, credentials, client })
     }
 
     /// Marks `key` in progress until `until`, unless a live record holds it.
@@ -172,12 +165,14 @@ impl DynamoDbStore {
         let failed = |why: String| StoreError(format!("DynamoDB {action} on {}: {why}", self.table));
         let body = Bytes::from(serde_json::to_vec(body).map_err(|e| failed(e.to_string()))?);
         let target = format!("DynamoDB_20120810.{action}");
-        let mut request = http::Request::post(self.endpoint.clone())
-            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
-            .header("x-amz-target", &target)
-            .body(Full::new(body.clone()))
-            .map_err(|e| failed(e.to_string()))?;
-        self.sign(&mut request, &body).map_err(failed)?;
+        let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", target.as_str())];
+        let scope = Scope { service: "dynamodb", region: &self.region };
+        let signature = sign_post(&self.host, &headers, &body, &self.credentials, &scope, SystemTime::now());
+        let mut request = http::Request::post(self.endpoint.clone()).header(http::header::HOST, &self.host);
+        for (name, value) in headers.into_iter().chain(signature.iter().map(|(name, value)| (*name, value.as_str()))) {
+            request = request.header(name, value);
+        }
+        let request = request.body(Full::new(body)).map_err(|e| failed(e.to_string()))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|e| crate::error_chain::error_chain(&e))?;
             let status = response.status();
@@ -197,27 +192,17 @@ impl DynamoDbStore {
             Err(failed(format!("answered {status}")))
         }
     }
+}
 
-    fn sign(&self, request: &mut http::Request<Full<Bytes>>, body: &[u8]) -> Result<(), String> {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-        let identity = self.credentials.clone().into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("dynamodb")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let headers = request.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-        let uri = request.uri().to_string();
-        let signable =
-            SignableRequest::new("POST", &uri, headers, SignableBody::Bytes(body)).map_err(|e| e.to_string())?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
-        instructions.apply_to_request_http1x(request);
-        Ok(())
-    }
+/// The `Host` of a call to `endpoint`: its host, and its port unless the
+/// scheme's own (as signers and HTTP clients write it).
+fn host_header(endpoint: &http::Uri) -> Option<String> {
+    let authority = endpoint.authority()?;
+    let default = if endpoint.scheme_str() == Some("https") { 443 } else { 80 };
+    Some(match authority.port_u16() {
+        Some(port) if port != default => format!("{}:{port}", authority.host()),
+        _ => authority.host().to_owned(),
+    })
 }
 
 /// A record as DynamoDB returned it.

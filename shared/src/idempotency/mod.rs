@@ -26,6 +26,7 @@
 mod config;
 mod dynamodb;
 mod natural_id;
+mod sigv4;
 pub mod store;
 
 use std::borrow::Cow;

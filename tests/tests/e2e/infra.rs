@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bindery_e2e::aws::{OwnMoto, moto_python};
+use bindery_e2e::aws::{Emulator, EmulatorKind, OwnMoto, moto_python};
 use bindery_e2e::{debug_bin, release_bin, workspace};
 use serde_json::{Value, json};
 
@@ -103,10 +103,11 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
 }
 
 /// Packages, translates and deploys `template` on a moto of its own; returns
-/// what was created and the translated template. Every function runs
+/// what was created, the translated template and the moto holding the
+/// stack (`bindery`). Every function runs
 /// `bootstrap` (what `sam build` would have built) when given, else the
 /// `bootstrap` in its own CodeUri (a `--prebuilt` template).
-fn deploy(template: &Path, parameters: &[&str], bootstrap: Option<&Path>) -> (Value, Value) {
+fn deploy(template: &Path, parameters: &[&str], bootstrap: Option<&Path>) -> (Value, Value, OwnMoto) {
     let moto = OwnMoto::start();
     let out = tempfile::tempdir().unwrap();
     let stack = "bindery";
@@ -130,7 +131,7 @@ fn deploy(template: &Path, parameters: &[&str], bootstrap: Option<&Path>) -> (Va
     let created: Value = serde_json::from_slice(&output.stdout).unwrap();
     let translated: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("translated.json")).unwrap()).unwrap();
-    (created, translated)
+    (created, translated, moto)
 }
 
 /// The translated resource of `type_` whose logical id starts with `prefix`.
@@ -151,7 +152,7 @@ fn statements(role: &Value) -> Vec<Value> {
 #[test]
 fn the_example_deploys_with_its_triggers_queues_and_policies() {
     let template = workspace().join("infra/task-api/template.yaml");
-    let (created, translated) = deploy(&template, &[], Some(&release_bin("bindery-sqs")));
+    let (created, translated, moto) = deploy(&template, &[], Some(&release_bin("bindery-sqs")));
 
     // A function per input binding, the Task API's binary in each, configured by environment.
     let functions = created["functions"].as_object().unwrap();
@@ -278,6 +279,32 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
         "{}",
         created["layers"]
     );
+
+    // `bindery dlq --stack` finds a binding's dead-letter queue in the stack's outputs.
+    let emulator = Emulator { endpoint: moto.endpoint.clone(), kind: EmulatorKind::Moto };
+    let home = tempfile::tempdir().unwrap();
+    let dlq = |binding: &str| {
+        let components = workspace().join("examples/task-api/components/aws");
+        let output = Command::new(debug_bin("bindery"))
+            .args(["dlq", "list", binding, "--stack", "bindery", "--components"])
+            .arg(components)
+            .env_clear()
+            .envs(emulator.default_chain_env(home.path()))
+            .env("GITHUB_WEBHOOK_SECRET", "unused")
+            .output()
+            .unwrap();
+        (output.status.success(), text(&output))
+    };
+    let (listed, said) = dlq("cron-binding");
+    assert!(listed && said.starts_with("cron-binding: 0 message(s) in "), "{said}");
+    assert!(said.contains("CronBindingDeadLetterQueue"), "the stack's queue: {said}");
+    let (listed, said) = dlq("task-changes");
+    assert!(listed && said.contains("TaskChangesFailureQueue"), "a stream's failure queue: {said}");
+    let (listed, said) = dlq("github-webhook");
+    assert!(
+        !listed && said.contains("has no output GithubWebhookDeadLetterQueue or GithubWebhookFailureQueue"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -299,7 +326,7 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
         std::fs::create_dir_all(&built).unwrap();
         std::fs::copy(release_bin(binary), built.join("bootstrap")).unwrap();
     }
-    let (created, translated) = deploy(&template, &["SecretStripeWebhookSecret=prod/stripe"], None);
+    let (created, translated, _moto) = deploy(&template, &["SecretStripeWebhookSecret=prod/stripe"], None);
     for (id, binary) in [
         ("NightlyFunction", "bindery-cron"),
         ("EveryQuarterHourFunction", "bindery-cron"),

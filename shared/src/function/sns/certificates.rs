@@ -10,12 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
+use http_body_util::{BodyExt, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::GaiResolver;
-use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio::time::Instant;
@@ -31,7 +28,7 @@ const MAX_KEPT: usize = 32;
 /// those fetched by URL; and the client that fetches them.
 pub(crate) struct Certificates<R = GaiResolver> {
     pinned: Option<Arc<Vec<u8>>>,
-    client: Client<HttpsConnector<HttpConnector<R>>, Empty<Bytes>>,
+    client: crate::tls::HttpsClient<R>,
     kept: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
@@ -40,7 +37,7 @@ impl Certificates {
     /// path of a PEM file. Without it, certificates are fetched.
     pub(crate) fn new(pinned: Option<&str>) -> Result<Self, String> {
         let pinned = pinned.map(pinned_der).transpose()?;
-        let mut certificates = Self::fetched(webpki_roots(), HttpConnector::new());
+        let mut certificates = Self::fetched(crate::tls::web_roots(), HttpConnector::new());
         certificates.pinned = pinned.map(Arc::new);
         Ok(certificates)
     }
@@ -54,19 +51,8 @@ where
     R::Future: Send,
 {
     /// Fetching with `roots` trusted, connecting with `http`.
-    pub(crate) fn fetched(roots: rustls::RootCertStore, mut http: HttpConnector<R>) -> Self {
-        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+    pub(crate) fn fetched(roots: rustls::RootCertStore, http: HttpConnector<R>) -> Self {
+        let client = crate::tls::https_client(roots, http, false);
         Self { pinned: None, client, kept: Mutex::new(HashMap::new()) }
     }
 
@@ -115,12 +101,6 @@ where
         };
         tokio::time::timeout_at(deadline, fetch).await.map_err(|_| "the deadline came first".to_owned())?
     }
-}
-
-fn webpki_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    roots
 }
 
 /// PEM text, or the path of a PEM file, as one DER certificate.

@@ -122,7 +122,7 @@ async fn certificates_are_fetched_over_https_once_each_and_bad_answers_refused()
     assert_eq!(count(&requests), 2);
 
     // A server the public roots do not trust is refused.
-    let untrusted = Certificates::fetched(webpki_roots(), HttpConnector::new_with_resolver(ToLoopback));
+    let untrusted = Certificates::fetched(crate::tls::web_roots(), HttpConnector::new_with_resolver(ToLoopback));
     let error = untrusted.get(&url, soon()).await.unwrap_err();
     assert!(error.message.contains("could not be fetched"), "{error}");
 }
