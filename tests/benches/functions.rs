@@ -1,8 +1,12 @@
 //! Whole-process figures of the release binaries, through the Runtime API
 //! emulator: start-up to the first `/invocation/next`, a 10,000-record SQS
 //! batch beside a raw-hyper floor, and peak RSS while handling it; Kinesis
-//! and DynamoDB Streams batches beside the same floor one request at a time. Run with
-//! `cargo build --release --workspace --bins && cargo bench -p bindery-e2e --bench functions`.
+//! and DynamoDB Streams batches beside the same floor one request at a time;
+//! and what idempotent delivery costs bindery-sqs a record, its table on
+//! moto, beside the same batch without it. Run with
+//! `cargo build --release --workspace --bins && cargo bench -p bindery-e2e --bench functions`
+//! (the `idempotency` part needs the moto `scripts/test` starts:
+//! `BINDERY_TEST_AWS_ENDPOINT`).
 //!
 //! Each figure is printed beside its floor from the same run: for start-up,
 //! spawning `/bin/true` to its exit; for the batch, `bindery-floor-posts`;
@@ -284,6 +288,97 @@ async fn streams(dir: &str) {
     }
 }
 
+/// Invokes `api` with `event`, a batch every record of which is acknowledged: how long it took.
+async fn timed_batch(api: &RuntimeApi, event: bytes::Bytes) -> Duration {
+    let options =
+        InvokeOptions { deadline: Duration::from_secs(120), wait: Duration::from_secs(120), ..Default::default() };
+    let started = Instant::now();
+    let outcome = api.invoke(event, options).await;
+    let failures = outcome.response()["batchItemFailures"].as_array().map_or(usize::MAX, Vec::len);
+    assert_eq!(failures, 0, "every record acknowledged");
+    started.elapsed()
+}
+
+/// bindery-sqs delivering a batch with idempotency (its records in a
+/// DynamoDB table on moto) and without, alternately, each round's batch of
+/// new message ids; then the same batch again, every record a duplicate.
+async fn idempotency(dir: &str) {
+    const RECORDS: usize = 500;
+    const ROUNDS: usize = 5;
+    let emulator = bindery_e2e::aws::Emulator::from_env();
+    let table = emulator.unique("bench-seen");
+    emulator.boto3(json!({"op": "dynamodb_table", "name": table})).await;
+    let once = format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\nspec:\n  type: bindings.aws.sqs\n  \
+         version: v1\n  metadata:\n  - name: direction\n    value: input\n  - name: queueName\n    value: orders\n  \
+         - name: idempotency\n    value: dynamodb\n  - name: idempotencyTable\n    value: {table}\n{}",
+        emulator.component_metadata().replace("    - ", "  - ").replace("      value", "    value")
+    );
+    let once_dir = std::env::temp_dir().join(format!("bindery-bench-once-{}", std::process::id()));
+    std::fs::create_dir_all(&once_dir).expect("temp dir");
+    std::fs::write(once_dir.join("orders.yaml"), once).expect("write the component");
+    let app = SinkApp::start().await;
+    let url = app.url();
+    let start = |components: String| {
+        let url = url.clone();
+        async move {
+            let api = RuntimeApi::start().await;
+            let env = [
+                ("BINDERY_COMPONENTS", components.as_str()),
+                ("BINDERY_BINDING", "orders"),
+                ("BINDERY_APP_URL", url.as_str()),
+                ("RUST_LOG", "warn"),
+            ];
+            let process = FunctionProcess::spawn(&release_bin("bindery-sqs"), &api, &env);
+            api.wait_for_next_poll(Duration::from_secs(10)).await.expect("polls");
+            (api, process)
+        }
+    };
+    let (plain, _plain) = start(dir.to_owned()).await;
+    let (idempotent, _idempotent) = start(once_dir.display().to_string()).await;
+    let body = "x".repeat(1024);
+    let event = |round: usize| {
+        let records: Vec<_> = (0..RECORDS)
+            .map(|i| {
+                json!({"messageId": format!("r{round}-m{i}"), "receiptHandle": "AQEB", "body": body,
+                       "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183"},
+                       "messageAttributes": {}, "eventSource": "aws:sqs",
+                       "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:orders", "awsRegion": "us-east-1"})
+            })
+            .collect();
+        bytes::Bytes::from(json!({ "Records": records }).to_string())
+    };
+    let (mut without, mut with, mut again) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let event = event(round);
+        without.push(timed_batch(&plain, event.clone()).await);
+        let before = app.requests();
+        with.push(timed_batch(&idempotent, event.clone()).await);
+        assert_eq!(app.requests() - before, RECORDS as u64, "each record delivered once");
+        again.push(timed_batch(&idempotent, event).await);
+        assert_eq!(app.requests() - before, RECORDS as u64, "the duplicates reach nobody");
+    }
+    let (without, with, again) = (median(without).0, median(with).0, median(again).0);
+    let per_record = |d: Duration| d.as_secs_f64() * 1e6 / RECORDS as f64;
+    println!(
+        "| {RECORDS} x 1 KiB SQS records, 16 in flight: bindery-sqs without idempotency (the floor) | {} ({:.0} µs a record) | |",
+        ms(without),
+        per_record(without)
+    );
+    println!(
+        "| the same batch with idempotency, its table on moto (a conditional PutItem and a PutItem a record) | {} ({:.0} µs a record, {:.0} µs over the floor) | |",
+        ms(with),
+        per_record(with),
+        per_record(with) - per_record(without)
+    );
+    println!(
+        "| the same batch again: every record a duplicate (a conditional PutItem that fails, returning the record) | {} ({:.0} µs a record) | |",
+        ms(again),
+        per_record(again)
+    );
+    let _ = std::fs::remove_dir_all(once_dir);
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; a plain `cargo test --benches` passes nothing.
@@ -305,6 +400,9 @@ async fn main() {
     }
     if wanted("streams") {
         streams(&dir_text).await;
+    }
+    if wanted("idempotency") {
+        idempotency(&dir_text).await;
     }
     if wanted("size") {
         for bin in [

@@ -36,8 +36,15 @@ enum Target {
 pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let dlq = DeadLetters::find(&args.target).await?;
     let name = dlq.binding.name.clone();
+    let input = dlq.binding.kind.binding().and_then(BindingKind::input);
+    if matches!(input, Some(InputKind::Kinesis | InputKind::DynamoDbStreams)) {
+        return Err(Failure::new(format!(
+            "{name}: a stream's failure queue holds each failed batch's shard and sequence numbers, not its \
+             records: bindery does not replay them yet (`bindery dlq list` shows the ranges, to read again \
+             from the stream while it keeps them)"
+        )));
+    }
     let target = if args.to_app {
-        let input = dlq.binding.kind.binding().and_then(BindingKind::input);
         if !matches!(input, Some(InputKind::Sqs | InputKind::Cron | InputKind::S3Events | InputKind::Sns)) {
             return Err(Failure::new(format!(
                 "{name}: replaying a {} binding's failures to the app is not supported yet: bindery replays \
