@@ -10,6 +10,7 @@
 mod app_events;
 mod replay;
 mod stack;
+mod stream_batch;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;

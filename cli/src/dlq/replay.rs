@@ -16,6 +16,7 @@ use bindery::deliver::{App, Deliverer};
 use tokio::time::Instant;
 
 use super::app_events::app_events;
+use super::stream_batch::Stream;
 use super::{DeadLetters, Queue};
 use crate::Failure;
 use crate::args::DlqReplayArgs;
@@ -31,26 +32,25 @@ const DELIVERY_TIME: Duration = Duration::from_secs(30);
 enum Target {
     Queue(Queue),
     App(Deliverer),
+    /// The app, given the records of the stream batch each message names.
+    Stream(Deliverer, Stream),
 }
 
 pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let dlq = DeadLetters::find(&args.target).await?;
     let name = dlq.binding.name.clone();
     let input = dlq.binding.kind.binding().and_then(BindingKind::input);
-    if matches!(input, Some(InputKind::Kinesis | InputKind::DynamoDbStreams)) {
+    let is_stream = matches!(input, Some(InputKind::Kinesis | InputKind::DynamoDbStreams));
+    if is_stream && !args.to_app {
         return Err(Failure::new(format!(
             "{name}: a stream's failure queue holds each failed batch's shard and sequence numbers, not its \
-             records: bindery does not replay them yet (`bindery dlq list` shows the ranges, to read again \
-             from the stream while it keeps them)"
+             records, and there is no queue to move them back to: replay them with --to-app, which reads the \
+             records again from the stream"
         )));
     }
     let target = if args.to_app {
-        if !matches!(input, Some(InputKind::Sqs | InputKind::Cron | InputKind::S3Events | InputKind::Sns)) {
-            return Err(Failure::new(format!(
-                "{name}: replaying a {} binding's failures to the app is not supported yet: bindery replays \
-                 SQS messages, and the failed invocations of cron, S3 and SNS functions",
-                dlq.binding.kind
-            )));
+        if input == Some(InputKind::Webhook) {
+            return Err(Failure::new(format!("{name}: a webhook has no dead letters: its caller got the error")));
         }
         let url = match (&args.app_url, args.app_port) {
             (Some(url), _) => url.clone(),
@@ -63,7 +63,13 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
         let token = std::env::var("APP_API_TOKEN").ok();
         let deliverer = Deliverer::new(app, dlq.binding.route.clone(), token.as_deref())
             .map_err(|e| Failure::new(format!("{name}: {}", e.message)))?;
-        Target::App(deliverer)
+        match is_stream {
+            true => {
+                let stream = Stream::connect(&dlq.binding).await.map_err(|e| Failure::new(format!("{name}: {e}")))?;
+                Target::Stream(deliverer, stream)
+            }
+            false => Target::App(deliverer),
+        }
     } else {
         let source = dlq.source.as_ref().ok_or_else(|| {
             Failure::new(format!(
@@ -185,7 +191,7 @@ async fn dry_run(dlq: &DeadLetters, target: &Target, limit: u64) -> Result<(), F
 fn describe(target: &Target) -> String {
     match target {
         Target::Queue(queue) => format!("to {}", queue.url),
-        Target::App(deliverer) => format!("to the app (POST {})", deliverer.route()),
+        Target::App(deliverer) | Target::Stream(deliverer, _) => format!("to the app (POST {})", deliverer.route()),
     }
 }
 
@@ -218,6 +224,10 @@ async fn send(dlq: &DeadLetters, target: &Target, message: &Message) -> Result<(
                 deliverer.deliver(event, Instant::now() + DELIVERY_TIME).await.map_err(|e| e.message)?;
             }
             Ok(())
+        }
+        Target::Stream(deliverer, stream) => {
+            let body = message.body.as_deref().unwrap_or_default();
+            stream.replay(body, deliverer, DELIVERY_TIME).await.map(drop)
         }
     }
 }

@@ -11,7 +11,7 @@ mod cron;
 mod inputs;
 mod local_zone;
 mod sqs;
-mod streams;
+pub(crate) mod streams;
 mod webhook;
 
 use std::time::Duration;

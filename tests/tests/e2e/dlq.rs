@@ -330,3 +330,51 @@ async fn failed_invocations_of_the_cron_and_s3_functions_are_replayed_to_the_app
     assert_eq!(keys, ["test/key", "second/key", "test/key", "second/key"]);
     assert_eq!(emulator.queue_counts(&uploads_dlq).await, (0, 0));
 }
+
+/// A Kinesis binding's failure queue holds Lambda's record of each batch
+/// that ran out of retries: its shard and sequence-number range. Replayed
+/// to the app, the range's records are read again from the stream and
+/// delivered in order; without `--to-app` there is no queue to move them to.
+#[tokio::test]
+async fn a_stream_s_failed_batch_is_read_again_from_the_stream_and_replayed_in_order() {
+    let emulator = Emulator::from_env();
+    let stream = emulator.unique("replayed-clicks");
+    emulator.boto3(serde_json::json!({"op": "kinesis_stream", "name": stream, "shards": 1})).await;
+    let records: Vec<_> = ["r1", "r2", "r3", "r4"].iter().map(|d| serde_json::json!({"key": "k", "data": d})).collect();
+    let placed = emulator.boto3(serde_json::json!({"op": "kinesis_put", "stream": stream, "records": records})).await;
+    let sequence = |i: usize| placed[i]["sequence_number"].as_str().unwrap().to_owned();
+    let shard = placed[0]["shard_id"].as_str().unwrap().to_owned();
+    // The batch of r2 and r3 failed.
+    let failure = serde_json::json!({
+        "requestContext": {"requestId": "c9b8fa9f", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:clicks",
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": "2026-12-05T03:00:06.021Z",
+        "KinesisBatchInfo": {"shardId": shard, "startSequenceNumber": sequence(1), "endSequenceNumber": sequence(2),
+                             "batchSize": 2, "streamArn": format!("arn:aws:kinesis:us-east-1:123456789012:stream/{stream}")}
+    });
+    let sqs = emulator.sqs().await;
+    let queue = sqs.create_queue().queue_name(emulator.unique("clicks-failures")).send().await.unwrap();
+    let failures = queue.queue_url.unwrap();
+    sqs.send_message().queue_url(&failures).message_body(failure.to_string()).send().await.unwrap();
+    let components = ComponentsDir::new();
+    let items = [("streamName", stream.as_str()), ("direction", "input")];
+    components.write("clicks.yaml", &emulator.component("clicks", "bindings.aws.kinesis", &items));
+    let app = RecordingApp::start().await;
+    let replay = |args: &[&str]| {
+        let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+        command.args(["dlq", "replay", "--components", &components.path_str(), "clicks", "--dlq-url", &failures]);
+        command.args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+
+    let moved = replay(&[]).await.unwrap();
+    assert!(!moved.status.success() && text(&moved).contains("replay them with --to-app"), "{}", text(&moved));
+    let replayed = replay(&["--to-app", "--app-url", &app.url()]).await.unwrap();
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let bodies: Vec<_> = app.requests().iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    assert_eq!(bodies, ["r2", "r3"]);
+    assert_eq!(metadata_value(&app.requests()[0], "sequenceNumber"), Some(sequence(1)));
+    assert_eq!(emulator.queue_counts(&failures).await, (0, 0));
+}
