@@ -143,6 +143,7 @@ mod tests {
     fn sequence_numbers_compare_as_numbers() {
         assert_eq!(sequence_order("99", "100"), Ordering::Less);
         assert_eq!(sequence_order("0100", "100"), Ordering::Equal);
+        assert_eq!(sequence_order("123", "122"), Ordering::Greater);
         assert_eq!(
             sequence_order(
                 "49601189658422359378836298522902373528957594348623495187",
