@@ -147,8 +147,42 @@ def kinesis_records(request):
     return records
 
 
+def idempotency_calls(request):
+    """The floor of the idempotency bench (tests/benches/functions.rs): the
+    two writes of one delivery (the conditional PutItem marking it in
+    progress, the PutItem completing it) for `records` ids, `threads` at
+    once, timed `rounds` times; the median round's seconds."""
+    import concurrent.futures
+    import time
+
+    dynamodb = boto3.client("dynamodb")
+    table, count = request["table"], request["records"]
+
+    def record(key):
+        dynamodb.put_item(
+            TableName=table,
+            Item={"id": {"S": key}, "status": {"S": "INPROGRESS"}, "expiration": {"N": "9999999999"},
+                  "in_progress_expiration": {"N": "9999999999000"}},
+            ConditionExpression="attribute_not_exists(#id)",
+            ExpressionAttributeNames={"#id": "id"},
+        )
+        dynamodb.put_item(
+            TableName=table,
+            Item={"id": {"S": key}, "status": {"S": "COMPLETED"}, "expiration": {"N": "9999999999"},
+                  "data": {"S": "{}"}},
+        )
+
+    times = []
+    with concurrent.futures.ThreadPoolExecutor(request["threads"]) as pool:
+        for round_ in range(request["rounds"]):
+            started = time.monotonic()
+            list(pool.map(record, [f"floor#{round_}-{i}" for i in range(count)]))
+            times.append(time.monotonic() - started)
+    return sorted(times)[len(times) // 2]
+
+
 OPS = {f.__name__: f for f in [sns_topic_with_queue, sqs_messages, dynamodb_table, dynamodb_get, dynamodb_put,
-                               dynamodb_delete, kinesis_stream, kinesis_put, kinesis_records]}
+                               dynamodb_delete, kinesis_stream, kinesis_put, kinesis_records, idempotency_calls]}
 
 
 def main():
