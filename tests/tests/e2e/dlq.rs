@@ -56,6 +56,18 @@ impl Dead {
         Dead { emulator, sqs, queue_url, dlq_url, components }
     }
 
+    async fn dlq_arn(&self) -> String {
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        attributes.attributes.unwrap()[&QueueAttributeName::QueueArn].clone()
+    }
+
     async fn dlq(&self, args: &[&str]) -> Output {
         let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
         command.arg("dlq").arg(args[0]).args(["--components", &self.components.path_str()]).args(&args[1..]);
@@ -190,11 +202,7 @@ async fn a_queue_without_a_dead_letter_queue_or_a_binding_without_a_queue_is_nam
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output).contains("has no dead-letter queue (no RedrivePolicy)"), "{}", text(&output));
     let output = run("nightly").await.unwrap();
-    assert!(
-        text(&output).contains("--dlq-url (bindery infra's stack output NightlyDeadLetterQueue)"),
-        "{}",
-        text(&output)
-    );
+    assert!(text(&output).contains("--dlq-url (the stack's output NightlyDeadLetterQueue)"), "{}", text(&output));
     let output = run("nobody").await.unwrap();
     assert!(text(&output).contains("no component \"nobody\""), "{}", text(&output));
 }
@@ -377,4 +385,52 @@ async fn a_stream_s_failed_batch_is_read_again_from_the_stream_and_replayed_in_o
     assert_eq!(bodies, ["r2", "r3"]);
     assert_eq!(metadata_value(&app.requests()[0], "sequenceNumber"), Some(sequence(1)));
     assert_eq!(emulator.queue_counts(&failures).await, (0, 0));
+}
+
+/// The whole way: `bindery run` polls a queue whose app refuses every
+/// message; after `maxReceiveCount` receives the queue moves them to its
+/// dead-letter queue. Replayed to the app while it is down, nothing is lost;
+/// once it is up, each message reaches it once and the dead-letter queue is
+/// left empty.
+#[tokio::test]
+async fn messages_a_failing_app_sent_to_the_dead_letter_queue_are_replayed_each_once() {
+    let dead = Dead::new(&[]).await;
+    dead.sqs
+        .set_queue_attributes()
+        .queue_url(&dead.queue_url)
+        .attributes(QueueAttributeName::VisibilityTimeout, "1")
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({"deadLetterTargetArn": dead.dlq_arn().await, "maxReceiveCount": 2}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for body in ["one", "two", "three"] {
+        dead.sqs.send_message().queue_url(&dead.queue_url).message_body(body).send().await.unwrap();
+    }
+    let failing = RecordingApp::start().await;
+    failing.set_reply(|_| Reply::Status(500));
+    let (bindery, _) = crate::common::bindery_run(&dead.components, &failing.url(), &[], "tasks: polling").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while dead.emulator.queue_counts(&dead.dlq_url).await.0 < 3 {
+        assert!(std::time::Instant::now() < deadline, "not dead-lettered in 60 s\n{}", bindery.logs());
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    drop(bindery);
+    assert!(failing.requests().len() >= 6, "each refused twice: {}", failing.requests().len());
+
+    let nobody = format!("http://127.0.0.1:{}", bindery_e2e::unused_port());
+    let down = dead.dlq(&["replay", "tasks", "--to-app", "--app-url", &nobody]).await;
+    assert_eq!(down.status.code(), Some(1), "{}", text(&down));
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (3, 0), "the app down: nothing lost");
+
+    let app = RecordingApp::start().await;
+    let replayed = dead.dlq(&["replay", "tasks", "--to-app", "--app-url", &app.url()]).await;
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let mut bodies: Vec<String> =
+        app.requests().iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    bodies.sort();
+    assert_eq!(bodies, ["one", "three", "two"], "each once");
+    assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0));
 }
