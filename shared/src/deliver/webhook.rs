@@ -4,8 +4,8 @@
 //!
 //! With idempotency on, a request whose id (`X-GitHub-Delivery`, a Stripe
 //! event's id, or the component's `idempotencyHeader`) the app already
-//! answered 2xx gets that answer again (its status, content type and body),
-//! without reaching the app; one whose first delivery is still under way
+//! answered 2xx gets that answer again (its status, content type and body,
+//! up to 256 KiB), without reaching the app; one whose first delivery is still under way
 //! gets 409, and a store that fails, 503: senders retry both.
 
 use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
@@ -133,10 +133,18 @@ impl WebhookRelay {
     }
 }
 
-/// What a duplicate gets of the app's first answer.
+/// The largest answer body kept for duplicates: a DynamoDB item holds at
+/// most 400 KB, and the body is stored base64-encoded.
+const MAX_STORED_BODY: usize = 256 * 1024;
+
+/// What a duplicate gets of the app's first answer: its status, content
+/// type and body (a body over [`MAX_STORED_BODY`] is left out, rather than
+/// fail the write after the app did its work).
 fn stored_answer(response: &Response<Bytes>) -> StoredAnswer {
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    StoredAnswer { status: response.status().as_u16(), content_type, body: response.body().clone() }
+    let body = response.body();
+    let body = if body.len() <= MAX_STORED_BODY { body.clone() } else { Bytes::new() };
+    StoredAnswer { status: response.status().as_u16(), content_type, body }
 }
 
 /// The stored answer as a response.
@@ -180,4 +188,34 @@ pub(crate) fn json_error(status: StatusCode, message: &str) -> Response<Bytes> {
     *response.status_mut() = status;
     response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: Bytes) -> Response<Bytes> {
+        let mut response = Response::new(body);
+        *response.status_mut() = StatusCode::ACCEPTED;
+        response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        response.headers_mut().insert("x-app", HeaderValue::from_static("yes"));
+        response
+    }
+
+    #[test]
+    fn a_duplicate_gets_the_first_answer_s_status_type_and_body() {
+        let again = replayed(stored_answer(&answer(Bytes::from_static(br#"{"ok":true}"#))));
+        assert_eq!(again.status(), StatusCode::ACCEPTED);
+        assert_eq!(again.headers()["content-type"], "application/json");
+        assert_eq!(again.headers().get("x-app"), None, "only the content type is kept");
+        assert_eq!(again.body(), &Bytes::from_static(br#"{"ok":true}"#));
+    }
+
+    #[test]
+    fn a_body_too_large_for_the_table_is_left_out() {
+        let large = stored_answer(&answer(Bytes::from(vec![b'x'; MAX_STORED_BODY + 1])));
+        assert_eq!((large.status, large.body.len()), (202, 0));
+        let largest = stored_answer(&answer(Bytes::from(vec![b'x'; MAX_STORED_BODY])));
+        assert_eq!(largest.body.len(), MAX_STORED_BODY);
+    }
 }
