@@ -39,46 +39,7 @@ enum Target {
 pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     let dlq = DeadLetters::find(&args.target).await?;
     let name = dlq.binding.name.clone();
-    let input = dlq.binding.kind.binding().and_then(BindingKind::input);
-    let is_stream = matches!(input, Some(InputKind::Kinesis | InputKind::DynamoDbStreams));
-    if is_stream && !args.to_app {
-        return Err(Failure::new(format!(
-            "{name}: a stream's failure queue holds each failed batch's shard and sequence numbers, not its \
-             records, and there is no queue to move them back to: replay them with --to-app, which reads the \
-             records again from the stream"
-        )));
-    }
-    let target = if args.to_app {
-        if input == Some(InputKind::Webhook) {
-            return Err(Failure::new(format!("{name}: a webhook has no dead letters: its caller got the error")));
-        }
-        let url = match (&args.app_url, args.app_port) {
-            (Some(url), _) => url.clone(),
-            (None, Some(port)) => format!("http://127.0.0.1:{port}"),
-            (None, None) => {
-                return Err(Failure::new("--to-app needs the app: --app-url URL or --app-port N").with_code(2));
-            }
-        };
-        let app = App::http(&url).map_err(|e| Failure::new(format!("--app-url {url}: {}", e.reason)))?;
-        let token = std::env::var("APP_API_TOKEN").ok();
-        let deliverer = Deliverer::new(app, dlq.binding.route.clone(), token.as_deref())
-            .map_err(|e| Failure::new(format!("{name}: {}", e.message)))?;
-        match is_stream {
-            true => {
-                let stream = Stream::connect(&dlq.binding).await.map_err(|e| Failure::new(format!("{name}: {e}")))?;
-                Target::Stream(deliverer, stream)
-            }
-            false => Target::App(deliverer),
-        }
-    } else {
-        let source = dlq.source.as_ref().ok_or_else(|| {
-            Failure::new(format!(
-                "{name}: a {} binding has no queue to move its messages back to: replay them with --to-app",
-                dlq.binding.kind
-            ))
-        })?;
-        Target::Queue(Queue { url: source.url.clone(), arn: source.arn.clone() })
-    };
+    let target = target(&dlq, &args).await?;
     let limit = args.max.unwrap_or(u64::MAX);
     if args.dry_run {
         return dry_run(&dlq, &target, limit).await;
@@ -127,6 +88,50 @@ pub(crate) async fn replay(args: DlqReplayArgs) -> Result<(), Failure> {
     }
     println!("{name}: {replayed} message(s) replayed {}", describe(&target));
     Ok(())
+}
+
+/// Where `args` send the dead letters of `dlq`'s binding: back to its
+/// queue, or to the app (a stream's, with its records read again).
+async fn target(dlq: &DeadLetters, args: &DlqReplayArgs) -> Result<Target, Failure> {
+    let name = &dlq.binding.name;
+    let input = dlq.binding.kind.binding().and_then(BindingKind::input);
+    let is_stream = matches!(input, Some(InputKind::Kinesis | InputKind::DynamoDbStreams));
+    if is_stream && !args.to_app {
+        return Err(Failure::new(format!(
+            "{name}: a stream's failure queue holds each failed batch's shard and sequence numbers, not its \
+             records, and there is no queue to move them back to: replay them with --to-app, which reads the \
+             records again from the stream"
+        )));
+    }
+    if args.to_app {
+        if input == Some(InputKind::Webhook) {
+            return Err(Failure::new(format!("{name}: a webhook has no dead letters: its caller got the error")));
+        }
+        let url = match (&args.app_url, args.app_port) {
+            (Some(url), _) => url.clone(),
+            (None, Some(port)) => format!("http://127.0.0.1:{port}"),
+            (None, None) => {
+                return Err(Failure::new("--to-app needs the app: --app-url URL or --app-port N").with_code(2));
+            }
+        };
+        let app = App::http(&url).map_err(|e| Failure::new(format!("--app-url {url}: {}", e.reason)))?;
+        let token = std::env::var("APP_API_TOKEN").ok();
+        let deliverer = Deliverer::new(app, dlq.binding.route.clone(), token.as_deref())
+            .map_err(|e| Failure::new(format!("{name}: {}", e.message)))?;
+        if is_stream {
+            let stream = Stream::connect(&dlq.binding).await.map_err(|e| Failure::new(format!("{name}: {e}")))?;
+            return Ok(Target::Stream(deliverer, stream));
+        }
+        Ok(Target::App(deliverer))
+    } else {
+        let source = dlq.source.as_ref().ok_or_else(|| {
+            Failure::new(format!(
+                "{name}: a {} binding has no queue to move its messages back to: replay them with --to-app",
+                dlq.binding.kind
+            ))
+        })?;
+        Ok(Target::Queue(Queue { url: source.url.clone(), arn: source.arn.clone() }))
+    }
 }
 
 /// Makes messages received and not replayed visible again at once.
