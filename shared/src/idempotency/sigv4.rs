@@ -101,56 +101,55 @@ mod tests {
 
     use super::*;
 
-    /// What `aws-sigv4` (the SDK's signer) adds to the same request.
-    fn sdk_signature(
-        host: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-        credentials: &Credentials,
-        scope: &Scope<'_>,
+    /// One request to sign, and what is signed for.
+    struct Case<'a> {
+        host: &'a str,
+        headers: &'a [(&'a str, &'a str)],
+        body: &'a [u8],
+        credentials: &'a Credentials,
+        scope: Scope<'a>,
         time: SystemTime,
-    ) -> Vec<(String, String)> {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-        let identity = aws_credential_types::Credentials::new(
-            &credentials.access_key,
-            &credentials.secret_key,
-            credentials.session_token.clone(),
-            None,
-            "test",
-        )
-        .into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(scope.region)
-            .name(scope.service)
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let uri = format!("http://{host}/");
-        let signable = SignableRequest::new("POST", &uri, headers.iter().copied(), SignableBody::Bytes(body)).unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let mut found: Vec<_> =
-            instructions.headers().map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned())).collect();
-        found.sort();
-        found
     }
 
-    fn ours(
-        host: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-        credentials: &Credentials,
-        scope: &Scope<'_>,
-        time: SystemTime,
-    ) -> Vec<(String, String)> {
-        let mut found: Vec<_> = sign_post(host, headers, body, credentials, scope, time)
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect();
-        found.sort();
-        found
+    impl Case<'_> {
+        /// What `sign_post` adds, sorted by name.
+        fn ours(&self) -> Vec<(String, String)> {
+            let signed = sign_post(self.host, self.headers, self.body, self.credentials, &self.scope, self.time);
+            let mut found: Vec<_> = signed.into_iter().map(|(name, value)| (name.to_owned(), value)).collect();
+            found.sort();
+            found
+        }
+
+        /// What `aws-sigv4` (the SDK's signer) adds to the same request, sorted by name.
+        fn sdk(&self) -> Vec<(String, String)> {
+            use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+            let c = self.credentials;
+            let identity = aws_credential_types::Credentials::new(
+                &c.access_key,
+                &c.secret_key,
+                c.session_token.clone(),
+                None,
+                "test",
+            )
+            .into();
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region(self.scope.region)
+                .name(self.scope.service)
+                .time(self.time)
+                .settings(SigningSettings::default())
+                .build()
+                .unwrap()
+                .into();
+            let uri = format!("http://{}/", self.host);
+            let body = SignableBody::Bytes(self.body);
+            let signable = SignableRequest::new("POST", &uri, self.headers.iter().copied(), body).unwrap();
+            let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+            let mut found: Vec<_> =
+                instructions.headers().map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned())).collect();
+            found.sort();
+            found
+        }
     }
 
     const TARGET: &str = "DynamoDB_20120810.PutItem";
@@ -167,8 +166,9 @@ mod tests {
         let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z, AWS's example day
         let body = br#"{"TableName":"seen","Key":{"id":{"S":"tasks#m-1"}}}"#;
         let host = "dynamodb.us-east-1.amazonaws.com";
-        let signed = ours(host, &headers, body, &credentials, &scope, time);
-        assert_eq!(signed, sdk_signature(host, &headers, body, &credentials, &scope, time));
+        let case = Case { host, headers: &headers, body, credentials: &credentials, scope, time };
+        let signed = case.ours();
+        assert_eq!(signed, case.sdk());
         assert_eq!(signed[1], ("x-amz-date".into(), "20150830T123600Z".into()));
         assert!(signed[0].1.starts_with(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/dynamodb/aws4_request, \
@@ -192,10 +192,8 @@ mod tests {
             let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", TARGET)];
             let host = match port { Some(port) => format!("127.0.0.1:{port}"), None => "dynamodb.example".into() };
             let time = UNIX_EPOCH + Duration::from_secs(seconds);
-            prop_assert_eq!(
-                ours(&host, &headers, &body, &credentials, &scope, time),
-                sdk_signature(&host, &headers, &body, &credentials, &scope, time)
-            );
+            let case = Case { host: &host, headers: &headers, body: &body, credentials: &credentials, scope, time };
+            prop_assert_eq!(case.ours(), case.sdk());
         }
     }
 }

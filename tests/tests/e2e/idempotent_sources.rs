@@ -27,6 +27,15 @@ fn idempotent(emulator: &Emulator, table: &str) -> Vec<String> {
     ]
 }
 
+/// The GitHub webhook binding `github-webhook`, its secret in
+/// `GITHUB_SECRET`, idempotent in `table`.
+fn github_webhook(emulator: &Emulator, table: &str) -> ComponentsDir {
+    let mut items = vec![value("direction", "input"), value("signatureScheme", "github")];
+    items.push(secret("signatureSecret", "GITHUB_SECRET"));
+    items.extend(idempotent(emulator, table));
+    ComponentsDir::with("github-webhook.yaml", &component("github-webhook", "bindings.http", &items))
+}
+
 async fn table(emulator: &Emulator) -> String {
     let name = emulator.unique("seen");
     emulator.boto3(json!({"op": "dynamodb_table", "name": name})).await;
@@ -95,10 +104,7 @@ async fn a_github_delivery_sent_again_gets_the_stored_answer_without_reaching_th
     let table = table(&emulator).await;
     let app = RecordingApp::start().await;
     app.set_reply(|_| accepted());
-    let mut items = vec![value("direction", "input"), value("signatureScheme", "github")];
-    items.push(secret("signatureSecret", "GITHUB_SECRET"));
-    items.extend(idempotent(&emulator, &table));
-    let components = ComponentsDir::with("github-webhook.yaml", &component("github-webhook", "bindings.http", &items));
+    let components = github_webhook(&emulator, &table);
     let url = app.url();
     let vars = [("BINDERY_BINDING", "github-webhook"), ("BINDERY_APP_URL", url.as_str()), ("GITHUB_SECRET", SECRET)];
     let f = Running::start("bindery-webhook", components, &vars).await;
@@ -152,10 +158,7 @@ async fn bindery_run_keeps_a_webhook_s_records_in_memory_or_in_the_component_s_t
     let table = table(&emulator).await;
     let app = RecordingApp::start().await;
     app.set_reply(|_| accepted());
-    let mut items = vec![value("direction", "input"), value("signatureScheme", "github")];
-    items.push(secret("signatureSecret", "GITHUB_SECRET"));
-    items.extend(idempotent(&emulator, &table));
-    let dir = ComponentsDir::with("github-webhook.yaml", &component("github-webhook", "bindings.http", &items));
+    let dir = github_webhook(&emulator, &table);
     let signature = github_signature(BODY.as_bytes());
     let send = |port: u16, delivery: &'static str| {
         let signature = signature.clone();
