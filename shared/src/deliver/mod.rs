@@ -4,6 +4,7 @@
 mod app;
 pub mod batch;
 mod error;
+pub mod once;
 mod request;
 pub mod webhook;
 

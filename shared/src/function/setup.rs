@@ -104,7 +104,7 @@ impl FunctionSetup {
     ) -> Result<bool, DeliveryError> {
         let until = std::time::SystemTime::now() + deadline.saturating_duration_since(tokio::time::Instant::now());
         let once = self.idempotency.as_ref();
-        crate::idempotency::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, until).await
+        crate::deliver::once::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, until).await
     }
 
     /// [`FunctionSetup::deliver_record`] bounded by `deadline`: for a source

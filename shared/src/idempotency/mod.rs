@@ -35,7 +35,6 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::deliver::{Deliverer, DeliveryError, DeliveryErrorKind};
 use crate::input::BindingEvent;
 
 pub use config::{IdempotencyConfig, StoreKind};
@@ -216,52 +215,6 @@ impl Idempotency {
             }
         };
         Ok(Some(Self { store, ttl: config.ttl, header: config.header }))
-    }
-
-    /// A record's delivery, once per natural id (`kind` says where that
-    /// is): a duplicate of one acknowledged before is acknowledged without
-    /// being delivered (`Ok(true)`); what idempotency holds back is reported
-    /// failed, so the source redelivers it. An event without an id is
-    /// delivered as it comes.
-    pub async fn deliver_record(
-        &self,
-        deliverer: &Deliverer,
-        binding: &str,
-        kind: crate::component::BindingKind,
-        event: BindingEvent,
-        deadline: SystemTime,
-    ) -> Result<bool, DeliveryError> {
-        let Some(id) = self.id_of(kind, &event).map(Cow::into_owned) else {
-            return deliverer.deliver_untimed(event).await.map(|()| false);
-        };
-        let key = key(binding, &id);
-        let acked = |_: &()| StoredAnswer { status: 200, ..StoredAnswer::default() };
-        match self.deliver_once(&key, deadline, || deliverer.deliver_untimed(event), acked).await {
-            Ok(Once::Delivered(())) => Ok(false),
-            Ok(Once::Duplicate(_)) => {
-                tracing::info!(binding = %binding, id = %id, "a duplicate of a delivered event: acknowledged without delivery");
-                Ok(true)
-            }
-            Err(NotOnce::Failed(e)) => Err(e),
-            Err(held_back) => Err(DeliveryError::new(DeliveryErrorKind::Idempotency, held_back.to_string())),
-        }
-    }
-}
-
-/// A record's delivery with the binding's idempotency, if it has one:
-/// [`Idempotency::deliver_record`], else a plain delivery. `Ok(true)` for a
-/// duplicate acknowledged without delivery.
-pub async fn deliver_record(
-    once: Option<&Idempotency>,
-    deliverer: &Deliverer,
-    binding: &str,
-    kind: crate::component::BindingKind,
-    event: BindingEvent,
-    deadline: SystemTime,
-) -> Result<bool, DeliveryError> {
-    match once {
-        None => deliverer.deliver_untimed(event).await.map(|()| false),
-        Some(once) => once.deliver_record(deliverer, binding, kind, event, deadline).await,
     }
 }
 

@@ -3,7 +3,7 @@ use std::time::{Duration, SystemTime};
 
 use super::store::MemoryStore;
 use super::*;
-use crate::component::{BindingKind, Metadata};
+use crate::component::Metadata;
 
 fn answer(status: u16) -> StoredAnswer {
     StoredAnswer { status, content_type: Some("text/plain".into()), body: Bytes::from_static(b"done") }
@@ -150,57 +150,6 @@ fn the_component_turns_it_on_and_names_its_table() {
     assert_eq!(header.unwrap().unwrap().header.as_deref(), Some("idempotency-key"));
     let errors = config(&[("idempotency", "memory"), ("idempotencyHeader", "no spaces")]).unwrap_err();
     assert_eq!(errors[0].field, "idempotencyHeader");
-}
-
-/// A real app on loopback answering `status`, counting its requests.
-async fn counting_app(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = count.clone();
-    let router = axum::Router::new().route(
-        "/tasks",
-        axum::routing::post(move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (url, count)
-}
-
-fn record(id: &str) -> BindingEvent {
-    BindingEvent {
-        data: Bytes::from_static(b"{}"),
-        metadata: vec![("messageId".into(), id.to_owned())],
-        traceparent: None,
-    }
-}
-
-#[tokio::test]
-async fn a_redelivered_record_reaches_the_app_once_and_a_refused_one_again() {
-    use std::sync::atomic::Ordering;
-    let (url, count) = counting_app(204).await;
-    let deliverer = Deliverer::new(crate::deliver::App::http(&url).unwrap(), "/tasks", None).unwrap();
-    let once = memory(Duration::from_secs(60));
-    let first = once.deliver_record(&deliverer, "tasks", BindingKind::AwsSqs, record("m-1"), soon()).await;
-    let again = once.deliver_record(&deliverer, "tasks", BindingKind::AwsSqs, record("m-1"), soon()).await;
-    assert_eq!((first, again), (Ok(false), Ok(true)));
-    assert_eq!(count.load(Ordering::SeqCst), 1);
-
-    let (url, refused) = counting_app(500).await;
-    let refusing = Deliverer::new(crate::deliver::App::http(&url).unwrap(), "/tasks", None).unwrap();
-    for _ in 0..2 {
-        let error =
-            once.deliver_record(&refusing, "tasks", BindingKind::AwsSqs, record("m-2"), soon()).await.unwrap_err();
-        assert_eq!(error.kind, crate::deliver::DeliveryErrorKind::AppRejected(http::StatusCode::INTERNAL_SERVER_ERROR));
-    }
-    assert_eq!(refused.load(Ordering::SeqCst), 2, "a refused delivery is not remembered");
 }
 
 #[test]
