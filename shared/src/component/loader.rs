@@ -136,7 +136,18 @@ pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, Config
 /// as daprd does with several `--resources-path` folders.
 pub fn load_paths(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
     let reading = read_all(paths, options)?;
-    build_all(reading, options)
+    build_all(reading, options, None)
+}
+
+/// Loads the one component `name` under `paths`, with the secret stores it
+/// may read: what a function serving one binding needs. The others are
+/// read, not built: their secrets are not resolved and their problems are
+/// not this one's (an unset secret of another binding does not stop the
+/// function). Those of types bindery does not serve are still named, as
+/// [`load_paths`] names them.
+pub fn load_one(paths: &[PathBuf], name: &str, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let reading = read_all(paths, options)?;
+    build_all(reading, options, Some(name))
 }
 
 /// Loads what can be loaded: the components without a problem, and every
@@ -148,23 +159,35 @@ pub fn load_partial(
     options: &LoadOptions<'_>,
 ) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
     let reading = read_all(paths, options)?;
-    Ok(build_each(reading, options))
+    Ok(build_each(reading, options, None))
 }
 
 /// [`build_each`], failing on any problem.
-fn build_all(reading: Reading, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
-    let (components, errors) = build_each(reading, options);
+fn build_all(reading: Reading, options: &LoadOptions<'_>, only: Option<&str>) -> Result<Components, ConfigErrors> {
+    let (components, errors) = build_each(reading, options, only);
     if errors.is_empty() { Ok(components) } else { Err(ConfigErrors(errors)) }
 }
 
 /// Opens the secret stores, then resolves and validates every parsed
-/// component. Returns the components that passed, and every problem.
-fn build_each(reading: Reading, options: &LoadOptions<'_>) -> (Components, Vec<ConfigError>) {
+/// component (or, given `only`, that one and the stores). Returns the
+/// components that passed, and every problem.
+fn build_each(reading: Reading, options: &LoadOptions<'_>, only: Option<&str>) -> (Components, Vec<ConfigError>) {
     let Reading { parsed, mut errors, ignored } = reading;
     let mut components = Components { ignored, ..Components::default() };
     let stores = open_stores(&parsed, options, &mut errors, &mut components.ignored);
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     for p in &parsed {
+        let kind = ComponentKind::from_type_name(&p.reference.type_);
+        if only.is_some_and(|only| p.name != only) && !matches!(kind, Some(ComponentKind::SecretStore(_))) {
+            if kind.is_none() && !p.reference.type_.trim().is_empty() {
+                components.unserved.push(Unserved {
+                    name: p.name.clone(),
+                    type_: p.reference.type_.clone(),
+                    file: p.file.clone(),
+                });
+            }
+            continue;
+        }
         let context = |e: ConfigError| e.in_file(&p.file).in_component(p.reference.clone());
         match build(p, &parsed, &stores, &lookup, options.check) {
             Ok(Some(component)) => components.items.push(component),
@@ -367,7 +390,7 @@ pub fn load_text(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<C
     let mut reading = Reading::default();
     super::read::read_text(file, text, options, &mut reading);
     super::read::check_duplicates(&mut reading);
-    build_all(reading, options)
+    build_all(reading, options, None)
 }
 
 /// Resolves and validates one component; every field problem is returned.

@@ -7,7 +7,7 @@ use super::deadline::DeadlineRule;
 use super::env::{self, FunctionEnv};
 use super::startup::{self, StartupError};
 use super::stopping::Stopping;
-use crate::component::{BindingKind, Component, ComponentKind, EnvLookup, LoadOptions, load_paths};
+use crate::component::{BindingKind, Component, ComponentKind, EnvLookup, LoadOptions, load_one, load_partial};
 use crate::deliver::{App, Deliverer, DeliveryError};
 use crate::idempotency::Idempotency;
 use crate::input::BindingEvent;
@@ -133,8 +133,10 @@ impl FunctionSetup {
     }
 }
 
-/// Loads the components, logs what the load set aside, and finds the one
-/// `BINDERY_BINDING` names; `what` says what the variable should name.
+/// Loads the component `BINDERY_BINDING` names (and the secret stores it
+/// may read), logs what the load set aside, and returns it; `what` says
+/// what the variable should name. The other components are read, not
+/// built: another binding's secrets are neither read nor required.
 pub(crate) fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Component, StartupError> {
     let binding = env::binding(env, what)?;
     let paths = env::components_paths(env)?;
@@ -145,13 +147,17 @@ pub(crate) fn served_component(env: EnvLookup<'_>, what: &str) -> Result<Compone
         prefetched: None,
         check: crate::kinds::check,
     };
-    let components = load_paths(&paths, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let components =
+        load_one(&paths, &binding, &options).map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     components.log_warnings();
     components.get(&binding).cloned().ok_or_else(|| {
         if let Some(why) = components.why_missing(&binding) {
             return StartupError(format!("BINDERY_BINDING is {binding:?}, which cannot be served: {why}"));
         }
-        let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+        // Not there: name what is, from a load of everything that reports,
+        // rather than fails on, the others' problems.
+        let all = load_partial(&paths, &options).map(|(all, _)| all).unwrap_or_default();
+        let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
         StartupError(format!(
             "BINDERY_BINDING is {binding:?}, but no component in {} has that name (found: {})",
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
@@ -219,6 +225,29 @@ mod tests {
             err(&[("BINDERY_COMPONENTS", "/nonexistent/bindery"), ("BINDERY_BINDING", "x")], BindingKind::Cron)
                 .contains("cannot read")
         );
+    }
+
+    /// A function resolves its own binding's secrets, not the others': the
+    /// SQS function starts while the webhook's secret is unset (it failed
+    /// its init over it before), and the webhook's function says what is missing.
+    #[test]
+    fn another_binding_s_unset_secret_does_not_stop_a_function() {
+        let env = |binding: &'static str| {
+            move |name: &str| match name {
+                "BINDERY_COMPONENTS" => Some(fixtures()),
+                "BINDERY_BINDING" => Some(binding.to_owned()),
+                "APP_API_TOKEN" => Some("t".to_owned()),
+                "TEST_REGION" => Some("eu-west-1".to_owned()),
+                _ => None,
+            }
+        };
+        let sqs = setup("bindery-test", BindingKind::AwsSqs, &env("task-events"), None).unwrap();
+        assert_eq!(sqs.component.name, "task-events");
+        let webhook = setup("bindery-test", BindingKind::Http, &env("github-webhook"), None).unwrap_err().0;
+        assert!(webhook.contains("GITHUB_WEBHOOK_SECRET"), "{webhook}");
+        // A name that is not there still lists what is.
+        let missing = setup("bindery-test", BindingKind::Cron, &env("nope"), None).unwrap_err().0;
+        assert!(missing.contains("no component in") && missing.contains("cron-binding"), "{missing}");
     }
 
     /// A folder shared with daprd loads; naming one of its components that
