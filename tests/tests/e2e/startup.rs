@@ -55,8 +55,11 @@ async fn webhook_without_a_signature_scheme() {
     assert_mentions(&message, &[&file, "\"hook\"", "signatureScheme"]);
 }
 
+/// The function's own binding's problems are reported, no secret in them;
+/// another binding's (here an unset secret) are not the function's: it
+/// neither reads nor requires them (`bindery validate` reports them).
 #[tokio::test]
-async fn every_problem_is_reported_and_no_secret_is_leaked() {
+async fn its_binding_s_problems_are_reported_and_no_secret_is_leaked() {
     let hook = [
         value("direction", "input"),
         value("signatureScheme", "github"),
@@ -73,7 +76,7 @@ async fn every_problem_is_reported_and_no_secret_is_leaked() {
     let message = init_error("bindery-webhook", components, &env).await;
 
     assert_mentions(&message, &[&file, "\"hook\"", "maxBodySize", "lots"]);
-    assert_mentions(&message, &["\"other-hook\"", "signatureSecret", "NOT_SET"]);
+    assert!(!message.contains("other-hook") && !message.contains("NOT_SET"), "another binding's: {message}");
     assert!(!message.contains("hunter2"), "the secret is in the message: {message}");
 }
 
