@@ -286,32 +286,41 @@ pub(crate) async fn bindery_sidecar(dir: &ComponentsDir, env: &[(&str, &str)]) -
 }
 
 /// `bindery run --components DIR --app-url APP` on ports of its own, once its
-/// output contains `ready`: the process and its webhook port.
+/// output contains `ready`: the process and its webhook port. A port picked
+/// free can be taken by a parallel test before `bindery run` binds it; that
+/// start is made again on other ports.
 pub(crate) async fn bindery_run(
     dir: &ComponentsDir,
     app_url: &str,
     env: &[(&str, &str)],
     ready: &str,
 ) -> (FunctionProcess, u16) {
-    let webhook = bindery_e2e::unused_port();
-    let (http, grpc) = (bindery_e2e::unused_port().to_string(), bindery_e2e::unused_port().to_string());
-    let (components, webhook_text) = (dir.path_str(), webhook.to_string());
-    let args = [
-        "run",
-        "--components",
-        &components,
-        "--app-url",
-        app_url,
-        "--http-port",
-        &http,
-        "--grpc-port",
-        &grpc,
-        "--webhook-port",
-        &webhook_text,
-    ];
-    let bindery = FunctionProcess::command(&bindery_e2e::debug_bin("bindery"), &args, env);
-    assert!(bindery.wait_for_output(ready, 20 * SECOND).await, "no {ready:?}: {}", bindery.logs());
-    (bindery, webhook)
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let webhook = bindery_e2e::unused_port();
+        let (http, grpc) = (bindery_e2e::unused_port().to_string(), bindery_e2e::unused_port().to_string());
+        let (components, webhook_text) = (dir.path_str(), webhook.to_string());
+        let args = [
+            "run",
+            "--components",
+            &components,
+            "--app-url",
+            app_url,
+            "--http-port",
+            &http,
+            "--grpc-port",
+            &grpc,
+            "--webhook-port",
+            &webhook_text,
+        ];
+        let bindery = FunctionProcess::command(&bindery_e2e::debug_bin("bindery"), &args, env);
+        if bindery.wait_for_output(ready, 20 * SECOND).await {
+            return (bindery, webhook);
+        }
+        let taken = bindery.logs().contains("is already in use");
+        assert!(taken && attempts < 3, "no {ready:?}: {}", bindery.logs());
+    }
 }
 
 /// The value of a metadata item the app got: as it is, or, for an item HTTP
