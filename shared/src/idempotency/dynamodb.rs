@@ -5,12 +5,13 @@
 //!
 //! Three calls, signed here with SigV4 ([`super::sigv4`]) over the
 //! functions' own hyper client rather than through the DynamoDB SDK, which
-//! would double an input function's size: `PutItem` with a condition (the compare-and-set that
-//! starts a delivery: of two at once, exactly one passes), `PutItem` (the
-//! answer) and `DeleteItem` (a release). Credentials and region come from
-//! the component (`accessKey`, `secretKey`, `region`, `endpoint`) or from
-//! the environment Lambda sets (`AWS_ACCESS_KEY_ID`, …, `AWS_REGION`;
-//! `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` for an emulator).
+//! would double an input function's size: `PutItem` with a condition (the
+//! compare-and-set that starts a delivery: of two at once, exactly one
+//! passes), `PutItem` (the answer) and `DeleteItem` (a release).
+//! Credentials and region come from the component (`accessKey`,
+//! `secretKey`, `region`, `endpoint`) or from the environment Lambda sets
+//! (`AWS_ACCESS_KEY_ID`, …, `AWS_REGION`; `AWS_ENDPOINT_URL_DYNAMODB` or
+//! `AWS_ENDPOINT_URL` for an emulator).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,9 +22,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-use super::sigv4::{Credentials, Scope, sign_post};
+use super::sigv4::{Scope, sign_post};
 use super::{Begun, Record, StoreError, StoredAnswer};
-use crate::output::config::AwsConfig;
+use crate::output::config::{AwsConfig, StaticKeys};
 
 /// The largest answer read from DynamoDB (an item is at most 400 KB).
 const MAX_ANSWER: usize = 1 << 20;
@@ -36,7 +37,7 @@ pub struct DynamoDbStore {
     /// The `Host` header, as signed.
     host: String,
     region: String,
-    credentials: Credentials,
+    credentials: StaticKeys,
     client: crate::tls::HttpsClient,
 }
 
@@ -69,12 +70,8 @@ impl DynamoDbStore {
             return Err(invalid("DynamoDB is called at its root: give the endpoint without a path".into()));
         }
         let credentials = match &aws.keys {
-            Some(keys) => Credentials {
-                access_key: keys.access_key.clone(),
-                secret_key: keys.secret_key.clone(),
-                session_token: keys.session_token.clone(),
-            },
-            None => Credentials {
+            Some(keys) => keys.clone(),
+            None => StaticKeys {
                 access_key: env("AWS_ACCESS_KEY_ID").ok_or_else(|| missing("credentials (AWS_ACCESS_KEY_ID)"))?,
                 secret_key: env("AWS_SECRET_ACCESS_KEY")
                     .ok_or_else(|| missing("credentials (AWS_SECRET_ACCESS_KEY)"))?,

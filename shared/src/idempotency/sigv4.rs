@@ -12,21 +12,9 @@ use std::time::SystemTime;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::output::config::StaticKeys;
+
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-
-/// An access key, its secret and (temporary credentials) its session token.
-#[derive(Clone)]
-pub(super) struct Credentials {
-    pub access_key: String,
-    pub secret_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("access_key", &self.access_key).finish_non_exhaustive()
-    }
-}
 
 /// What a request is signed for: the service and region of its scope.
 #[derive(Debug, Clone)]
@@ -42,7 +30,7 @@ pub(super) fn sign_post(
     host: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-    credentials: &Credentials,
+    credentials: &StaticKeys,
     scope: &Scope<'_>,
     time: SystemTime,
 ) -> Vec<(&'static str, String)> {
@@ -106,7 +94,7 @@ mod tests {
         host: &'a str,
         headers: &'a [(&'a str, &'a str)],
         body: &'a [u8],
-        credentials: &'a Credentials,
+        credentials: &'a StaticKeys,
         scope: Scope<'a>,
         time: SystemTime,
     }
@@ -156,7 +144,7 @@ mod tests {
 
     #[test]
     fn a_dynamodb_call_is_signed_as_the_sdk_signs_it() {
-        let credentials = Credentials {
+        let credentials = StaticKeys {
             access_key: "AKIDEXAMPLE".into(),
             secret_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             session_token: None,
@@ -187,7 +175,7 @@ mod tests {
             region in "(us-east-1|eu-west-3|ap-southeast-2)",
             port in proptest::option::of(1024u16..),
         ) {
-            let credentials = Credentials { access_key: "AKIDEXAMPLE".into(), secret_key: secret, session_token: token };
+            let credentials = StaticKeys { access_key: "AKIDEXAMPLE".into(), secret_key: secret, session_token: token };
             let scope = Scope { service: "dynamodb", region: &region };
             let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", TARGET)];
             let host = match port { Some(port) => format!("127.0.0.1:{port}"), None => "dynamodb.example".into() };
