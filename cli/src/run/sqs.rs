@@ -167,11 +167,11 @@ impl Poller {
         let deadline = Instant::now() + time;
         let mut in_flight = InFlight::new(self, receipts.values().cloned().collect(), asked);
         in_flight.extend_if_due(deadline).await;
-        let until = std::time::SystemTime::now() + time;
         let batch = deliver_batch(records, self.concurrency, deadline, |event| async move {
             let started = StdInstant::now();
             let once = self.idempotency.as_ref();
-            let result = deliver_record(once, &self.deliverer, &self.binding, BindingKind::AwsSqs, event, until).await;
+            let result =
+                deliver_record(once, &self.deliverer, &self.binding, BindingKind::AwsSqs, event, deadline).await;
             self.console.event(&self.binding, "sqs", &Outcome::of_delivery(&result), started.elapsed());
             result.map(|_duplicate| ())
         });

@@ -265,11 +265,11 @@ impl<S: ShardSource + 'static> StreamPoller<S> {
             Err(e) => return Delivered::Unreadable(e.message),
         };
         let received = StdInstant::now();
-        let until = std::time::SystemTime::now() + BATCH_TIME;
-        let report = deliver_batch(records, 1, Instant::now() + BATCH_TIME, |event| async move {
+        let deadline = Instant::now() + BATCH_TIME;
+        let report = deliver_batch(records, 1, deadline, |event| async move {
             let started = StdInstant::now();
             let once = self.idempotency.as_ref();
-            let result = deliver_record(once, &self.deliverer, &self.binding, S::KIND, event, until).await;
+            let result = deliver_record(once, &self.deliverer, &self.binding, S::KIND, event, deadline).await;
             self.console.event(&self.binding, S::SOURCE, &Outcome::of_delivery(&result), started.elapsed());
             result.map(|_duplicate| ())
         })

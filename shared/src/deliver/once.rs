@@ -2,13 +2,11 @@
 //! ([`crate::idempotency`]): once per natural id, or as it comes when the
 //! binding has none.
 
-use std::borrow::Cow;
-use std::time::SystemTime;
-
 use super::{Deliverer, DeliveryError, DeliveryErrorKind};
 use crate::component::BindingKind;
 use crate::idempotency::{Idempotency, NotOnce, Once, StoredAnswer, key};
 use crate::input::BindingEvent;
+use std::borrow::Cow;
 
 /// Delivers `event`, a record of a `kind` source, with no deadline of its
 /// own. With idempotency, once per natural id: a duplicate of one
@@ -21,7 +19,7 @@ pub async fn deliver_record(
     binding: &str,
     kind: BindingKind,
     event: BindingEvent,
-    deadline: SystemTime,
+    deadline: tokio::time::Instant,
 ) -> Result<bool, DeliveryError> {
     let Some((once, id)) = once.and_then(|once| Some((once, once.id_of(kind, &event).map(Cow::into_owned)?))) else {
         return deliverer.deliver_untimed(event).await.map(|()| false);
@@ -48,8 +46,8 @@ mod tests {
     use crate::idempotency::Store;
     use crate::idempotency::store::MemoryStore;
 
-    fn soon() -> SystemTime {
-        SystemTime::now() + Duration::from_secs(30)
+    fn soon() -> tokio::time::Instant {
+        tokio::time::Instant::now() + Duration::from_secs(30)
     }
 
     /// A real app on loopback answering `status`, counting its requests.

@@ -83,12 +83,11 @@ impl WebhookRelay {
             return self.forward(event, deadline, started).await;
         };
         let key = crate::idempotency::key(binding, &id);
-        let until = SystemTime::now() + deadline.saturating_duration_since(Instant::now());
         let forward = || async {
             let response = self.forward(event, deadline, started).await;
             if response.status().is_success() { Ok(response) } else { Err(response) }
         };
-        match once.deliver_once(&key, until, forward, stored_answer).await {
+        match once.deliver_once(&key, deadline, forward, stored_answer).await {
             Ok(Once::Delivered(response)) | Err(NotOnce::Failed(response)) => response,
             Ok(Once::Duplicate(stored)) => {
                 info!(binding = %binding, id = %id, status = stored.status, "a duplicate webhook: the stored answer, without delivery");

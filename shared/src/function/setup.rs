@@ -102,9 +102,9 @@ impl FunctionSetup {
         event: BindingEvent,
         deadline: tokio::time::Instant,
     ) -> Result<bool, DeliveryError> {
-        let until = std::time::SystemTime::now() + deadline.saturating_duration_since(tokio::time::Instant::now());
         let once = self.idempotency.as_ref();
-        crate::deliver::once::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, until).await
+        crate::deliver::once::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, deadline)
+            .await
     }
 
     /// [`FunctionSetup::deliver_record`] bounded by `deadline`: for a source

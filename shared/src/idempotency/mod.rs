@@ -155,12 +155,13 @@ impl Idempotency {
 
     /// Delivers the event kept under `key` unless it was delivered before:
     /// `deliver` runs only when [`decide`] says so, with the record marked
-    /// in progress until `deadline`; its answer is stored on success (by
+    /// in progress until `deadline` (the delivery's, on the process's clock;
+    /// stored as wall-clock time); its answer is stored on success (by
     /// `answer`), and the record released on failure.
     pub async fn deliver_once<T, E, F, Fut>(
         &self,
         key: &str,
-        deadline: SystemTime,
+        deadline: tokio::time::Instant,
         deliver: F,
         answer: impl FnOnce(&T) -> StoredAnswer,
     ) -> Result<Once<T>, NotOnce<E>>
@@ -170,7 +171,8 @@ impl Idempotency {
     {
         let store_failed = |error: StoreError| NotOnce::Store { key: key.to_owned(), error };
         let now = SystemTime::now();
-        match self.store.begin(key, now, deadline, self.ttl).await.map_err(store_failed)? {
+        let until = now + deadline.saturating_duration_since(tokio::time::Instant::now());
+        match self.store.begin(key, now, until, self.ttl).await.map_err(store_failed)? {
             Begun::Started => {}
             Begun::Found(record) => match decide(Some(&record), now) {
                 Decision::AlreadyDone(stored) => return Ok(Once::Duplicate(stored)),

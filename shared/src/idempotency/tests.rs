@@ -13,8 +13,8 @@ fn memory(ttl: Duration) -> Idempotency {
     Idempotency::new(Store::Memory(MemoryStore::default()), ttl)
 }
 
-fn soon() -> SystemTime {
-    SystemTime::now() + Duration::from_secs(30)
+fn soon() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(30)
 }
 
 #[test]
