@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
 
 /// Field errors of one component as one line: `field: message; …`.
 pub(crate) fn field_problems(errors: Vec<bindery::component::FieldError>) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    bindery::component::FieldError::summary(&errors)
 }
 
 /// Writes one line to stderr in a single write. `eprintln!` writes each

@@ -35,10 +35,8 @@ impl Cron {
     /// The loader has validated the schedule, so this fails only for a
     /// component that did not come through it.
     pub(crate) fn new(component: &Component, local: &LocalZone) -> Result<Self, Failure> {
-        let CronConfig { schedule, .. } = CronConfig::from_metadata(&component.metadata).map_err(|errors| {
-            let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            Failure::new(format!("{}: {}", component.name, why.join("; ")))
-        })?;
+        let CronConfig { schedule, .. } = CronConfig::from_metadata(&component.metadata)
+            .map_err(|errors| Failure::new(format!("{}: {}", component.name, crate::field_problems(errors))))?;
         Ok(Self { component: component.clone(), schedule, local: local.clone() })
     }
 

@@ -101,10 +101,8 @@ pub(super) async fn start_inputs(
                 start_stream(component, stream, settings, (deliverer, idempotency), console, stop, tasks);
             }
             InputKind::Webhook => {
-                let auth = WebhookAuth::from_metadata(&component.metadata).map_err(|errors| {
-                    let why: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-                    Failure::new(format!("{}: {}", component.name, why.join("; ")))
-                })?;
+                let auth = WebhookAuth::from_metadata(&component.metadata)
+                    .map_err(|errors| Failure::new(format!("{}: {}", component.name, crate::field_problems(errors))))?;
                 console.status(&format!(
                     "{}: webhook http://127.0.0.1:{}/{} -> POST {}",
                     component.name, args.webhook_port, component.name, component.route

@@ -35,6 +35,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A component's field errors as one line: `field: message; …`.
+    pub fn summary(errors: &[FieldError]) -> String {
+        errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    }
+
     pub fn missing(field: &str, message: impl Into<String>) -> Self {
         Self { kind: ConfigErrorKind::MissingField, field: field.to_owned(), message: message.into() }
     }

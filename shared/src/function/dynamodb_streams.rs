@@ -30,9 +30,9 @@ impl InputFunction for DynamoDbStreamsFunction {
 
     fn config(setup: &FunctionSetup, _: EnvLookup<'_>) -> Result<StreamFormat, StartupError> {
         // The loader checked it already; this only reads it.
-        DynamoDbStreamConfig::from_metadata(&setup.component.metadata).map(|config| config.format).map_err(|errors| {
-            StartupError(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
-        })
+        DynamoDbStreamConfig::from_metadata(&setup.component.metadata)
+            .map(|config| config.format)
+            .map_err(|errors| StartupError::from_fields(&errors))
     }
 
     fn new(setup: FunctionSetup, format: StreamFormat) -> Self {

@@ -16,7 +16,7 @@ pub struct StartupError(pub String);
 impl StartupError {
     /// The problems of the served component's own metadata, each naming its field.
     pub(crate) fn from_fields(errors: &[FieldError]) -> Self {
-        Self(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+        Self(FieldError::summary(errors))
     }
 }
 

@@ -205,9 +205,7 @@ impl Idempotency {
         metadata: &crate::component::Metadata,
         env: crate::component::EnvLookup<'_>,
     ) -> Result<Option<Self>, String> {
-        let problems = |errors: Vec<crate::component::FieldError>| {
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-        };
+        let problems = |errors: Vec<crate::component::FieldError>| crate::component::FieldError::summary(&errors);
         let Some(config) = IdempotencyConfig::from_metadata(metadata).map_err(problems)? else { return Ok(None) };
         let store = match &config.store {
             StoreKind::Memory => Store::Memory(store::MemoryStore::default()),

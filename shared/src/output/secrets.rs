@@ -137,8 +137,11 @@ mod aws_stores {
     /// The store's SDK configuration, with start-up retries and timeouts.
     async fn config(store: &SecretReference) -> Result<SdkConfig, String> {
         let config = sdk_config(&store.store_metadata).await.map_err(|errors| {
-            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            format!("secret store {:?} is misconfigured: {}", store.store, reasons.join("; "))
+            format!(
+                "secret store {:?} is misconfigured: {}",
+                store.store,
+                crate::component::FieldError::summary(&errors)
+            )
         })?;
         let timeouts = TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).operation_timeout(TIMEOUT);
         Ok(config
