@@ -69,23 +69,14 @@ fn invocation_payload(body: &str) -> Result<Value, String> {
 mod tests {
     use super::*;
 
-    /// Lambda's record of a failed asynchronous invocation (the shape of
-    /// AWS's example in "Capturing records of Lambda asynchronous invocations").
+    /// Lambda's record of a failed asynchronous invocation of `payload`
+    /// (the fixture has the shape of AWS's example in "Capturing records of
+    /// Lambda asynchronous invocations").
     fn record(payload: Value) -> String {
-        serde_json::json!({
-            "version": "1.0",
-            "timestamp": "2026-12-05T11:00:05.568Z",
-            "requestContext": {
-                "requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
-                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:nightly:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": 3
-            },
-            "requestPayload": payload,
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-            "responsePayload": {"errorType": "Bindery.AppRejected", "errorMessage": "the app answered 500"}
-        })
-        .to_string()
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/events/lambda-async-failure.json");
+        let mut record: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        record["requestPayload"] = payload;
+        record.to_string()
     }
 
     #[test]

@@ -265,20 +265,12 @@ async fn a_cron_binding_s_failed_schedule_is_replayed_to_the_app_as_its_invocati
 /// whose event was `payload`: what the cron, S3 and SNS functions' on-failure
 /// destination receives.
 fn invocation_record(function: &str, payload: serde_json::Value) -> String {
-    serde_json::json!({
-        "version": "1.0",
-        "timestamp": "2026-12-05T03:00:09.568Z",
-        "requestContext": {
-            "requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
-            "functionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST"),
-            "condition": "RetriesExhausted",
-            "approximateInvokeCount": 3
-        },
-        "requestPayload": payload,
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "responsePayload": {"errorType": "Bindery.AppRejected", "errorMessage": "the app answered 500"}
-    })
-    .to_string()
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/events/lambda-async-failure.json");
+    let mut record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    record["requestContext"]["functionArn"] =
+        serde_json::json!(format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST"));
+    record["requestPayload"] = payload;
+    record.to_string()
 }
 
 /// The functions invoked asynchronously fail into their queue as Lambda's
