@@ -104,14 +104,12 @@ async fn replay_batch<S: ShardSource>(
                 return Ok(delivered);
             }
         }
+        // Neither an empty page nor a closed shard's end finishes the range:
+        // its last record is a real one, so it is done only once that is
+        // delivered; until then the message stays in the queue.
         match page.next {
             Some(next) => iterator = next,
-            // A closed shard read to its end.
-            None => return Ok(delivered),
-        }
-        if page.records == 0 && delivered > 0 {
-            // Caught up with the shard's tip: the rest of the range is gone.
-            return Ok(delivered);
+            None => break,
         }
     }
     Err(format!("{shard}: the batch's last record {} was not reached", batch.end_sequence_number))

@@ -377,6 +377,15 @@ async fn a_stream_s_failed_batch_is_read_again_from_the_stream_and_replayed_in_o
     assert_eq!(bodies, ["r2", "r3"]);
     assert_eq!(metadata_value(&app.requests()[0], "sequenceNumber"), Some(sequence(1)));
     assert_eq!(emulator.queue_counts(&failures).await, (0, 0));
+
+    // A batch whose last record the stream does not hold is not done when
+    // the shard runs out: the message stays, for a later look.
+    let mut unreachable = failure.clone();
+    unreachable["KinesisBatchInfo"]["endSequenceNumber"] = serde_json::json!(format!("{}0", sequence(3)));
+    sqs.send_message().queue_url(&failures).message_body(unreachable.to_string()).send().await.unwrap();
+    let short = replay(&["--to-app", "--app-url", &app.url()]).await.unwrap();
+    assert!(!short.status.success() && text(&short).contains("was not reached"), "{}", text(&short));
+    assert_eq!(emulator.queue_counts(&failures).await, (1, 0), "left in the queue, visible");
 }
 
 /// The whole way: `bindery run` polls a queue whose app refuses every
