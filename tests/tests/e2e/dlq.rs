@@ -435,3 +435,42 @@ async fn messages_a_failing_app_sent_to_the_dead_letter_queue_are_replayed_each_
     assert_eq!(bodies, ["one", "three", "two"], "each once");
     assert_eq!(dead.emulator.queue_counts(&dead.dlq_url).await, (0, 0));
 }
+
+/// `bindery dlq replay` killed while the app holds a message: the messages
+/// it replayed before are gone from the dead-letter queue, the one in
+/// flight and those after it are still there (hidden for the rest of their
+/// visibility timeout). Nothing is lost; only the one in flight reaches the
+/// app twice, when it is replayed again.
+#[tokio::test]
+async fn a_replay_killed_mid_run_loses_nothing_and_leaves_the_message_in_flight() {
+    let dead = Dead::new(&["one", "two", "three"]).await;
+    let pid = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let app = RecordingApp::start().await;
+    let victim = pid.clone();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    app.set_reply(move |_| {
+        // The second message: the replay dies before the app answers it.
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            // Never `kill -9 0` (the whole process group): wait for the pid.
+            let pid = loop {
+                match victim.load(std::sync::atomic::Ordering::SeqCst) {
+                    0 => std::thread::sleep(std::time::Duration::from_millis(1)),
+                    pid => break pid,
+                }
+            };
+            std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+        }
+        Reply::Status(200)
+    });
+    let mut command = std::process::Command::new(bindery_e2e::debug_bin("bindery"));
+    command.args(["dlq", "replay", "--components", &dead.components.path_str(), "tasks", "--to-app"]);
+    command.args(["--app-url", &app.url()]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    pid.store(child.id(), std::sync::atomic::Ordering::SeqCst);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+
+    assert!(!status.success(), "killed: {status}");
+    assert_eq!(app.requests().len(), 2, "the first replayed, the second in flight");
+    let (visible, hidden) = dead.emulator.queue_counts(&dead.dlq_url).await;
+    assert_eq!(visible + hidden, 2, "the first deleted once the app took it; the other two kept");
+}
