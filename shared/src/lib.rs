@@ -30,5 +30,6 @@ pub mod kinds;
 pub mod output;
 pub mod process;
 pub mod schedule;
+pub mod telemetry;
 mod tls;
 pub mod token;

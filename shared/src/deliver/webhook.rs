@@ -14,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::{AppBody, Deliverer, DeliveryErrorKind};
 use crate::component::BindingKind;
@@ -97,7 +97,7 @@ impl WebhookRelay {
                 json_error(StatusCode::CONFLICT, "a delivery of this event is in progress; retry it later")
             }
             Err(NotOnce::Store { key, error }) => {
-                warn!(binding = %binding, key = %key, error = %error, "webhook not delivered: the idempotency store failed");
+                error!(binding = %binding, key = %key, error = %error, "webhook not delivered: the idempotency store failed");
                 json_error(StatusCode::SERVICE_UNAVAILABLE, "the idempotency store failed; retry the delivery")
             }
         }
@@ -109,7 +109,7 @@ impl WebhookRelay {
         let response = match self.deliverer.send(event, deadline).await {
             Ok(response) => response,
             Err(e) => {
-                warn!(binding = %binding, error = %e, "webhook delivery failed");
+                error!(binding = %binding, error = %e, "webhook delivery failed");
                 let status = match e.kind {
                     DeliveryErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
                     _ => StatusCode::BAD_GATEWAY,
@@ -121,13 +121,19 @@ impl WebhookRelay {
         let body = match tokio::time::timeout_at(deadline, read_body(body, self.max_response)).await {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(e)) => {
-                warn!(binding = %binding, error = %e, "the app's response could not be read");
+                error!(binding = %binding, error = %e, "the app's response could not be read");
                 return json_error(StatusCode::BAD_GATEWAY, "the app's response could not be read");
             }
             Err(_) => return json_error(StatusCode::GATEWAY_TIMEOUT, "the app did not finish its response in time"),
         };
         strip_hop_by_hop(&mut head.headers);
-        info!(binding = %binding, status = head.status.as_u16(), latency_ms = started.elapsed().as_millis() as u64, "delivered");
+        let (status, latency_ms) = (head.status.as_u16(), started.elapsed().as_millis() as u64);
+        if head.status.is_server_error() {
+            // Relayed as it is, for the sender to retry: a failure all the same.
+            error!(binding = %binding, status, latency_ms, "webhook failed: the app answered a server error");
+        } else {
+            info!(binding = %binding, status, latency_ms, "delivered");
+        }
         Response::from_parts(head, body)
     }
 }

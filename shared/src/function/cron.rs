@@ -9,7 +9,7 @@ use std::time::Instant as StdInstant;
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::{error, info};
 
 use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
@@ -65,7 +65,7 @@ impl InputFunction for CronFunction {
                 Ok(())
             }
             Err(e) => {
-                warn!(binding = %binding, outcome = "failed", error = %e, "delivery failed; the scheduler will retry");
+                error!(binding = %binding, outcome = "failed", error = %e, "delivery failed; the scheduler will retry");
                 Err(diagnostic(&e))
             }
         }

@@ -6,8 +6,9 @@
 //! is held about one and a half times over (BENCHMARKS.md). Here the body
 //! goes into a buffer of its `Content-Length` as it arrives, read 64 KiB at
 //! a time, and each chunk is dropped once copied. Everything else
-//! is `lambda_runtime`'s own: `Config`, `Context`, `Diagnostic`, the request
-//! span, and the requests as `Runtime` sends them (its user agent included).
+//! is `lambda_runtime`'s own: `Config`, `Context`, `Diagnostic`, and the
+//! requests as `Runtime` sends them (its user agent included); the request
+//! span is [`telemetry::invocation_span`], with Powertools' keys.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -21,14 +22,13 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use lambda_runtime::layers::trace::request_span;
 use lambda_runtime::{Config, Context, Diagnostic};
 use lambda_runtime_api_client::build_request;
 use serde::Serialize;
 use tracing::Instrument;
 
 use super::stopping::InFlight;
-use super::telemetry;
+use crate::telemetry;
 
 type BoxError = lambda_runtime::Error;
 
@@ -225,10 +225,11 @@ where
     telemetry::hold_until_answered();
     // What is held is written however the loop ends.
     let _written = WrittenOnDrop;
+    let mut cold_start = true;
     loop {
         let Some((context, event)) = api.next().await? else { continue };
         let _answering = in_flight.enter();
-        let span = request_span(&context);
+        let span = telemetry::invocation_span(&context, std::mem::replace(&mut cold_start, false));
         let request_id = context.request_id.clone();
         let result = handler(event.clone(), context).instrument(span.clone()).await;
         api.recycle(event);

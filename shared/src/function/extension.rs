@@ -19,11 +19,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{error, info};
 
+use super::env;
 use super::startup::StartupError;
-use super::{env, telemetry};
 use crate::api::{ApiSettings, DEFAULT_MAX_BODY_SIZE, OutputApi};
 use crate::component::EnvLookup;
 use crate::output::Bindings;
+use crate::telemetry;
 
 const EXTENSION: &str = "bindery-extension";
 const ERROR_TYPE: &str = "Bindery.ConfigError";

@@ -27,10 +27,10 @@ use super::event_loop::{self, RuntimeApi};
 use super::setup::{FunctionSetup, setup, setup_for};
 use super::startup::{self, StartupError};
 use super::stopping::{InFlight, STOP_GRACE, Stopping};
-use super::telemetry;
 use crate::component::{BindingKind, Component, EnvLookup};
 use crate::deliver::App;
 use crate::process::AppProcess;
+use crate::telemetry;
 
 type BoxError = lambda_runtime::Error;
 

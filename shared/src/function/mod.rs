@@ -45,7 +45,6 @@ pub mod sqs;
 mod startup;
 pub mod stopping;
 mod stream;
-pub mod telemetry;
 pub mod webhook;
 
 pub use deadline::DeadlineRule;
@@ -57,6 +56,7 @@ use std::sync::Arc;
 use crate::component::{BindingKind, InputKind};
 use crate::deliver::App;
 use crate::output::Bindings;
+use crate::telemetry;
 
 /// For a function whose app runs in-process and calls output bindings: the
 /// bindings of its components (`BINDERY_COMPONENTS`), loaded at init. A

@@ -11,7 +11,7 @@ use std::time::Instant as StdInstant;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{error, info};
 
 use super::setup::FunctionSetup;
 use crate::input::BindingEvent;
@@ -47,7 +47,7 @@ where
         };
         if let Err(reason) = result {
             failed += 1;
-            warn!(binding = %binding, record = index, error = %reason, "record failed");
+            error!(binding = %binding, record = index, error = %reason, "record failed");
         }
     }
     let latency_ms = started.elapsed().as_millis() as u64;

@@ -6,7 +6,7 @@ use std::time::Instant as StdInstant;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use bytes::Bytes;
 use lambda_runtime::{Context, Diagnostic};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::env::number;
 use super::lifecycle::{self, InputFunction};
@@ -62,13 +62,13 @@ impl InputFunction for SqsFunction {
             match outcome {
                 RecordOutcome::Acked => {}
                 RecordOutcome::Failed(reason) => {
-                    warn!(binding = %binding, message_id = %id, error = %reason, "record failed")
+                    error!(binding = %binding, message_id = %id, error = %reason, "record failed")
                 }
                 RecordOutcome::Skipped => {
                     warn!(binding = %binding, message_id = %id, "record not delivered: an earlier record of its group failed")
                 }
                 RecordOutcome::Unfinished => {
-                    warn!(binding = %binding, message_id = %id, "record not finished before the deadline (or the stop grace)")
+                    error!(binding = %binding, message_id = %id, "record not finished before the deadline (or the stop grace)")
                 }
             }
         }

@@ -7,7 +7,7 @@
 
 use std::time::Instant as StdInstant;
 
-use tracing::{info, warn};
+use tracing::{error, info};
 
 use super::setup::FunctionSetup;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
@@ -37,11 +37,11 @@ pub(super) async fn deliver_stream_batch<'a, R: BatchRecord<'a>>(
         match outcome {
             RecordOutcome::Acked => {}
             RecordOutcome::Failed(reason) => {
-                warn!(binding = %binding, sequence_number = %sequence_number, error = %reason, "record failed: its shard stops here")
+                error!(binding = %binding, sequence_number = %sequence_number, error = %reason, "record failed: its shard stops here")
             }
             RecordOutcome::Skipped => {}
             RecordOutcome::Unfinished => {
-                warn!(binding = %binding, sequence_number = %sequence_number, "record not finished before the deadline (or the stop grace)")
+                error!(binding = %binding, sequence_number = %sequence_number, "record not finished before the deadline (or the stop grace)")
             }
         }
     }

@@ -257,10 +257,10 @@ async fn task_api_example_serves_the_cron_binding_in_process() {
     let cleanup = logs
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|line| line.pointer("/fields/message").and_then(Value::as_str) == Some("cleanup ran"))
+        .find(|line| line.pointer("/message").and_then(Value::as_str) == Some("cleanup ran"))
         .unwrap_or_else(|| panic!("the Task API did not run its cleanup:\n{logs}"));
-    assert_eq!(cleanup.pointer("/fields/removed"), Some(&json!(0)), "{cleanup}");
-    assert_go_utc_now(cleanup.pointer("/fields/fired").and_then(Value::as_str).unwrap());
+    assert_eq!(cleanup.pointer("/removed"), Some(&json!(0)), "{cleanup}");
+    assert_go_utc_now(cleanup.pointer("/fired").and_then(Value::as_str).unwrap());
     // ... and wrote its report and its email through the output bindings.
     let report = std::fs::read_dir(reports.join("cleanup")).expect("the report folder").count();
     let emails = std::fs::read_dir(&mail).expect("the mail folder").count();

@@ -29,6 +29,7 @@ mod infra;
 mod kinesis;
 mod lambda_zips;
 mod local_only;
+mod logs;
 mod metadata_limits;
 mod output_default_chain;
 mod output_dynamodb;

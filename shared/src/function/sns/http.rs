@@ -17,7 +17,7 @@
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use lambda_runtime::Context;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::SnsFunction;
 use crate::input::apigw::{ApiGatewayRequest, ApiGatewayResponse};
@@ -78,7 +78,7 @@ impl SnsFunction {
                 match self.setup.stopping.bound(deadline, delivery).await {
                     Ok(_duplicate) => (StatusCode::OK, String::new()),
                     Err(e) => {
-                        warn!(binding = %binding, error = %e.message, "SNS notification not acknowledged: SNS will retry");
+                        error!(binding = %binding, error = %e.message, "SNS notification not acknowledged: SNS will retry");
                         (StatusCode::BAD_GATEWAY, "not acknowledged by the app".into())
                     }
                 }

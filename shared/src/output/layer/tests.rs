@@ -105,38 +105,26 @@ async fn the_stack_keeps_the_bindings_rules() {
     assert!(stacked.invoke(InvokeRequest::new("get", "")).await.is_ok());
 }
 
-/// Everything a `tracing` subscriber writes, for reading back.
+/// Every line a subscriber writes, for reading back.
 #[derive(Clone, Default)]
 struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
 
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl crate::telemetry::line::LineSink for Captured {
+    fn write_line(&self, _: tracing::Level, line: &[u8]) {
+        self.0.lock().unwrap().extend_from_slice(line);
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self {
-        self.clone()
-    }
-}
-
-/// The JSON lines a subscriber at `level` writes while the stack runs a
-/// failing and then a succeeding call carrying `data` and `metadata`.
+/// The lines a function's subscriber at `level` writes while the stack runs
+/// a failing and then a succeeding call carrying `data` and `metadata`.
 async fn traced_calls(level: tracing::Level, data: &str, metadata: (&str, &str)) -> (String, Vec<serde_json::Value>) {
+    use crate::telemetry::line::{Format, Lines};
+    use tracing_subscriber::layer::SubscriberExt;
+
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(level)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(captured.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let lines = Lines::new(Format::Json, "orders", None, captured.clone());
+    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+    let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(filter).with(lines));
     let settings = LayerSettings { timeout: Some(Duration::from_secs(5)), retry: fast_policy(1) };
     let stacked = stack(Box::new(Scripted::new(&[ErrorKind::BadRequest])), "orders", "bindings.aws.sqs", &settings);
     let request = || InvokeRequest::new("create", data.to_owned()).with_metadata(metadata.0, metadata.1);
@@ -154,19 +142,15 @@ async fn each_call_is_traced_with_binding_type_and_operation_but_no_values() {
         let (text, lines) = traced_calls(level, data, metadata).await;
         assert!(!text.contains(data) && !text.contains(metadata.1), "{level}: a value was traced: {text}");
         let names_the_call = |line: &serde_json::Value| {
-            let span = &line["span"];
-            span["name"] == "output_binding"
-                && span["binding"] == "orders"
-                && span["type"] == "bindings.aws.sqs"
-                && span["operation"] == "create"
+            line["binding"] == "orders" && line["type"] == "bindings.aws.sqs" && line["operation"] == "create"
         };
-        let closed: Vec<_> = lines.iter().filter(|l| l["fields"]["message"] == "close").collect();
-        assert_eq!(closed.len(), 2, "{level}: one span per call: {text}");
-        assert!(closed.iter().all(|l| names_the_call(l)), "{level}: {text}");
-        let failed =
-            lines.iter().find(|l| l["fields"]["message"] == "invocation failed").expect("the failure is logged");
+        let failed = lines.iter().find(|l| l["message"] == "invocation failed").expect("the failure is logged");
         assert_eq!(failed["level"], "WARN");
-        assert_eq!(failed["fields"]["kind"], "BadRequest");
+        assert_eq!(failed["kind"], "BadRequest");
         assert!(names_the_call(failed), "{level}: {text}");
+        let invoked: Vec<_> = lines.iter().filter(|l| l["message"] == "invoked").collect();
+        let expected = if level == tracing::Level::TRACE { 1 } else { 0 };
+        assert_eq!(invoked.len(), expected, "{level}: the success is a debug line: {text}");
+        assert!(invoked.iter().all(|l| names_the_call(l)), "{level}: {text}");
     }
 }

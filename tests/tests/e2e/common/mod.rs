@@ -194,15 +194,12 @@ pub(crate) async fn assert_no_requests(app: &RecordingApp) {
     assert!(late.is_empty(), "the app should have received nothing, got {late:?}");
 }
 
-/// Every stdout/stderr line is a JSON object; some line carries `request_id` in the
-/// fields of its span; none contains any of `forbidden`. Waits up to 5 s for that
-/// line: the output is captured by a reader thread, a little after it is written.
+/// Every stdout/stderr line is a JSON object with Powertools' keys; some line
+/// carries `request_id` as its `function_request_id`; none contains any of
+/// `forbidden`. Waits up to 5 s for that line: the output is captured by a
+/// reader thread, a little after it is written.
 pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &str, forbidden: &[&str]) {
-    let in_span = |line: &serde_json::Value| {
-        line.get("span")
-            .and_then(serde_json::Value::as_object)
-            .is_some_and(|span| span.values().any(|v| v.as_str() == Some(request_id)))
-    };
+    let in_span = |line: &serde_json::Value| line["function_request_id"] == request_id;
     let give_up = Instant::now() + 5 * SECOND;
     let (logs, lines) = loop {
         let logs = function.logs();
@@ -221,7 +218,11 @@ pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &st
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(lines.iter().any(in_span), "no log line has request id {request_id} in its span fields:\n{logs}");
+    assert!(lines.iter().any(in_span), "no log line has request id {request_id}:\n{logs}");
+    for line in &lines {
+        let keys = ["timestamp", "level", "message", "service"];
+        assert!(keys.iter().all(|key| line[key].is_string()), "a line without Powertools' keys: {line}");
+    }
     for needle in forbidden {
         assert!(!logs.contains(needle), "the logs contain {needle:?}:\n{logs}");
     }

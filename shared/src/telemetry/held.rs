@@ -1,10 +1,4 @@
-//! Structured JSON logs. Each line carries the fields of the span it is in,
-//! so events logged during an invocation carry the Lambda `requestId` that
-//! `lambda_runtime`'s span records.
-//!
-//! The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
-//! controls) or `RUST_LOG`, default `info`. Message bodies and secrets are
-//! never logged at `info`.
+//! Stdout, where lines below warning wait while an invocation is answered.
 //!
 //! While a function answers events ([`hold_until_answered`]), the info and
 //! debug lines of an invocation are held in memory and written once its
@@ -16,31 +10,9 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use tracing::{Level, Metadata};
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
+use tracing::Level;
 
-/// Installs the JSON subscriber; a second call does nothing.
-pub fn init() {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<Targets>().ok())
-        .or_else(|| {
-            let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok()?;
-            level.parse::<LevelFilter>().ok().map(|l| Targets::new().with_default(l))
-        })
-        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
-    let json = tracing_subscriber::fmt::layer()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
-        .with_writer(Stdout);
-    let _ = tracing_subscriber::registry().with(filter).with(json).try_init();
-}
+use super::line::LineSink;
 
 /// Whether info and debug lines are held for [`write_held`].
 static HOLDING: AtomicBool = AtomicBool::new(false);
@@ -55,6 +27,19 @@ pub(crate) fn hold_until_answered() {
 /// Writes the lines held so far.
 pub(crate) fn write_held() {
     HELD.write_to(&mut std::io::stdout().lock());
+}
+
+/// Stdout, holding lines below warning while [`HOLDING`].
+pub(super) struct Stdout;
+
+impl LineSink for Stdout {
+    fn write_line(&self, level: Level, line: &[u8]) {
+        HELD.hold(line);
+        // Stdout is locked only when something is written.
+        if !HOLDING.load(Ordering::Relaxed) || level <= Level::WARN {
+            write_held();
+        }
+    }
 }
 
 /// Log lines waiting to be written.
@@ -72,41 +57,6 @@ impl Held {
             let _ = out.write_all(&held);
             held.clear();
         }
-    }
-}
-
-/// Stdout, holding lines below warning while [`HOLDING`].
-struct Stdout;
-
-impl<'a> MakeWriter<'a> for Stdout {
-    type Writer = Line;
-
-    fn make_writer(&'a self) -> Line {
-        Line { now: true }
-    }
-
-    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
-        Line { now: !HOLDING.load(Ordering::Relaxed) || *meta.level() <= Level::WARN }
-    }
-}
-
-/// One line (the formatter writes each line whole, then drops its writer).
-struct Line {
-    now: bool,
-}
-
-impl Write for Line {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        HELD.hold(line);
-        // Stdout is locked only when something is written.
-        if self.now {
-            write_held();
-        }
-        Ok(line.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -1,0 +1,103 @@
+//! What a function tells its operators: one log line per event, in the
+//! shape of Powertools for AWS Lambda ([`line`]), on stdout for CloudWatch
+//! Logs.
+//!
+//! Lambda's logging config is honoured: `AWS_LAMBDA_LOG_FORMAT` (`JSON`, the
+//! default, or `Text`) and `AWS_LAMBDA_LOG_LEVEL`; `RUST_LOG` (per target)
+//! comes first, `POWERTOOLS_LOG_LEVEL` after; the default level is `info`.
+//! `service` is `POWERTOOLS_SERVICE_NAME`, else the served binding
+//! (`BINDERY_BINDING`), else the function's name. Message bodies and
+//! secrets are never logged at `info` or above.
+
+mod held;
+pub mod line;
+
+pub(crate) use held::{hold_until_answered, write_held};
+
+use lambda_runtime::Context;
+use tracing::Span;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::component::EnvLookup;
+use line::{Format, Lines};
+
+/// Installs the subscriber from the environment; a second call does nothing.
+pub fn init() {
+    let env = |name: &str| std::env::var(name).ok();
+    let format = Format::from_env(env("AWS_LAMBDA_LOG_FORMAT").as_deref());
+    let function = function(&env);
+    let function = function.as_ref().map(|(name, memory)| (name.as_str(), *memory));
+    let lines = Lines::new(format, &service(&env), function, held::Stdout);
+    let _ = tracing_subscriber::registry().with(filter(&env)).with(lines).try_init();
+}
+
+fn filter(env: EnvLookup<'_>) -> Targets {
+    if let Some(targets) = env("RUST_LOG").and_then(|v| v.parse::<Targets>().ok()) {
+        return targets;
+    }
+    let level = ["AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL"].iter().find_map(|name| {
+        let value = env(name)?;
+        // Lambda's levels go up to FATAL; tracing's stop at ERROR.
+        if value.eq_ignore_ascii_case("fatal") { Some(LevelFilter::ERROR) } else { value.parse().ok() }
+    });
+    Targets::new().with_default(level.unwrap_or(LevelFilter::INFO))
+}
+
+fn service(env: EnvLookup<'_>) -> String {
+    ["POWERTOOLS_SERVICE_NAME", "BINDERY_BINDING", "AWS_LAMBDA_FUNCTION_NAME"]
+        .iter()
+        .find_map(|name| env(name).filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "bindery".to_owned())
+}
+
+/// The function's name and memory size, on Lambda.
+fn function(env: EnvLookup<'_>) -> Option<(String, u64)> {
+    Some((env("AWS_LAMBDA_FUNCTION_NAME")?, env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")?.parse().ok()?))
+}
+
+/// The span of one invocation: its keys are on every line logged while it
+/// is answered. `cold_start` is true for the process's first.
+pub(crate) fn invocation_span(context: &Context, cold_start: bool) -> Span {
+    tracing::info_span!(
+        "invocation",
+        function_request_id = %context.request_id,
+        function_arn = %context.invoked_function_arn,
+        cold_start,
+        xray_trace_id = context.xray_trace_id.as_deref(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(vars: &[(&str, &str)]) -> LevelFilter {
+        let env = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        filter(&env).default_level().unwrap_or(LevelFilter::OFF)
+    }
+
+    #[test]
+    fn the_level_follows_lambda_s_logging_config_then_powertools() {
+        assert_eq!(level(&[]), LevelFilter::INFO);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]), LevelFilter::DEBUG);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]), LevelFilter::ERROR);
+        assert_eq!(level(&[("POWERTOOLS_LOG_LEVEL", "warn")]), LevelFilter::WARN);
+        let both = [("AWS_LAMBDA_LOG_LEVEL", "ERROR"), ("POWERTOOLS_LOG_LEVEL", "DEBUG")];
+        assert_eq!(level(&both), LevelFilter::ERROR, "Lambda's wins, as in Powertools");
+        assert_eq!(level(&[("RUST_LOG", "trace"), ("AWS_LAMBDA_LOG_LEVEL", "ERROR")]), LevelFilter::TRACE);
+    }
+
+    #[test]
+    fn the_service_is_powertools_s_then_the_binding_then_the_function() {
+        let service_of = |vars: &[(&str, &str)]| {
+            let env = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+            service(&env)
+        };
+        assert_eq!(service_of(&[("BINDERY_BINDING", "orders"), ("AWS_LAMBDA_FUNCTION_NAME", "f")]), "orders");
+        assert_eq!(service_of(&[("POWERTOOLS_SERVICE_NAME", "shop"), ("BINDERY_BINDING", "orders")]), "shop");
+        assert_eq!(service_of(&[("AWS_LAMBDA_FUNCTION_NAME", "f")]), "f");
+        assert_eq!(service_of(&[]), "bindery");
+    }
+}
