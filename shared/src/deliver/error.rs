@@ -3,6 +3,8 @@
 
 use http::StatusCode;
 
+use crate::telemetry::metrics::Failure;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DeliveryErrorKind {
@@ -32,6 +34,23 @@ pub struct DeliveryError {
 impl DeliveryError {
     pub fn new(kind: DeliveryErrorKind, message: impl Into<String>) -> Self {
         Self { kind, message: message.into() }
+    }
+
+    /// The reason it is counted under in the metrics.
+    pub fn failure(&self) -> Failure {
+        match self.kind {
+            DeliveryErrorKind::InvalidEvent => Failure::InvalidEvent,
+            DeliveryErrorKind::AppUnreachable | DeliveryErrorKind::AppFailed => Failure::AppUnreachable,
+            DeliveryErrorKind::AppRejected(status) if status.is_server_error() => Failure::App5xx,
+            DeliveryErrorKind::AppRejected(_) => Failure::App4xx,
+            DeliveryErrorKind::Timeout => Failure::Timeout,
+            DeliveryErrorKind::Idempotency => Failure::Idempotency,
+        }
+    }
+
+    /// Whether the app answered it (with a status that is not 2xx).
+    pub fn answered(&self) -> bool {
+        matches!(self.kind, DeliveryErrorKind::AppRejected(_))
     }
 
     /// The `errorType` reported to Lambda.

@@ -21,6 +21,7 @@ use crate::component::BindingKind;
 use crate::idempotency::{Idempotency, NotOnce, Once, StoredAnswer};
 use crate::input::BindingEvent;
 use crate::input::webhook::{WebhookAuth, WebhookRequest, webhook_event};
+use crate::telemetry::metrics::{self, Failure};
 
 /// Verifies and forwards the requests of one webhook binding.
 #[derive(Debug)]
@@ -68,11 +69,13 @@ impl WebhookRelay {
         let started = StdInstant::now();
         let binding = &self.binding;
         if body.len() as u64 > self.auth.max_body_size() {
+            metrics::delivery(Err(Failure::InvalidEvent), None);
             warn!(binding = %binding, size = body.len(), "webhook rejected: body too large");
             return json_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
         }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         if let Err(rejection) = self.auth.verify(&request.headers, &body, now) {
+            metrics::delivery(Err(Failure::Verification), None);
             warn!(binding = %binding, scheme = self.auth.scheme(), reason = %rejection, "webhook rejected");
             return json_error(StatusCode::UNAUTHORIZED, &rejection.to_string());
         }
@@ -90,13 +93,16 @@ impl WebhookRelay {
         match once.deliver_once(&key, deadline, forward, stored_answer).await {
             Ok(Once::Delivered(response)) | Err(NotOnce::Failed(response)) => response,
             Ok(Once::Duplicate(stored)) => {
+                metrics::duplicate();
                 info!(binding = %binding, id = %id, status = stored.status, "a duplicate webhook: the stored answer, without delivery");
                 replayed(stored)
             }
             Err(NotOnce::InProgress(_)) => {
+                metrics::delivery(Err(Failure::Idempotency), None);
                 json_error(StatusCode::CONFLICT, "a delivery of this event is in progress; retry it later")
             }
             Err(NotOnce::Store { key, error }) => {
+                metrics::delivery(Err(Failure::Idempotency), None);
                 error!(binding = %binding, key = %key, error = %error, "webhook not delivered: the idempotency store failed");
                 json_error(StatusCode::SERVICE_UNAVAILABLE, "the idempotency store failed; retry the delivery")
             }
@@ -109,6 +115,7 @@ impl WebhookRelay {
         let response = match self.deliverer.send(event, deadline).await {
             Ok(response) => response,
             Err(e) => {
+                metrics::delivery(Err(e.failure()), None);
                 error!(binding = %binding, error = %e, "webhook delivery failed");
                 let status = match e.kind {
                     DeliveryErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -121,13 +128,24 @@ impl WebhookRelay {
         let body = match tokio::time::timeout_at(deadline, read_body(body, self.max_response)).await {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(e)) => {
+                metrics::delivery(Err(Failure::AppUnreachable), None);
                 error!(binding = %binding, error = %e, "the app's response could not be read");
                 return json_error(StatusCode::BAD_GATEWAY, "the app's response could not be read");
             }
-            Err(_) => return json_error(StatusCode::GATEWAY_TIMEOUT, "the app did not finish its response in time"),
+            Err(_) => {
+                metrics::delivery(Err(Failure::Timeout), None);
+                return json_error(StatusCode::GATEWAY_TIMEOUT, "the app did not finish its response in time");
+            }
         };
         strip_hop_by_hop(&mut head.headers);
-        let (status, latency_ms) = (head.status.as_u16(), started.elapsed().as_millis() as u64);
+        let (status, latency) = (head.status.as_u16(), started.elapsed());
+        let latency_ms = latency.as_millis() as u64;
+        let outcome = match status {
+            200..=299 => Ok(()),
+            500.. => Err(Failure::App5xx),
+            _ => Err(Failure::App4xx),
+        };
+        metrics::delivery(outcome, Some(latency));
         if head.status.is_server_error() {
             // Relayed as it is, for the sender to retry: a failure all the same.
             error!(binding = %binding, status, latency_ms, "webhook failed: the app answered a server error");

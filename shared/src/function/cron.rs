@@ -14,6 +14,7 @@ use tracing::{error, info};
 use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::{App, DeliveryError};
 use crate::input::schedule::{CronConfig, schedule_event};
@@ -47,8 +48,7 @@ impl InputFunction for CronFunction {
     async fn handle(&self, event: &Bytes, context: &Context) -> Result<(), Diagnostic> {
         let started = StdInstant::now();
         let binding = &self.setup.component.name;
-        let invalid =
-            |message: String| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: message };
+        let invalid = |message: String| unreadable_event("Bindery.InvalidEvent", message);
         let payload: Value =
             serde_json::from_slice(event).map_err(|e| invalid(format!("the scheduled event is not JSON: {e}")))?;
         let mut binding_event =

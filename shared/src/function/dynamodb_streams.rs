@@ -10,6 +10,7 @@ use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use super::stream::deliver_stream_batch;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::input::dynamodb_streams::{DynamoDbStreamConfig, StreamFormat, parse_shared_batch};
@@ -43,7 +44,7 @@ impl InputFunction for DynamoDbStreamsFunction {
     /// could not be named in `batchItemFailures`, fails the invocation.
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<DynamoDbEventResponse, Diagnostic> {
         let records = parse_shared_batch(payload, self.format)
-            .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
+            .map_err(|e| unreadable_event("Bindery.MalformedBatch", e.message))?;
         let deadline = self.setup.deadline.until(context.deadline);
         let checkpoints = deliver_stream_batch(&self.setup, records, deadline).await;
         let mut response = DynamoDbEventResponse::default();

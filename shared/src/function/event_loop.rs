@@ -214,9 +214,15 @@ impl Endpoint {
     }
 }
 
-/// Answers invocations one at a time until the Runtime API fails, each
-/// counted in `in_flight` from its event's arrival to its answer's posting.
-pub(crate) async fn run<H, Fut, R>(api: &RuntimeApi, in_flight: &InFlight, handler: H) -> Result<(), BoxError>
+/// Answers invocations of the function serving `binding` one at a time
+/// until the Runtime API fails, each counted in `in_flight` from its event's
+/// arrival to its answer's posting.
+pub(crate) async fn run<H, Fut, R>(
+    api: &RuntimeApi,
+    in_flight: &InFlight,
+    binding: &str,
+    handler: H,
+) -> Result<(), BoxError>
 where
     H: Fn(Bytes, Context) -> Fut,
     Fut: Future<Output = Result<R, Diagnostic>>,
@@ -229,7 +235,7 @@ where
     loop {
         let Some((context, event)) = api.next().await? else { continue };
         let _answering = in_flight.enter();
-        let span = telemetry::invocation_span(&context, std::mem::replace(&mut cold_start, false));
+        let span = telemetry::invocation_span(&context, std::mem::replace(&mut cold_start, false), binding);
         let request_id = context.request_id.clone();
         let result = handler(event.clone(), context).instrument(span.clone()).await;
         api.recycle(event);
@@ -382,7 +388,7 @@ mod tests {
         };
         let within = std::time::Duration::from_secs(10);
         tokio::select! {
-            result = run(&runtime, &in_flight, handler) => panic!("the loop ended: {result:?}"),
+            result = run(&runtime, &in_flight, "orders", handler) => panic!("the loop ended: {result:?}"),
             waited = tokio::time::timeout(within, answered) => waited.expect("both answers posted"),
         }
         let answers = api.answers.lock().unwrap().clone();

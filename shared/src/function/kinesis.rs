@@ -10,6 +10,7 @@ use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use super::stream::deliver_stream_batch;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::input::kinesis::parse_batch;
@@ -37,8 +38,7 @@ impl InputFunction for KinesisFunction {
     /// Handles one batch. Only a record without a sequence number, which
     /// could not be named in `batchItemFailures`, fails the invocation.
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<KinesisEventResponse, Diagnostic> {
-        let records = parse_batch(payload)
-            .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
+        let records = parse_batch(payload).map_err(|e| unreadable_event("Bindery.MalformedBatch", e.message))?;
         let deadline = self.setup.deadline.until(context.deadline);
         let checkpoints = deliver_stream_batch(&self.setup, records, deadline).await;
         let mut response = KinesisEventResponse::default();

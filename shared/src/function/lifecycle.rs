@@ -75,20 +75,22 @@ pub(crate) async fn run<F: InputFunction>(app: Option<App>, served: Option<Compo
         Err(e) => return Err(startup::fail(F::NAME, e).await),
     };
     let colocated = setup.start_app(F::NAME).await?;
-    let (app, stopping) = (setup.deliverer.app().clone(), setup.stopping.clone());
+    let (app, stopping, binding) =
+        (setup.deliverer.app().clone(), setup.stopping.clone(), setup.component.name.clone());
     let function = F::new(setup, config);
     let handler = |event: Bytes, context: Context| {
         let function = &function;
         async move { function.handle(&event, &context).await }
     };
-    run_event_loop(F::NAME, handler, &app, &stopping, colocated).await
+    run_event_loop(F::NAME, &binding, handler, &app, &stopping, colocated).await
 }
 
-/// Answers invocations with `handler` until the Runtime API fails, the
-/// co-located app exits, or a signal stops the function once the invocation
-/// in flight has been answered.
+/// Answers the invocations of the function serving `binding` with `handler`
+/// until the Runtime API fails, the co-located app exits, or a signal stops
+/// the function once the invocation in flight has been answered.
 async fn run_event_loop<H, Fut, R>(
     function: &'static str,
+    binding: &str,
     handler: H,
     app: &App,
     stopping: &Stopping,
@@ -103,7 +105,7 @@ where
     let in_flight = InFlight::default();
     let run = async {
         api.restore_if_snapshotted(|| app.reset_connections()).await?;
-        event_loop::run(&api, &in_flight, handler).await
+        event_loop::run(&api, &in_flight, binding, handler).await
     };
     colocated::run_beside_app(function, colocated, run, stopped(function, stopping, &in_flight)).await
 }

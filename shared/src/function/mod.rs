@@ -58,6 +58,18 @@ use crate::deliver::App;
 use crate::output::Bindings;
 use crate::telemetry;
 
+/// The answer to an event the function cannot read, of `error_type`
+/// (`Bindery.InvalidEvent`, or `Bindery.MalformedBatch` for a batch source):
+/// the invocation fails, so that Lambda retries it and then sends it to the
+/// on-failure destination. Logged and counted in the metrics; the reason
+/// (which may quote the event) only at debug.
+pub(crate) fn unreadable_event(error_type: &str, message: String) -> lambda_runtime::Diagnostic {
+    telemetry::metrics::delivery(Err(telemetry::metrics::Failure::InvalidEvent), None);
+    tracing::error!(error_type, "the event is not one this function reads: the invocation fails");
+    tracing::debug!(error = %message, "why the event could not be read");
+    lambda_runtime::Diagnostic { error_type: error_type.to_owned(), error_message: message }
+}
+
 /// For a function whose app runs in-process and calls output bindings: the
 /// bindings of its components (`BINDERY_COMPONENTS`), loaded at init. A
 /// problem is reported to Lambda as an init error, like every config error.

@@ -16,10 +16,14 @@ use tracing::{error, info};
 use super::setup::FunctionSetup;
 use crate::input::BindingEvent;
 use crate::input::trace::traceparent_from_xray;
+use crate::telemetry::metrics::{self, Failure};
+
+/// Why `prepare` refused a record: the metric it counts in, and a reason.
+pub(super) type Refusal = (Failure, String);
 
 /// Delivers `records` one after another, each made an event by `prepare`
-/// (given the deadline), which may refuse it with a reason. `source` names
-/// the records in the error ("S3", "SNS").
+/// (given the deadline), which may refuse it. `source` names the records in
+/// the error ("S3", "SNS").
 pub(super) async fn deliver_each<'a, F, Fut>(
     setup: &FunctionSetup,
     context: &Context,
@@ -29,7 +33,7 @@ pub(super) async fn deliver_each<'a, F, Fut>(
 ) -> Result<(), Diagnostic>
 where
     F: Fn(&'a RawValue, Instant) -> Fut,
-    Fut: Future<Output = Result<BindingEvent, String>>,
+    Fut: Future<Output = Result<BindingEvent, Refusal>>,
 {
     let started = StdInstant::now();
     let binding = &setup.component.name;
@@ -38,7 +42,10 @@ where
     let mut failed = 0;
     for (index, record) in records.iter().enumerate() {
         let result = match prepare(record, deadline).await {
-            Err(reason) => Err(reason),
+            Err((failure, reason)) => {
+                metrics::delivery(Err(failure), None);
+                Err(reason)
+            }
             Ok(mut event) => {
                 event.traceparent.clone_from(&traceparent);
                 let delivery = setup.deliver_record_by(event, deadline);
@@ -50,6 +57,7 @@ where
             error!(binding = %binding, record = index, error = %reason, "record failed");
         }
     }
+    metrics::batch(records.len(), failed);
     let latency_ms = started.elapsed().as_millis() as u64;
     info!(binding = %binding, records = records.len(), failed, latency_ms, "notification done");
     match failed {

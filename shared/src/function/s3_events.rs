@@ -11,9 +11,11 @@ use super::lifecycle::{self, InputFunction};
 use super::notification::deliver_each;
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::input::s3_events::{S3EventsConfig, parse_event, record_event};
+use crate::telemetry::metrics::Failure;
 
 /// The S3 event notifications function, configured.
 #[derive(Debug)]
@@ -41,16 +43,18 @@ impl InputFunction for S3EventsFunction {
     }
 
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<(), Diagnostic> {
-        let records = parse_event(payload)
-            .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
+        let records = parse_event(payload).map_err(|e| unreadable_event("Bindery.InvalidEvent", e.message))?;
         deliver_each(&self.setup, context, "S3", &records, |record, _| async move {
-            let event = record_event(record).map_err(|e| e.message)?;
+            let event = record_event(record).map_err(|e| (Failure::InvalidEvent, e.message))?;
             match event.metadata("bucket") {
                 Some(bucket) if bucket == self.bucket => Ok(event),
-                other => Err(format!(
-                    "the record is from bucket {:?}; this binding is for {:?}",
-                    other.unwrap_or_default(),
-                    self.bucket
+                other => Err((
+                    Failure::InvalidEvent,
+                    format!(
+                        "the record is from bucket {:?}; this binding is for {:?}",
+                        other.unwrap_or_default(),
+                        self.bucket
+                    ),
                 )),
             }
         })

@@ -12,6 +12,7 @@ use crate::deliver::{App, Deliverer, DeliveryError};
 use crate::idempotency::Idempotency;
 use crate::input::BindingEvent;
 use crate::process::AppProcess;
+use crate::telemetry::metrics::{self, Failure};
 
 /// Everything a function needs, resolved at init.
 #[derive(Debug)]
@@ -96,15 +97,29 @@ impl FunctionSetup {
     /// Delivers one record, with no deadline of its own (the caller bounds
     /// it): once per natural id when the binding asks for idempotency, its
     /// record in progress until `deadline`. `Ok(true)` for a duplicate
-    /// acknowledged without delivery.
+    /// acknowledged without delivery. Counted in the metrics.
     pub(crate) async fn deliver_record(
         &self,
         event: BindingEvent,
         deadline: tokio::time::Instant,
     ) -> Result<bool, DeliveryError> {
+        let started = std::time::Instant::now();
         let once = self.idempotency.as_ref();
-        crate::deliver::once::deliver_record(once, &self.deliverer, &self.component.name, self.kind, event, deadline)
-            .await
+        let delivered = crate::deliver::once::deliver_record(
+            once,
+            &self.deliverer,
+            &self.component.name,
+            self.kind,
+            event,
+            deadline,
+        )
+        .await;
+        match &delivered {
+            Ok(true) => metrics::duplicate(),
+            Ok(false) => metrics::delivery(Ok(()), Some(started.elapsed())),
+            Err(e) => metrics::delivery(Err(e.failure()), e.answered().then(|| started.elapsed())),
+        }
+        delivered
     }
 
     /// [`FunctionSetup::deliver_record`] bounded by `deadline`: for a source
@@ -115,7 +130,10 @@ impl FunctionSetup {
         deadline: tokio::time::Instant,
     ) -> Result<bool, DeliveryError> {
         let delivery = self.deliver_record(event, deadline);
-        tokio::time::timeout_at(deadline, delivery).await.unwrap_or_else(|_| Err(crate::deliver::timed_out()))
+        tokio::time::timeout_at(deadline, delivery).await.unwrap_or_else(|_| {
+            metrics::delivery(Err(Failure::Timeout), None);
+            Err(crate::deliver::timed_out())
+        })
     }
 
     /// Starts the co-located app, if the function has one, and makes its

@@ -12,10 +12,12 @@ use super::env::number;
 use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_shared_batch;
+use crate::telemetry::metrics::{self, Failure};
 
 const DEFAULT_CONCURRENCY: u64 = 16;
 
@@ -47,8 +49,7 @@ impl InputFunction for SqsFunction {
     /// invocation.
     async fn handle(&self, payload: &Bytes, context: &Context) -> Result<SqsBatchResponse, Diagnostic> {
         let started = StdInstant::now();
-        let records = parse_shared_batch(payload)
-            .map_err(|e| Diagnostic { error_type: "Bindery.MalformedBatch".into(), error_message: e.message })?;
+        let records = parse_shared_batch(payload).map_err(|e| unreadable_event("Bindery.MalformedBatch", e.message))?;
         let total = records.len();
         let deadline = self.setup.deadline.until(context.deadline);
         let cutoff = self.setup.stopping.cutoff(deadline);
@@ -68,11 +69,13 @@ impl InputFunction for SqsFunction {
                     warn!(binding = %binding, message_id = %id, "record not delivered: an earlier record of its group failed")
                 }
                 RecordOutcome::Unfinished => {
+                    metrics::delivery(Err(Failure::Timeout), None);
                     error!(binding = %binding, message_id = %id, "record not finished before the deadline (or the stop grace)")
                 }
             }
         }
         let failed = report.failed_ids();
+        metrics::batch(total, failed.len());
         info!(
             binding = %binding,
             records = total,

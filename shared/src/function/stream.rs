@@ -12,6 +12,7 @@ use tracing::{error, info};
 use super::setup::FunctionSetup;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::batch::BatchRecord;
+use crate::telemetry::metrics::{self, Failure};
 
 /// Shards delivered at once. Lambda's batches hold one shard; `bindery run`
 /// hands over one shard at a time too, so this bounds only odd events.
@@ -41,11 +42,13 @@ pub(super) async fn deliver_stream_batch<'a, R: BatchRecord<'a>>(
             }
             RecordOutcome::Skipped => {}
             RecordOutcome::Unfinished => {
+                metrics::delivery(Err(Failure::Timeout), None);
                 error!(binding = %binding, sequence_number = %sequence_number, "record not finished before the deadline (or the stop grace)")
             }
         }
     }
     let checkpoints = report.checkpoints();
+    metrics::batch(total, checkpoints.len());
     let skipped = report.outcomes.iter().filter(|o| **o == RecordOutcome::Skipped).count();
     info!(
         binding = %binding,

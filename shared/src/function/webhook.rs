@@ -10,6 +10,7 @@ use super::lifecycle::{self, InputFunction};
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use super::stopping::Stopping;
+use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::webhook::{WebhookRelay, json_error};
@@ -54,8 +55,7 @@ impl InputFunction for WebhookFunction {
     /// an event that is no API Gateway or Function URL request
     /// (`Bindery.InvalidEvent`).
     async fn handle(&self, event: &Bytes, context: &Context) -> Result<ApiGatewayResponse, Diagnostic> {
-        let request = read_request(event)
-            .map_err(|e| Diagnostic { error_type: "Bindery.InvalidEvent".into(), error_message: e.message })?;
+        let request = read_request(event).map_err(|e| unreadable_event("Bindery.InvalidEvent", e.message))?;
         let deadline = self.deadline.until(context.deadline);
         let relayed = self.relay.relay(&request.head, request.body, context.xray_trace_id.as_deref(), deadline);
         // The relay answers 504 itself at the deadline.

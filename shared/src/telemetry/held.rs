@@ -1,4 +1,5 @@
-//! Stdout, where lines below warning wait while an invocation is answered.
+//! Stdout, where lines below warning, and metrics, wait while an
+//! invocation is answered.
 //!
 //! While a function answers events ([`hold_until_answered`]), the info and
 //! debug lines of an invocation are held in memory and written once its
@@ -13,6 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use tracing::Level;
 
 use super::line::LineSink;
+use super::metrics::{self, MetricsSink};
 
 /// Whether info and debug lines are held for [`write_held`].
 static HOLDING: AtomicBool = AtomicBool::new(false);
@@ -24,8 +26,13 @@ pub(crate) fn hold_until_answered() {
     HOLDING.store(true, Ordering::Relaxed);
 }
 
-/// Writes the lines held so far.
+/// Writes the metrics recorded and the lines held so far.
 pub(crate) fn write_held() {
+    metrics::flush();
+    write_now();
+}
+
+fn write_now() {
     HELD.write_to(&mut std::io::stdout().lock());
 }
 
@@ -37,8 +44,21 @@ impl LineSink for Stdout {
         HELD.hold(line);
         // Stdout is locked only when something is written.
         if !HOLDING.load(Ordering::Relaxed) || level <= Level::WARN {
-            write_held();
+            write_now();
         }
+    }
+}
+
+impl MetricsSink for Stdout {
+    fn write(&self, lines: &[u8]) {
+        HELD.hold(lines);
+        if !self.waits() {
+            write_now();
+        }
+    }
+
+    fn waits(&self) -> bool {
+        HOLDING.load(Ordering::Relaxed)
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a function tells its operators: one log line per event, in the
-//! shape of Powertools for AWS Lambda ([`line`]), on stdout for CloudWatch
-//! Logs.
+//! shape of Powertools for AWS Lambda ([`line`]), and metrics in CloudWatch's
+//! Embedded Metric Format ([`metrics`]), on stdout for CloudWatch Logs.
 //!
 //! Lambda's logging config is honoured: `AWS_LAMBDA_LOG_FORMAT` (`JSON`, the
 //! default, or `Text`) and `AWS_LAMBDA_LOG_LEVEL`; `RUST_LOG` (per target)
@@ -11,6 +11,7 @@
 
 mod held;
 pub mod line;
+pub mod metrics;
 
 pub(crate) use held::{hold_until_answered, write_held};
 
@@ -23,14 +24,17 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::component::EnvLookup;
 use line::{Format, Lines};
 
-/// Installs the subscriber from the environment; a second call does nothing.
+/// Installs the subscriber and the metrics ([`metrics`]) from the
+/// environment; a second call does nothing.
 pub fn init() {
     let env = |name: &str| std::env::var(name).ok();
     let format = Format::from_env(env("AWS_LAMBDA_LOG_FORMAT").as_deref());
     let function = function(&env);
     let function = function.as_ref().map(|(name, memory)| (name.as_str(), *memory));
     let lines = Lines::new(format, &service(&env), function, held::Stdout);
-    let _ = tracing_subscriber::registry().with(filter(&env)).with(lines).try_init();
+    if tracing_subscriber::registry().with(filter(&env)).with(lines).try_init().is_ok() {
+        metrics::install(&env, held::Stdout);
+    }
 }
 
 fn filter(env: EnvLookup<'_>) -> Targets {
@@ -57,11 +61,13 @@ fn function(env: EnvLookup<'_>) -> Option<(String, u64)> {
     Some((env("AWS_LAMBDA_FUNCTION_NAME")?, env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")?.parse().ok()?))
 }
 
-/// The span of one invocation: its keys are on every line logged while it
-/// is answered. `cold_start` is true for the process's first.
-pub(crate) fn invocation_span(context: &Context, cold_start: bool) -> Span {
+/// The span of one invocation of the function serving `binding`: its keys
+/// are on every line logged while it is answered. `cold_start` is true for
+/// the process's first.
+pub(crate) fn invocation_span(context: &Context, cold_start: bool, binding: &str) -> Span {
     tracing::info_span!(
         "invocation",
+        binding,
         function_request_id = %context.request_id,
         function_arn = %context.invoked_function_arn,
         cold_start,

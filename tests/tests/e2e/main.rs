@@ -29,7 +29,7 @@ mod infra;
 mod kinesis;
 mod lambda_zips;
 mod local_only;
-mod logs;
+
 mod metadata_limits;
 mod output_default_chain;
 mod output_dynamodb;
@@ -52,6 +52,7 @@ mod sqs;
 mod startup;
 mod stopping;
 mod task_api;
+mod telemetry;
 mod token_compare;
 mod webhook;
 mod webhook_auth;

@@ -20,9 +20,11 @@ use lambda_runtime::Context;
 use tracing::{error, info, warn};
 
 use super::SnsFunction;
+use crate::function::notification::Refusal;
 use crate::input::apigw::{ApiGatewayRequest, ApiGatewayResponse};
 use crate::input::sns::SnsNotification;
 use crate::input::trace::traceparent_from_xray;
+use crate::telemetry::metrics::{self, Failure};
 
 impl SnsFunction {
     /// Answers one HTTP delivery.
@@ -41,17 +43,18 @@ impl SnsFunction {
         if request.head.method != http::Method::POST {
             return (StatusCode::METHOD_NOT_ALLOWED, "SNS delivers with POST".into());
         }
-        let refuse = |status: StatusCode, why: String| {
+        let refuse = |status: StatusCode, (failure, why): Refusal| {
+            metrics::delivery(Err(failure), None);
             warn!(binding = %binding, error = %why, "SNS message over HTTP refused");
             (status, why)
         };
         let message = match SnsNotification::from_http_body(&request.body) {
             Ok(message) => message,
-            Err(e) => return refuse(StatusCode::BAD_REQUEST, e.message),
+            Err(e) => return refuse(StatusCode::BAD_REQUEST, (Failure::InvalidEvent, e.message)),
         };
         let deadline = self.setup.deadline.until(context.deadline);
-        if let Err(why) = self.check(&message, true, deadline).await {
-            return refuse(StatusCode::FORBIDDEN, why);
+        if let Err(refusal) = self.check(&message, true, deadline).await {
+            return refuse(StatusCode::FORBIDDEN, refusal);
         }
         match message.type_.as_ref() {
             "SubscriptionConfirmation" => {

@@ -15,13 +15,16 @@ use lambda_runtime::{Context, Diagnostic};
 use tokio::time::Instant;
 
 use super::lifecycle::{self, InputFunction};
+use super::notification::Refusal;
 use super::notification::deliver_each;
 use super::setup::FunctionSetup;
 use super::startup::StartupError;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
+use crate::function::unreadable_event;
 use crate::input::apigw::{ApiGatewayResponse, read_request};
 use crate::input::sns::{SnsNotification, SnsSourceConfig, parse_event};
+use crate::telemetry::metrics::Failure;
 use certificates::Certificates;
 
 /// The SNS function, configured.
@@ -62,15 +65,15 @@ impl InputFunction for SnsFunction {
             Ok(records) => records,
             Err(not_sns) => {
                 // Not a direct invocation: an HTTP delivery, or nothing bindery knows.
-                let request = read_request(payload).map_err(|_| Diagnostic {
-                    error_type: "Bindery.InvalidEvent".into(),
-                    error_message: format!("{} (nor an API Gateway or Function URL request)", not_sns.message),
+                let request = read_request(payload).map_err(|_| {
+                    let why = format!("{} (nor an API Gateway or Function URL request)", not_sns.message);
+                    unreadable_event("Bindery.InvalidEvent", why)
                 })?;
                 return Ok(Some(self.handle_http(request, context).await));
             }
         };
         deliver_each(&self.setup, context, "SNS", &records, |record, deadline| async move {
-            let notification = SnsNotification::from_record(record).map_err(|e| e.message)?;
+            let notification = SnsNotification::from_record(record).map_err(|e| (Failure::InvalidEvent, e.message))?;
             self.check(&notification, self.verify_records, deadline).await?;
             Ok(notification.event())
         })
@@ -81,19 +84,21 @@ impl InputFunction for SnsFunction {
 
 impl SnsFunction {
     /// The message is of this binding's topic and, when `verify`, signed by SNS.
-    async fn check(&self, notification: &SnsNotification<'_>, verify: bool, deadline: Instant) -> Result<(), String> {
+    async fn check(&self, notification: &SnsNotification<'_>, verify: bool, deadline: Instant) -> Result<(), Refusal> {
         if notification.topic_arn != self.topic_arn {
-            return Err(format!(
+            let why = format!(
                 "the record is from topic {:?}; this binding is for {:?}",
                 notification.topic_arn, self.topic_arn
-            ));
+            );
+            return Err((Failure::InvalidEvent, why));
         }
         if !verify {
             return Ok(());
         }
         let url = notification.signature.as_ref().map(|s| s.cert_url.as_ref()).unwrap_or_default();
-        let certificate = self.certificates.get(url, deadline).await.map_err(|e| e.message)?;
-        notification.verify(&certificate).map_err(|e| e.message)
+        let refused = |message: String| (Failure::Verification, message);
+        let certificate = self.certificates.get(url, deadline).await.map_err(|e| refused(e.message))?;
+        notification.verify(&certificate).map_err(|e| refused(e.message))
     }
 }
 

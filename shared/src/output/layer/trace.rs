@@ -1,11 +1,13 @@
-//! One tracing span per call, and one line with its outcome. Neither data nor
-//! metadata values are recorded: they may hold message bodies or secrets.
+//! One tracing span per call, one line with its outcome, and its count and
+//! latency in the metrics. Neither data nor metadata values are recorded:
+//! they may hold message bodies or secrets.
 
 use std::time::Instant;
 
 use tracing::{Instrument, debug, info_span, warn};
 
 use crate::output::{BoxFuture, InvokeRequest, InvokeResult, OutputBinding};
+use crate::telemetry::metrics;
 
 pub struct Traced<B> {
     inner: B,
@@ -37,11 +39,14 @@ impl<B: OutputBinding> OutputBinding for Traced<B> {
         let span =
             info_span!("output_binding", binding = %self.name, r#type = %self.type_, operation = %request.operation);
         let bytes = request.data.len();
+        let operation = request.operation.clone();
         Box::pin(
             async move {
                 let started = Instant::now();
                 let result = self.inner.invoke(request).await;
-                let micros = started.elapsed().as_micros() as u64;
+                let elapsed = started.elapsed();
+                metrics::output_call(&self.name, &operation, result.is_ok(), elapsed);
+                let micros = elapsed.as_micros() as u64;
                 match &result {
                     Ok(_) => debug!(bytes, micros, "invoked"),
                     Err(e) => warn!(kind = ?e.kind, error = %e.message, micros, "invocation failed"),

@@ -194,10 +194,11 @@ pub(crate) async fn assert_no_requests(app: &RecordingApp) {
     assert!(late.is_empty(), "the app should have received nothing, got {late:?}");
 }
 
-/// Every stdout/stderr line is a JSON object with Powertools' keys; some line
-/// carries `request_id` as its `function_request_id`; none contains any of
-/// `forbidden`. Waits up to 5 s for that line: the output is captured by a
-/// reader thread, a little after it is written.
+/// Every stdout/stderr line is a JSON object: a log line with Powertools'
+/// keys, or EMF metrics; some line carries `request_id` as its
+/// `function_request_id`; none contains any of `forbidden`. Waits up to 5 s
+/// for that line: the output is captured by a reader thread, a little after
+/// it is written.
 pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &str, forbidden: &[&str]) {
     let in_span = |line: &serde_json::Value| line["function_request_id"] == request_id;
     let give_up = Instant::now() + 5 * SECOND;
@@ -219,7 +220,8 @@ pub(crate) async fn assert_json_logs(function: &FunctionProcess, request_id: &st
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(lines.iter().any(in_span), "no log line has request id {request_id}:\n{logs}");
-    for line in &lines {
+    // The rest are EMF metrics.
+    for line in lines.iter().filter(|line| line.get("_aws").is_none()) {
         let keys = ["timestamp", "level", "message", "service"];
         assert!(keys.iter().all(|key| line[key].is_string()), "a line without Powertools' keys: {line}");
     }

@@ -1,12 +1,14 @@
-//! The functions' logs as an operator reads them: Powertools' keys on every
-//! line, a Logs Insights query over a whole run that finds each binding's
-//! failures, and no secret or message body anywhere in that run's output.
+//! The functions' logs and metrics as an operator reads them: Powertools'
+//! keys on every line, a Logs Insights query over a whole run that finds
+//! each binding's failures, no secret or message body anywhere in that
+//! run's output, and its EMF lines valid by the specification and adding up
+//! to what happened.
 
 use serde_json::{Value, json};
 
 use crate::common::webhook::{self, SECRET, github_event, github_signature};
 use crate::common::{FIRST_REQUEST_ID, XRAY_TRACE, sqs_record, start_sqs};
-use bindery_e2e::{FUNCTION_ARN, InvokeOptions, RecordingApp, Reply, python};
+use bindery_e2e::{FUNCTION_ARN, InvokeOptions, RecordingApp, Reply, aws, python};
 
 const APP_TOKEN: &str = "app-token-s3cr3t";
 const FAILING_BODY: &str = "body-that-fails-4b1d";
@@ -18,6 +20,15 @@ async fn query(logs: &str, query: &str) -> Value {
     let output = python::run(python::script("logs_insights.py"), env, logs.as_bytes().to_vec()).await;
     assert!(output.status.success(), "the query failed: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The EMF lines of `output` checked against the specification, and their
+/// metrics added up (tests/python/emf_check.py).
+async fn emf_check(output: &str) -> Value {
+    let script = python::script("emf_check.py");
+    let checked = python::run_with(aws::moto_python(), script, Vec::new(), output.as_bytes().to_vec()).await;
+    assert!(checked.status.success(), "the EMF check failed: {}", String::from_utf8_lossy(&checked.stderr));
+    serde_json::from_slice(&checked.stdout).unwrap()
 }
 
 /// A run with failures of every kind the functions log: an SQS batch
@@ -91,4 +102,39 @@ async fn a_logs_insights_query_finds_each_binding_s_failures_and_no_secret_is_lo
     for secret in [SECRET, APP_TOKEN, FAILING_BODY, GOOD_BODY, "\"fail\":true"] {
         assert!(!logs.contains(secret), "the run's output holds {secret:?}:\n{logs}");
     }
+}
+
+#[tokio::test]
+async fn the_metrics_are_valid_emf_and_add_up_to_the_run() {
+    let output = a_failing_run().await;
+    let checked = emf_check(&output).await;
+    assert_eq!(checked["errors"], json!([]), "{output}");
+    assert_eq!(checked["lines"], 5, "one line a binding per invocation:\n{output}");
+    assert_eq!(checked["namespaces"], json!(["bindery"]));
+    assert_eq!(checked["dimensions"], json!(["binding,function"]));
+
+    let sums = &checked["sums"];
+    let sqs = json!({"Delivered": 3, "Failed": 2, "FailedApp5xx": 2, "BatchSize": 5, "RecordsReportedFailed": 2});
+    for (metric, expected) in sqs.as_object().unwrap() {
+        assert_eq!(&sums["task-events"][metric], expected, "task-events {metric}: {sums}");
+    }
+    assert_eq!(checked["values"]["task-events"]["BatchSize"], json!([4, 1]), "one value per invocation");
+    let latencies = checked["values"]["task-events"]["DeliveryLatency"].as_array().unwrap();
+    assert_eq!(latencies.len(), 5, "one per delivery the app answered: {latencies:?}");
+    let webhook = json!({"Delivered": 1, "Failed": 2, "FailedApp5xx": 1, "FailedVerification": 1});
+    for (metric, expected) in webhook.as_object().unwrap() {
+        assert_eq!(&sums["github-webhook"][metric], expected, "github-webhook {metric}: {sums}");
+    }
+
+    // The check itself refuses what the specification does.
+    let bad = concat!(
+        r#"{"_aws":{"CloudWatchMetrics":[{"Namespace":"bindery","Dimensions":[["binding"]],"Metrics":[{"Name":"Delivered"}]}]},"binding":"a","Delivered":1}"#,
+        "\n",
+        r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"bindery","Dimensions":[["binding"]],"Metrics":[{"Name":"Delivered","Unit":"Things"}]}]},"binding":"a","Delivered":1}"#,
+        "\n",
+        r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"bindery","Dimensions":[["binding"]],"Metrics":[{"Name":"Delivered"}]}]},"Delivered":"1"}"#,
+        "\n",
+    );
+    let refused = emf_check(bad).await;
+    assert_eq!(refused["errors"].as_array().map(Vec::len), Some(4), "{refused}");
 }
