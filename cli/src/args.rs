@@ -299,6 +299,23 @@ pub(crate) struct InfraArgs {
     /// Only the components of this namespace (NAMESPACE in the functions).
     #[arg(long, env = "NAMESPACE")]
     pub(crate) namespace: Option<String>,
+    /// X-Ray active tracing on every function (Tracing: Active).
+    #[arg(long)]
+    pub(crate) tracing: bool,
+    /// The functions' log level, in Lambda's logging config.
+    #[arg(long, default_value = "INFO", value_parser = clap::builder::PossibleValuesParser::new(bindery_infra::Settings::LOG_LEVELS))]
+    pub(crate) log_level: String,
+    /// How long each function's log group keeps its logs, in days (a period CloudWatch Logs allows: 1, 3, 5, 7, 14, 30, 60, 90, …, 3653).
+    #[arg(long, default_value_t = bindery_infra::Settings::DEFAULT_LOG_RETENTION_DAYS, value_parser = retention_days)]
+    pub(crate) log_retention_days: u64,
+}
+
+fn retention_days(value: &str) -> Result<u64, String> {
+    let allowed = bindery_infra::Settings::LOG_RETENTION_DAYS;
+    value.parse().ok().filter(|days| allowed.contains(days)).ok_or_else(|| {
+        let list: Vec<String> = allowed.iter().map(u64::to_string).collect();
+        format!("CloudWatch Logs keeps logs for one of {} days", list.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

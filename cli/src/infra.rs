@@ -55,6 +55,9 @@ pub(crate) fn infra(args: InfraArgs) -> Result<(), Failure> {
         binaries: binaries(&args.binaries)?,
         app_id: args.app_id,
         now: chrono::Utc::now(),
+        tracing: args.tracing,
+        log_level: args.log_level,
+        log_retention_days: args.log_retention_days,
     };
     let generated = sam_template(&components, &secret_refs, &settings).map_err(|e| Failure::new(e.to_string()))?;
     let yaml = generated.template.to_yaml();

@@ -1,13 +1,14 @@
-//! Where the failures of a function invoked asynchronously (schedules, S3,
-//! SNS) end: a dead-letter queue, a stack output that says what lands in
-//! it, and the function's `EventInvokeConfig`, which sends there what the
-//! app did not acknowledge after Lambda's retries.
+//! Where failures end: every dead-letter queue of the stack, with an alarm
+//! on its depth ([`insert_queue`]); and for a function invoked
+//! asynchronously (schedules, S3, SNS), its queue, a stack output that says
+//! what lands in it, and the function's `EventInvokeConfig`, which sends
+//! there what the app did not acknowledge after Lambda's retries.
 
 use serde_json::{Value, json};
 
 use crate::Stack;
 use crate::queue::dead_letter_queue;
-use crate::template::{arn_of, ref_};
+use crate::template::{Resource, arn_of, get_att, ref_};
 
 /// Lambda's asynchronous retries: at most 2, and bindery keeps them all.
 const FUNCTION_RETRIES: u64 = 2;
@@ -22,7 +23,7 @@ pub(crate) fn async_dead_letters(
     max_event_age: Option<u64>,
 ) -> (String, Value) {
     let dlq = format!("{id}DeadLetterQueue");
-    stack.resources.insert(dlq.clone(), dead_letter_queue());
+    insert_queue(stack, &dlq, dead_letter_queue());
     stack.outputs.insert(dlq.clone(), json!({ "Description": what, "Value": ref_(&dlq) }));
     let mut invoke_config = json!({
         "MaximumRetryAttempts": FUNCTION_RETRIES,
@@ -32,4 +33,24 @@ pub(crate) fn async_dead_letters(
         invoke_config["MaximumEventAgeInSeconds"] = json!(age);
     }
     (dlq, invoke_config)
+}
+
+/// Adds the dead-letter queue `id`, and `<id>DepthAlarm`: in alarm while a
+/// message is in it, each one a failure nobody has looked at yet. The
+/// alarm has no action: point it at a topic (`AlarmActions`) to be told.
+pub(crate) fn insert_queue(stack: &mut Stack, id: &str, queue: Resource) {
+    stack.resources.insert(id.to_owned(), queue);
+    let alarm = json!({
+        "AlarmDescription": format!("Messages wait in the dead-letter queue {id}: failures to look at (bindery dlq list)"),
+        "Namespace": "AWS/SQS",
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "Dimensions": [{ "Name": "QueueName", "Value": get_att(id, "QueueName") }],
+        "Statistic": "Maximum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 1,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    });
+    stack.resources.insert(format!("{id}DepthAlarm"), Resource::new("AWS::CloudWatch::Alarm", alarm));
 }

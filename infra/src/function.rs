@@ -5,7 +5,7 @@ use bindery::component::{BindingKind, Component, InputKind};
 use serde_json::{Value, json};
 
 use crate::names::logical_id;
-use crate::template::{Resource, ref_};
+use crate::template::{Resource, ref_, sub};
 use crate::{Settings, Stack, idempotency, queue, s3_events, schedule, sns, stream, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
@@ -49,9 +49,12 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         add_app_url_parameter(stack);
         variables["BINDERY_APP_URL"] = ref_(APP_URL_PARAMETER);
     }
+    let log_group = format!("{id}LogGroup");
     let mut properties = json!({
         "Description": format!("bindery: {} input binding {:?}, delivered as POST {}", component.kind, component.name, component.route),
         "Environment": { "Variables": variables },
+        // Merged with the format and level of the Globals' LoggingConfig.
+        "LoggingConfig": { "LogGroup": ref_(&log_group) },
     });
     // An event source mapping of its own has no SAM event.
     if trigger.events.as_object().is_none_or(|events| !events.is_empty()) {
@@ -74,10 +77,23 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         resource.metadata = Some(json!({ "BuildMethod": "rust-cargolambda", "BuildProperties": { "Binary": binary } }));
     }
     stack.resources.insert(function_id.clone(), resource);
+    stack.resources.insert(log_group, log_group_of(component, settings));
     stack.outputs.insert(
         function_id.clone(),
         json!({ "Description": format!("The function of binding {:?}", component.name), "Value": ref_(&function_id) }),
     );
+}
+
+/// The function's own log group, kept `log_retention_days`: Lambda's
+/// default group keeps logs forever, and is not the stack's to delete.
+fn log_group_of(component: &Component, settings: &Settings) -> Resource {
+    Resource::new(
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": sub(format!("/aws/lambda/${{AWS::StackName}}/{}", component.name)),
+            "RetentionInDays": settings.log_retention_days,
+        }),
+    )
 }
 
 /// Where `cargo lambda build` leaves `binary` in the Cargo project `code_uri`.

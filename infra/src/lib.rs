@@ -77,11 +77,25 @@ pub struct Settings {
     pub app_id: Option<String>,
     /// Starts the one-year look-ahead of the daylight-saving notes.
     pub now: DateTime<Utc>,
+    /// X-Ray active tracing (`Tracing: Active`) on every function.
+    pub tracing: bool,
+    /// The functions' log level, as Lambda's logging config names it
+    /// (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL`).
+    pub log_level: String,
+    /// How long each function's log group keeps its logs, in days: one of
+    /// the periods CloudWatch Logs allows ([`Settings::LOG_RETENTION_DAYS`]).
+    pub log_retention_days: u64,
 }
 
 impl Settings {
     pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
     pub const DEFAULT_MEMORY_MB: u64 = 128;
+    pub const DEFAULT_LOG_RETENTION_DAYS: u64 = 30;
+    /// The retention periods CloudWatch Logs accepts (`RetentionInDays`).
+    pub const LOG_RETENTION_DAYS: &[u64] =
+        &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+    /// The levels of Lambda's logging config (`ApplicationLogLevel`).
+    pub const LOG_LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 }
 
 /// A template, and what the reader should know about it.
@@ -182,7 +196,14 @@ pub fn sam_template(
         "MemorySize": settings.memory_mb,
         "Layers": [template::ref_(LAYER_ID)],
         "Environment": { "Variables": variables },
+        // The functions write JSON lines (and EMF metrics) themselves; with
+        // the JSON format Lambda's own lines are JSON too, and it filters
+        // the functions' lines by their `level`.
+        "LoggingConfig": { "LogFormat": "JSON", "ApplicationLogLevel": settings.log_level },
     }});
+    if settings.tracing {
+        globals["Function"]["Tracing"] = json!("Active");
+    }
     if !settings.prebuilt {
         globals["Function"]["CodeUri"] = json!(settings.code_uri);
     }

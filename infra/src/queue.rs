@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::template::{Resource, arn_of, ref_};
 use crate::trigger::Trigger;
-use crate::{Settings, Stack};
+use crate::{Settings, Stack, dead_letters};
 
 const DEFAULT_BATCH_SIZE: u64 = 10;
 /// Lambda's advice: at least 5, so throttling alone does not dead-letter a message.
@@ -78,7 +78,7 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         ));
     }
     stack.resources.insert(queue.clone(), Resource::new("AWS::SQS::Queue", queue_properties));
-    stack.resources.insert(dlq.clone(), dlq_resource);
+    dead_letters::insert_queue(stack, &dlq, dlq_resource);
     stack.outputs.insert(
         queue.clone(),
         json!({ "Description": format!("The queue of binding {:?}", component.name), "Value": ref_(&queue) }),

@@ -17,10 +17,10 @@ use bindery::input::kinesis::KinesisSourceConfig;
 use bindery::input::stream::StreamSettings;
 use serde_json::{Value, json};
 
-use crate::Stack;
 use crate::queue::dead_letter_queue;
 use crate::template::{Resource, arn_of, ref_};
 use crate::trigger::Trigger;
+use crate::{Stack, dead_letters};
 
 /// What the function's role needs of the stream to read it (LDG
 /// `with-kinesis.md`, without enhanced fan-out's `SubscribeToShard`).
@@ -105,7 +105,7 @@ fn mapping(
 ) -> Trigger {
     let (failures, mapping, function) =
         (format!("{id}FailureQueue"), format!("{id}EventSourceMapping"), format!("{id}Function"));
-    stack.resources.insert(failures.clone(), dead_letter_queue());
+    dead_letters::insert_queue(stack, &failures, dead_letter_queue());
     stack.outputs.insert(
         failures.clone(),
         json!({

@@ -98,7 +98,11 @@ pub(crate) fn ref_(name: &str) -> Value {
 }
 
 pub(crate) fn arn_of(resource: &str) -> Value {
-    json!({ "Fn::GetAtt": [resource, "Arn"] })
+    get_att(resource, "Arn")
+}
+
+pub(crate) fn get_att(resource: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [resource, attribute] })
 }
 
 pub(crate) fn sub(text: impl Into<String>) -> Value {

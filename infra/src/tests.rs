@@ -18,6 +18,9 @@ fn settings() -> Settings {
         binaries: Vec::new(),
         app_id: None,
         now: "2026-01-01T00:00:00Z".parse().unwrap(),
+        tracing: false,
+        log_level: "INFO".into(),
+        log_retention_days: 30,
     }
 }
 
@@ -523,6 +526,72 @@ fn the_template_is_yaml_with_the_functions_defaults_in_globals() {
     assert_eq!(globals["Layers"], json!([{"Ref": "ComponentsLayer"}]));
     assert_eq!(globals["Environment"]["Variables"]["BINDERY_COMPONENTS"], "/opt");
     assert_eq!(t["Resources"]["ComponentsLayer"]["Properties"]["ContentUri"], "components");
+}
+
+#[test]
+fn each_function_logs_json_to_a_group_of_its_own_and_may_be_traced() {
+    let yaml = [
+        component("c", "bindings.cron", &[("schedule", "@daily")]),
+        component("q", "bindings.aws.sqs", &[("direction", "input"), ("queueName", "orders")]),
+    ]
+    .join("---\n");
+    let t = json_of(&generate(&yaml));
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["LoggingConfig"], json!({"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}));
+    assert!(globals.get("Tracing").is_none(), "tracing is an option: {globals}");
+    for id in ["C", "Q"] {
+        let function = &t["Resources"][format!("{id}Function")]["Properties"];
+        assert_eq!(function["LoggingConfig"], json!({"LogGroup": {"Ref": format!("{id}LogGroup")}}));
+        let group = &t["Resources"][format!("{id}LogGroup")];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+        assert_eq!(group["Properties"]["RetentionInDays"], 30);
+    }
+    assert_eq!(
+        t["Resources"]["QLogGroup"]["Properties"]["LogGroupName"],
+        json!({"Fn::Sub": "/aws/lambda/${AWS::StackName}/q"})
+    );
+
+    let chosen = Settings { tracing: true, log_level: "DEBUG".into(), log_retention_days: 7, ..settings() };
+    let t = json_of(&generate_with(&yaml, &chosen).unwrap());
+    assert_eq!(t["Globals"]["Function"]["Tracing"], "Active");
+    assert_eq!(t["Globals"]["Function"]["LoggingConfig"]["ApplicationLogLevel"], "DEBUG");
+    assert_eq!(t["Resources"]["CLogGroup"]["Properties"]["RetentionInDays"], 7);
+}
+
+#[test]
+fn every_dead_letter_queue_has_an_alarm_on_its_depth() {
+    let yaml = [
+        component("c", "bindings.cron", &[("schedule", "@daily")]),
+        component("q", "bindings.aws.sqs", &[("direction", "input"), ("queueName", "orders")]),
+        component("k", "bindings.aws.kinesis", &[("direction", "input"), ("streamName", "clicks")]),
+    ]
+    .join("---\n");
+    let t = json_of(&generate(&yaml));
+    let resources = t["Resources"].as_object().unwrap();
+    let queues: Vec<&String> = resources
+        .iter()
+        .filter(|(id, r)| {
+            r["Type"] == "AWS::SQS::Queue" && (id.ends_with("DeadLetterQueue") || id.ends_with("FailureQueue"))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(queues.len(), 3, "{queues:?}");
+    for queue in queues {
+        let alarm = &resources[&format!("{queue}DepthAlarm")];
+        assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm");
+        let properties = &alarm["Properties"];
+        assert_eq!(properties["Namespace"], "AWS/SQS");
+        assert_eq!(properties["MetricName"], "ApproximateNumberOfMessagesVisible");
+        assert_eq!(
+            properties["Dimensions"],
+            json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}])
+        );
+        assert_eq!(
+            (&properties["Threshold"], &properties["ComparisonOperator"]),
+            (&json!(1), &json!("GreaterThanOrEqualToThreshold"))
+        );
+    }
+    assert!(!resources.contains_key("QQueueDepthAlarm"), "the queue the function reads is not a dead-letter queue");
 }
 
 #[test]

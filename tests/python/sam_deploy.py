@@ -205,6 +205,12 @@ def read_back(endpoint, stack_name):
         attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
         arn = iam.get_role(RoleName=role)["Role"]["Arn"]
         roles[r["LogicalResourceId"]] = {"arn": arn, "inline": inline, "attached": attached}
+    logs = client("logs", endpoint)
+    log_groups = {}
+    for r in by_type.get("AWS::Logs::LogGroup", []):
+        found = logs.describe_log_groups(logGroupNamePrefix=r["PhysicalResourceId"])["logGroups"]
+        group = next((g for g in found if g["logGroupName"] == r["PhysicalResourceId"]), {})
+        log_groups[r["LogicalResourceId"]] = {"name": group.get("logGroupName"), "retention": group.get("retentionInDays")}
     layers = {
         layer["LayerName"]: layer["LatestMatchingVersion"]["LayerVersionArn"]
         for layer in lambda_.list_layers()["Layers"]
@@ -215,6 +221,7 @@ def read_back(endpoint, stack_name):
         "functions": functions,
         "queues": queues,
         "roles": roles,
+        "log_groups": log_groups,
     }
 
 

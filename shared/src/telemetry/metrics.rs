@@ -64,10 +64,10 @@ pub trait MetricsSink: Send + Sync + 'static {
     fn waits(&self) -> bool;
 }
 
-/// Writes metrics from now on, unless `POWERTOOLS_METRICS_DISABLED` says
-/// not to. `binding` is the one this function serves: its deliveries'
-/// dimension.
-pub(crate) fn install(env: crate::component::EnvLookup<'_>, sink: impl MetricsSink) {
+/// Writes metrics to `sink` from now on, unless `POWERTOOLS_METRICS_DISABLED`
+/// says not to; the served binding (`BINDERY_BINDING`) is its deliveries'
+/// dimension. A second call does nothing.
+pub fn install(env: crate::component::EnvLookup<'_>, sink: impl MetricsSink) {
     if env("POWERTOOLS_METRICS_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return;
     }
@@ -108,7 +108,7 @@ pub fn output_call(binding: &str, operation: &str, ok: bool, latency: Duration) 
 }
 
 /// Writes what was recorded since the last flush.
-pub(crate) fn flush() {
+pub fn flush() {
     if let Some(metrics) = METRICS.get() {
         metrics.flush();
     }

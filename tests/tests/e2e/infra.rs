@@ -87,16 +87,23 @@ fn every_generated_template_passes_cfn_lint_without_a_warning() {
     let fixture = fixture_template(dir.path(), &[]);
     let x86 = dir.path().join("x86.yaml");
     let long = dir.path().join("long.yaml");
+    let traced = dir.path().join("traced.yaml");
     let components = workspace().join("tests/fixtures/infra");
-    for (out, extra) in [(&x86, ["--arch", "x86_64"]), (&long, ["--timeout", "60"])] {
-        let args = ["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap(), extra[0], extra[1]];
+    let options: [(&PathBuf, &[&str]); 3] = [
+        (&x86, &["--arch", "x86_64"]),
+        (&long, &["--timeout", "60"]),
+        (&traced, &["--tracing", "--log-level", "DEBUG", "--log-retention-days", "7"]),
+    ];
+    for (out, extra) in options {
+        let mut args = vec!["--components", components.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
         bindery_infra(workspace(), &args);
     }
     let example = workspace().join("infra/task-api/template.yaml");
     let cfn_lint = infra_python().with_file_name("cfn-lint");
     let output = Command::new(cfn_lint)
         .args(["--format", "parseable", "--"])
-        .args([&example, &fixture, &x86, &long])
+        .args([&example, &fixture, &x86, &long, &traced])
         .output()
         .unwrap();
     assert!(output.status.success() && output.stdout.is_empty(), "cfn-lint: {}", text(&output));
@@ -132,6 +139,17 @@ fn deploy(template: &Path, parameters: &[&str], bootstrap: Option<&Path>) -> (Va
     let translated: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("translated.json")).unwrap()).unwrap();
     (created, translated, moto)
+}
+
+/// `CronBinding` → `cron-binding`.
+fn id_to_binding(id: &str) -> String {
+    id.chars().enumerate().fold(String::new(), |mut out, (i, c)| {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+        out
+    })
 }
 
 /// The translated resource of `type_` whose logical id starts with `prefix`.
@@ -178,6 +196,33 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
         assert!(env.get("BINDERY_APP_URL").is_none(), "in-process: no app URL ({id})");
     }
 
+    // Each function logs JSON at INFO into a log group of its own, kept 30 days.
+    let log_groups = &created["log_groups"];
+    for id in ["CronBinding", "GithubWebhook", "TaskChanges", "TaskEvents"] {
+        let group = &log_groups[format!("{id}LogGroup")];
+        assert_eq!(group["retention"], 30, "{id}: {log_groups}");
+        let name = group["name"].as_str().unwrap_or_else(|| panic!("{id}: no log group in {log_groups}"));
+        assert!(name.ends_with(&format!("/{}", id_to_binding(id))), "{id}: {name}");
+        // moto keeps no LoggingConfig: what CloudFormation was given, with
+        // the Globals' format and level merged in by SAM.
+        let function = &translated["Resources"][format!("{id}Function")]["Properties"];
+        let logging = &function["LoggingConfig"];
+        let expected =
+            json!({"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": {"Ref": format!("{id}LogGroup")}});
+        assert_eq!(*logging, expected, "{id}");
+    }
+    // An alarm on the depth of each dead-letter queue (moto's CloudFormation
+    // skips alarms: what it was given, which cfn-lint checked).
+    let queues = &created["queues"];
+    for queue in ["CronBindingDeadLetterQueue", "TaskEventsDeadLetterQueue", "TaskChangesFailureQueue"] {
+        assert!(queues.get(queue).is_some(), "{queue}: {queues}");
+        let alarm = &translated["Resources"][format!("{queue}DepthAlarm")];
+        assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{queue}");
+        let properties = &alarm["Properties"];
+        assert_eq!(properties["MetricName"], "ApproximateNumberOfMessagesVisible", "{queue}");
+        assert_eq!(properties["Dimensions"][0]["Value"], json!({"Fn::GetAtt": [queue, "QueueName"]}), "{queue}");
+    }
+
     // SQS: partial batch responses, the batch size and the concurrency cap.
     let mappings = functions["TaskEventsFunction"]["event_source_mappings"].as_array().unwrap();
     assert_eq!(mappings.len(), 1, "{mappings:?}");
@@ -187,7 +232,6 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
     assert_eq!(mapping["batch_size"], 10);
     assert_eq!(mapping["scaling_config"], json!({"MaximumConcurrency": 10}));
     // ... on a queue whose visibility timeout is six times the function's, redriven after 5 receives.
-    let queues = &created["queues"];
     assert_eq!(queues["TaskEventsQueue"]["VisibilityTimeout"], "180");
     let redrive: Value = serde_json::from_str(queues["TaskEventsQueue"]["RedrivePolicy"].as_str().unwrap()).unwrap();
     assert_eq!(redrive["deadLetterTargetArn"], queues["TaskEventsDeadLetterQueue"]["QueueArn"]);

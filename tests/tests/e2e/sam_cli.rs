@@ -47,6 +47,10 @@ fn every_generated_template_passes_sam_validate_lint() {
         fixture_template(&dir.path().join("x86.yaml"), &["--arch", "x86_64"]),
         fixture_template(&dir.path().join("long.yaml"), &["--timeout", "60", "--memory", "512"]),
         fixture_template(&dir.path().join("prebuilt.yaml"), &["--prebuilt", "--code-uri", code_uri]),
+        fixture_template(
+            &dir.path().join("traced.yaml"),
+            &["--tracing", "--log-level", "DEBUG", "--log-retention-days", "7"],
+        ),
     ];
     let config = dir.path().join("sam-config");
     for template in &templates {
