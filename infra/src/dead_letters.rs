@@ -7,11 +7,17 @@
 use serde_json::{Value, json};
 
 use crate::Stack;
-use crate::queue::dead_letter_queue;
 use crate::template::{Resource, arn_of, get_att, ref_};
 
 /// Lambda's asynchronous retries: at most 2, and bindery keeps them all.
 const FUNCTION_RETRIES: u64 = 2;
+/// SQS's longest retention: a dead letter waits as long as it can.
+const FOURTEEN_DAYS: u64 = 14 * 24 * 3600;
+
+/// A dead-letter queue, named by CloudFormation unless given a `QueueName`.
+pub(crate) fn dead_letter_queue() -> Resource {
+    Resource::new("AWS::SQS::Queue", json!({ "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": true }))
+}
 
 /// The dead-letter queue `<id>DeadLetterQueue`, added to the stack with an
 /// output whose description is `what`; its logical id and the function's

@@ -22,14 +22,6 @@ const DEFAULT_MAX_RECEIVE_COUNT: u64 = 5;
 const DEFAULT_MAX_CONCURRENCY: u64 = 10;
 const MAX_VISIBILITY_SECONDS: u64 = 12 * 3600;
 const MAX_QUEUE_NAME: usize = 80;
-/// SQS's longest retention: a dead letter waits as long as it can.
-const FOURTEEN_DAYS: u64 = 14 * 24 * 3600;
-
-/// A dead-letter queue, named by CloudFormation unless given a `QueueName`.
-pub(crate) fn dead_letter_queue() -> Resource {
-    Resource::new("AWS::SQS::Queue", json!({ "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": true }))
-}
-
 /// The checked batch settings.
 struct Batching {
     size: u64,
@@ -67,7 +59,7 @@ pub(crate) fn trigger(stack: &mut Stack, component: &Component, id: &str, settin
         "RedrivePolicy": { "deadLetterTargetArn": arn_of(&dlq), "maxReceiveCount": batching.max_receive_count },
         "SqsManagedSseEnabled": true,
     });
-    let mut dlq_resource = dead_letter_queue();
+    let mut dlq_resource = dead_letters::dead_letter_queue();
     dlq_resource.properties["QueueName"] = json!(dlq_name);
     if fifo {
         queue_properties["FifoQueue"] = json!(true);

@@ -17,10 +17,10 @@ use bindery::input::kinesis::KinesisSourceConfig;
 use bindery::input::stream::StreamSettings;
 use serde_json::{Value, json};
 
-use crate::queue::dead_letter_queue;
+use crate::Stack;
+use crate::dead_letters::{self, dead_letter_queue};
 use crate::template::{Resource, arn_of, ref_};
 use crate::trigger::Trigger;
-use crate::{Stack, dead_letters};
 
 /// What the function's role needs of the stream to read it (LDG
 /// `with-kinesis.md`, without enhanced fan-out's `SubscribeToShard`).
