@@ -5,12 +5,19 @@ use bindery::component::{BindingKind, Component, InputKind};
 use serde_json::{Value, json};
 
 use crate::names::logical_id;
+use crate::secrets::{self, EnvSecret};
 use crate::template::{Resource, ref_, sub};
 use crate::{Settings, Stack, idempotency, queue, s3_events, schedule, sns, stream, webhook};
 
 const APP_URL_PARAMETER: &str = "AppUrl";
 
-pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value], settings: &Settings) {
+pub(crate) fn add(
+    stack: &mut Stack,
+    component: &Component,
+    statements: &[Value],
+    secrets: &[EnvSecret],
+    settings: &Settings,
+) {
     let id = logical_id(&component.name);
     let function_id = format!("{id}Function");
     if stack.resources.contains(&function_id) {
@@ -45,6 +52,10 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         // then keeps every later batch's memory resident (BENCHMARKS.md).
         variables["MALLOC_MMAP_THRESHOLD_"] = json!("131072");
     }
+    let secrets = secrets::for_function(secrets, component);
+    if let Some((ids, _)) = &secrets {
+        variables["BINDERY_SECRET_IDS"] = ids.clone();
+    }
     if custom.is_none() {
         add_app_url_parameter(stack);
         variables["BINDERY_APP_URL"] = ref_(APP_URL_PARAMETER);
@@ -61,7 +72,9 @@ pub(crate) fn add(stack: &mut Stack, component: &Component, statements: &[Value]
         properties["Events"] = trigger.events;
     }
     let idempotency = idempotency::statements(stack, component);
-    let statements: Vec<&Value> = statements.iter().chain(&trigger.statements).chain(&idempotency).collect();
+    let read_secrets = secrets.map(|(_, statement)| statement);
+    let statements: Vec<&Value> =
+        statements.iter().chain(&trigger.statements).chain(&idempotency).chain(&read_secrets).collect();
     if !statements.is_empty() {
         properties["Policies"] = json!([{ "Statement": statements }]);
     }

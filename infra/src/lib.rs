@@ -168,7 +168,7 @@ pub fn sam_template(
     let statements = policies::statements(&mut stack, components, secret_refs);
     stack.resources.insert(LAYER_ID, components_layer(settings));
     for component in components.iter().filter(|c| c.directions.input) {
-        function::add(&mut stack, component, &statements, settings);
+        function::add(&mut stack, component, &statements, &secret_variables, settings);
     }
     let inputs: Vec<&str> = components.iter().filter(|c| c.directions.input).map(|c| c.name.as_str()).collect();
     for (binding, _) in settings.binaries.iter().filter(|(binding, _)| !inputs.contains(&binding.as_str())) {
@@ -184,9 +184,6 @@ pub fn sam_template(
     let mut variables = json!({ "BINDERY_COMPONENTS": COMPONENTS_PATH });
     if let Some(app_id) = &settings.app_id {
         variables["BINDERY_APP_ID"] = json!(app_id);
-    }
-    for (name, value) in secret_variables {
-        variables[name] = value;
     }
     let mut globals = json!({ "Function": {
         "Handler": "bootstrap",

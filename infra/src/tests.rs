@@ -427,14 +427,48 @@ fn a_binding_s_region_alias_scopes_its_statement() {
 }
 
 #[test]
-fn secrets_of_the_environment_come_from_secrets_manager_by_reference() {
-    let yaml = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: hook\nspec:\n  type: bindings.http\n  metadata:\n  - name: direction\n    value: input\n  - name: signatureScheme\n    value: github\n  - name: signatureSecret\n    secretKeyRef:\n      name: HOOK_SECRET\n      key: HOOK_SECRET\n";
-    let t = json_of(&generate(yaml));
-    assert_eq!(
-        t["Globals"]["Function"]["Environment"]["Variables"]["HOOK_SECRET"],
-        json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretHookSecret}}}"})
-    );
+fn each_function_gets_the_names_of_its_own_secrets_and_may_read_only_those() {
+    let secret = |item: &str, variable: &str| {
+        format!("  - name: {item}\n    secretKeyRef:\n      name: {variable}\n      key: {variable}\n")
+    };
+    let head = |name: &str, direction: &str| {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: bindings.http\n  metadata:\n  - name: direction\n    value: {direction}\n"
+        )
+    };
+    let hook = head("hook", "input")
+        + "  - name: signatureScheme\n    value: github\n"
+        + &secret("signatureSecret", "HOOK_SECRET");
+    let mail = head("notify", "output")
+        + "  - name: url\n    value: https://example.com\n"
+        + &secret("securityToken", "NOTIFY_TOKEN");
+    let yaml = [hook, mail, component("c", "bindings.cron", &[("schedule", "@daily")])].join("---\n");
+    let t = json_of(&generate(&yaml));
+    let variables = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(variables.get("HOOK_SECRET").is_none() && variables.get("BINDERY_SECRET_IDS").is_none(), "{variables}");
+    assert!(!t.to_string().contains("resolve:secretsmanager"), "no value is resolved into the template");
     assert_eq!(t["Parameters"]["SecretHookSecret"]["Default"], "HOOK_SECRET");
+
+    let function = |id: &str| t["Resources"][format!("{id}Function")]["Properties"].clone();
+    // The webhook: its own secret and the output binding's.
+    let hook = function("Hook");
+    assert_eq!(
+        hook["Environment"]["Variables"]["BINDERY_SECRET_IDS"],
+        json!({"Fn::Sub": r#"{"HOOK_SECRET":"${SecretHookSecret}","NOTIFY_TOKEN":"${SecretNotifyToken}"}"#})
+    );
+    let arn = |parameter: &str| json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:${{{parameter}}}-??????")});
+    let reads = |f: &Value| {
+        let statements = f["Policies"][0]["Statement"].as_array().cloned().unwrap_or_default();
+        statements.into_iter().find(|s| s["Action"] == "secretsmanager:GetSecretValue").map(|s| s["Resource"].clone())
+    };
+    assert_eq!(reads(&hook), Some(json!([arn("SecretHookSecret"), arn("SecretNotifyToken")])));
+    // The cron function: the output binding's only, never the webhook's.
+    let cron = function("C");
+    assert_eq!(
+        cron["Environment"]["Variables"]["BINDERY_SECRET_IDS"],
+        json!({"Fn::Sub": r#"{"NOTIFY_TOKEN":"${SecretNotifyToken}"}"#})
+    );
+    assert_eq!(reads(&cron), Some(json!([arn("SecretNotifyToken")])));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::component::{
-    BindingKind, ComponentKind, ConfigErrors, Directions, FieldError, LoadOptions, Metadata, SecretStoreKind,
+    BindingKind, ComponentKind, ConfigErrors, Directions, EnvLookup, FieldError, LoadOptions, Metadata, SecretStoreKind,
 };
 use crate::idempotency::IdempotencyConfig;
 use crate::input::dynamodb_streams::DynamoDbStreamConfig;
@@ -42,7 +42,14 @@ impl Bindings {
 
     /// [`Bindings::load`] of several folders or files, as one set.
     pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
-        let components = crate::output::secrets::load_components_from(paths, &options_from_process_env()).await?;
+        Self::load_with(paths, &|name: &str| std::env::var(name).ok()).await
+    }
+
+    /// [`Bindings::load_from`], with the variables (secrets of the
+    /// environment store included) read from `env`.
+    pub async fn load_with(paths: &[PathBuf], env: EnvLookup<'_>) -> Result<Self, ConfigErrors> {
+        let options = LoadOptions { env, ..options_from_process_env() };
+        let components = crate::output::secrets::load_components_from(paths, &options).await?;
         components.log_warnings();
         let bindings = Self::from_components(&components).await?;
         bindings.log_warnings();

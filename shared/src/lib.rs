@@ -17,6 +17,7 @@
 
 #[cfg(feature = "api")]
 pub mod api;
+mod aws_json;
 pub mod component;
 pub mod deliver;
 mod error_chain;

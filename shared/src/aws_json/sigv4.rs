@@ -1,5 +1,6 @@
-//! SigV4 for the idempotency store's three DynamoDB calls, on the `hmac`
-//! and `sha2` every input function links already.
+//! SigV4 for the JSON-protocol calls of [`super`] (the idempotency store's
+//! DynamoDB, the secrets of Secrets Manager), on the `hmac` and `sha2`
+//! every input function links already.
 //!
 //! `aws-sigv4`, the SDK's signer, brings the smithy runtime types along:
 //! 0.3 MB that put `bindery-webhook` and `bindery-sns` over their 4 MB

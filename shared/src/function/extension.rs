@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::env;
+use super::secret_ids::FunctionEnvironment;
 use super::startup::StartupError;
 use crate::api::{ApiSettings, DEFAULT_MAX_BODY_SIZE, OutputApi};
 use crate::component::EnvLookup;
@@ -63,9 +64,11 @@ pub async fn run() -> Result<(), lambda_extension::Error> {
 
 /// Everything that can fail, before registering: the components and the ports.
 async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let environment = FunctionEnvironment::read().await?;
+    let env = |name: &str| environment.var(name).filter(|v| !v.is_empty());
     let path = env::components_paths(&env)?;
-    let bindings = Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let bindings =
+        Bindings::load_with(&path, &env).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     let port = |name: &str, default: u16| env::number(&env, name, u64::from(default), 1..=65_535).map(|p| p as u16);
     let http_port = port("DAPR_HTTP_PORT", 3500)?;
     let grpc_port = port("DAPR_GRPC_PORT", 50001)?;

@@ -24,6 +24,7 @@ use tracing::info;
 
 use super::colocated;
 use super::event_loop::{self, RuntimeApi};
+use super::secret_ids::FunctionEnvironment;
 use super::setup::{FunctionSetup, setup, setup_for};
 use super::startup::{self, StartupError};
 use super::stopping::{InFlight, STOP_GRACE, Stopping};
@@ -61,7 +62,11 @@ pub(crate) trait InputFunction: Sized {
 /// stopped. A config error is an init error.
 pub(crate) async fn run<F: InputFunction>(app: Option<App>, served: Option<Component>) -> Result<(), BoxError> {
     telemetry::init();
-    let env = |name: &str| std::env::var(name).ok();
+    let environment = match FunctionEnvironment::read().await {
+        Ok(environment) => environment,
+        Err(e) => return Err(startup::fail(F::NAME, e).await),
+    };
+    let env = |name: &str| environment.var(name);
     let setup = match served {
         Some(component) => setup_for(F::NAME, F::KIND, component, &env, app),
         None => setup(F::NAME, F::KIND, &env, app),

@@ -39,6 +39,7 @@ pub mod kinesis;
 mod lifecycle;
 mod notification;
 pub mod s3_events;
+mod secret_ids;
 mod setup;
 pub mod sns;
 pub mod sqs;
@@ -57,6 +58,7 @@ use crate::component::{BindingKind, InputKind};
 use crate::deliver::App;
 use crate::output::Bindings;
 use crate::telemetry;
+use secret_ids::FunctionEnvironment;
 
 /// The answer to an event the function cannot read, of `error_type`
 /// (`Bindery.InvalidEvent`, or `Bindery.MalformedBatch` for a batch source):
@@ -75,11 +77,13 @@ pub(crate) fn unreadable_event(error_type: &str, message: String) -> lambda_runt
 /// problem is reported to Lambda as an init error, like every config error.
 pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_runtime::Error> {
     telemetry::init();
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = match env::components_paths(&env) {
-        Ok(path) => Bindings::load_from(&path).await.map_err(|e| StartupError(e.to_string())),
-        Err(e) => Err(e),
+    let loaded = async {
+        let environment = FunctionEnvironment::read().await?;
+        let env = |name: &str| environment.var(name);
+        let path = env::components_paths(&env)?;
+        Bindings::load_with(&path, &env).await.map_err(|e| StartupError(e.to_string()))
     };
+    let loaded = loaded.await;
     match loaded {
         Ok(bindings) => Ok(Arc::new(bindings)),
         Err(e) => Err(startup::fail(function, e).await),
@@ -91,7 +95,11 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
 /// in-process. `function` names the binary in init errors.
 pub async fn run_in_process(function: &str, app: App) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    let env = |name: &str| std::env::var(name).ok();
+    let environment = match FunctionEnvironment::read().await {
+        Ok(environment) => environment,
+        Err(e) => return Err(startup::fail(function, e).await),
+    };
+    let env = |name: &str| environment.var(name);
     let component = match setup::served_component(&env, "the input binding this function serves") {
         Ok(component) => component,
         Err(e) => return Err(startup::fail(function, e).await),

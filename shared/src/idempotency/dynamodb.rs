@@ -3,14 +3,11 @@
 //! (epoch seconds, the table's TTL attribute), `in_progress_expiration`
 //! (epoch milliseconds: the delivery's deadline) and `data` (the answer).
 //!
-//! Three calls, signed here with SigV4 ([`super::sigv4`]) over the
-//! functions' own hyper client rather than through the DynamoDB SDK, which
-//! would double an input function's size: `PutItem` with a condition (the
-//! compare-and-set that starts a delivery: of two at once, exactly one
-//! passes), `PutItem` (the answer) and `DeleteItem` (a release).
-//! Credentials and region come from the component (`accessKey`,
-//! `secretKey`, `region`, `endpoint`) or from the environment Lambda sets
-//! (`AWS_ACCESS_KEY_ID`, …, `AWS_REGION`; `AWS_ENDPOINT_URL_DYNAMODB` or
+//! Three calls, through [`crate::aws_json`] (no DynamoDB SDK): `PutItem`
+//! with a condition (the compare-and-set that starts a delivery: of two at
+//! once, exactly one passes), `PutItem` (the answer) and `DeleteItem` (a
+//! release). Credentials and region come from the component or from the
+//! environment Lambda sets (`AWS_ENDPOINT_URL_DYNAMODB` or
 //! `AWS_ENDPOINT_URL` for an emulator).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,68 +15,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-use super::sigv4::{Scope, sign_post};
 use super::{Begun, Record, StoreError, StoredAnswer};
-use crate::output::config::{AwsConfig, StaticKeys};
+use crate::aws_json::{AwsJsonClient, Protocol, error_text};
+use crate::output::config::AwsConfig;
 
-/// The largest answer read from DynamoDB (an item is at most 400 KB).
-const MAX_ANSWER: usize = 1 << 20;
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+const DYNAMODB: Protocol = Protocol {
+    name: "DynamoDB",
+    service: "dynamodb",
+    endpoint_variable: "AWS_ENDPOINT_URL_DYNAMODB",
+    target_prefix: "DynamoDB_20120810",
+    content_type: "application/x-amz-json-1.0",
+};
 
-/// A table, and how to reach and sign for it.
+/// A table, and the client that reaches it.
+#[derive(Debug)]
 pub struct DynamoDbStore {
     table: String,
-    endpoint: http::Uri,
-    /// The `Host` header, as signed.
-    host: String,
-    region: String,
-    credentials: StaticKeys,
-    client: crate::tls::HttpsClient,
-}
-
-impl std::fmt::Debug for DynamoDbStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoDbStore")
-            .field("table", &self.table)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
+    client: AwsJsonClient,
 }
 
 impl DynamoDbStore {
     /// The store of `table`, reached as the component (`aws`) or the
     /// environment (`env`) says.
     pub fn new(table: &str, aws: &AwsConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
-        let missing = |what: &str| StoreError(format!("the idempotency store needs {what}"));
-        let region = aws.region.clone().or_else(|| env("AWS_REGION")).or_else(|| env("AWS_DEFAULT_REGION"));
-        let region = region.ok_or_else(|| missing("a region (the component's region, or AWS_REGION)"))?;
-        let endpoint = aws
-            .endpoint
-            .clone()
-            .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .unwrap_or_else(|| format!("https://dynamodb.{region}.amazonaws.com"));
-        let invalid = |why: String| StoreError(format!("the DynamoDB endpoint {endpoint:?}: {why}"));
-        let endpoint: http::Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
-        let host = host_header(&endpoint).ok_or_else(|| invalid("it names no host".into()))?;
-        if !matches!(endpoint.path(), "" | "/") || endpoint.query().is_some() {
-            return Err(invalid("DynamoDB is called at its root: give the endpoint without a path".into()));
-        }
-        let credentials = match &aws.keys {
-            Some(keys) => keys.clone(),
-            None => StaticKeys {
-                access_key: env("AWS_ACCESS_KEY_ID").ok_or_else(|| missing("credentials (AWS_ACCESS_KEY_ID)"))?,
-                secret_key: env("AWS_SECRET_ACCESS_KEY")
-                    .ok_or_else(|| missing("credentials (AWS_SECRET_ACCESS_KEY)"))?,
-                session_token: env("AWS_SESSION_TOKEN"),
-            },
-        };
-        let client = crate::tls::https_client(crate::tls::web_roots(), HttpConnector::new(), true);
-        Ok(Self { table: table.to_owned(), endpoint, host, region, credentials, client })
+        let client =
+            AwsJsonClient::new(&DYNAMODB, aws, env).map_err(|e| StoreError(format!("the idempotency store {e}")))?;
+        Ok(Self { table: table.to_owned(), client })
     }
 
     /// Marks `key` in progress until `until`, unless a live record holds it.
@@ -156,50 +119,10 @@ impl DynamoDbStore {
         Ok(found.get("Item").cloned().unwrap_or(Value::Null))
     }
 
-    /// One signed call: `Ok(Ok(answer))` for a 2xx, `Ok(Err(error))` for
-    /// DynamoDB's error document, `Err` when it could not be made.
+    /// One call; an error names the table.
     async fn call(&self, action: &str, body: &Value) -> Result<Result<Value, Value>, StoreError> {
-        let failed = |why: String| StoreError(format!("DynamoDB {action} on {}: {why}", self.table));
-        let body = Bytes::from(serde_json::to_vec(body).map_err(|e| failed(e.to_string()))?);
-        let target = format!("DynamoDB_20120810.{action}");
-        let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", target.as_str())];
-        let scope = Scope { service: "dynamodb", region: &self.region };
-        let signature = sign_post(&self.host, &headers, &body, &self.credentials, &scope, SystemTime::now());
-        let mut request = http::Request::post(self.endpoint.clone()).header(http::header::HOST, &self.host);
-        for (name, value) in headers.into_iter().chain(signature.iter().map(|(name, value)| (*name, value.as_str()))) {
-            request = request.header(name, value);
-        }
-        let request = request.body(Full::new(body)).map_err(|e| failed(e.to_string()))?;
-        let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| crate::error_chain::error_chain(&e))?;
-            let status = response.status();
-            let bytes = Limited::new(response.into_body(), MAX_ANSWER).collect().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((status, bytes.to_bytes()))
-        };
-        let (status, bytes) = tokio::time::timeout(CALL_TIMEOUT, exchange)
-            .await
-            .map_err(|_| failed("no answer in 5 s".into()))?
-            .map_err(failed)?;
-        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(Ok(answer))
-        } else if status.is_client_error() && answer["__type"].is_string() {
-            Ok(Err(answer))
-        } else {
-            Err(failed(format!("answered {status}")))
-        }
+        self.client.call(action, body).await.map_err(|e| StoreError(format!("{e} (table {})", self.table)))
     }
-}
-
-/// The `Host` of a call to `endpoint`: its host, and its port unless the
-/// scheme's own (as signers and HTTP clients write it).
-fn host_header(endpoint: &http::Uri) -> Option<String> {
-    let authority = endpoint.authority()?;
-    let default = if endpoint.scheme_str() == Some("https") { 443 } else { 80 };
-    Some(match authority.port_u16() {
-        Some(port) if port != default => format!("{}:{port}", authority.host()),
-        _ => authority.host().to_owned(),
-    })
 }
 
 /// A record as DynamoDB returned it.
@@ -227,9 +150,7 @@ fn record(item: &Value) -> Result<Record, StoreError> {
 }
 
 fn refused(action: &str, error: &Value) -> StoreError {
-    let kind = error["__type"].as_str().unwrap_or("an error");
-    let message = error["message"].as_str().or_else(|| error["Message"].as_str()).unwrap_or_default();
-    StoreError(format!("DynamoDB {action} refused: {kind}: {message}"))
+    StoreError(format!("DynamoDB {action} refused: {}", error_text(error)))
 }
 
 fn seconds(time: SystemTime) -> u64 {

@@ -26,7 +26,6 @@
 mod config;
 mod dynamodb;
 mod natural_id;
-mod sigv4;
 pub mod store;
 
 use std::borrow::Cow;

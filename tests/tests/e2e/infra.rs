@@ -191,8 +191,15 @@ fn the_example_deploys_with_its_triggers_queues_and_policies() {
         let env = &f["environment"];
         assert_eq!(env["BINDERY_BINDING"], binding, "{id}");
         assert_eq!(env["BINDERY_COMPONENTS"], "/opt", "{id}");
-        // The secret is a reference CloudFormation resolves at deploy time, never a value.
-        assert_eq!(env["GITHUB_WEBHOOK_SECRET"], "{{resolve:secretsmanager:GITHUB_WEBHOOK_SECRET}}", "{id}");
+        // No secret's value, nor another binding's secret: the webhook's
+        // function alone gets its secret's name, read at init.
+        assert!(env.get("GITHUB_WEBHOOK_SECRET").is_none(), "{id}: {env}");
+        let ids = env
+            .get("BINDERY_SECRET_IDS")
+            .and_then(Value::as_str)
+            .map(|ids| serde_json::from_str::<Value>(ids).unwrap());
+        let expected = (binding == "github-webhook").then(|| json!({"GITHUB_WEBHOOK_SECRET": "GITHUB_WEBHOOK_SECRET"}));
+        assert_eq!(ids, expected, "{id}");
         assert!(env.get("BINDERY_APP_URL").is_none(), "in-process: no app URL ({id})");
     }
 
@@ -403,9 +410,22 @@ fn fifo_windowed_and_zoned_bindings_deploy_with_their_settings() {
     assert_eq!((clicks["batch_size"].as_u64(), clicks["maximum_batching_window"].as_u64()), (Some(500), Some(5)));
     assert_eq!(queues["ClicksQueue"]["VisibilityTimeout"], "600");
 
-    // The webhook secret's parameter picks the Secrets Manager secret.
+    // The webhook secret's parameter picks the Secrets Manager secret, which
+    // the function reads at init and may read: that one and no other.
     let env = &created["functions"]["StripeEventsFunction"]["environment"];
-    assert_eq!(env["STRIPE_WEBHOOK_SECRET"], "{{resolve:secretsmanager:prod/stripe}}");
+    assert!(env.get("STRIPE_WEBHOOK_SECRET").is_none(), "{env}");
+    let ids: Value = serde_json::from_str(env["BINDERY_SECRET_IDS"].as_str().unwrap()).unwrap();
+    assert_eq!(ids, json!({"STRIPE_WEBHOOK_SECRET": "prod/stripe"}));
+    let reads: Vec<Value> = statements(&created["roles"]["StripeEventsFunctionRole"])
+        .into_iter()
+        .filter(|s| s["Action"] == "secretsmanager:GetSecretValue")
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(
+        reads[0]["Resource"],
+        json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/stripe-??????"])
+    );
+    assert!(created["functions"]["NightlyFunction"]["environment"].get("BINDERY_SECRET_IDS").is_none());
 
     // Outputs: S3 in its region's bucket, SES on any identity (no sender given), the outbox queue,
     // and the two secrets of the AWS stores, each exactly.

@@ -46,6 +46,7 @@ mod run_kinesis;
 mod run_sqs;
 mod s3_events;
 mod sam_cli;
+mod secret_ids;
 mod secret_stores;
 mod sns;
 mod sqs;

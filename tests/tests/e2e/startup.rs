@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::common::{ComponentsDir, SECOND, component, cron_component, secret, spawn, sqs_component, value};
 
 /// Runs `bin` and expects it to fail at init; returns the init error's message.
-async fn init_error(bin: &str, components: ComponentsDir, env: &[(&str, &str)]) -> String {
+pub(crate) async fn init_error(bin: &str, components: ComponentsDir, env: &[(&str, &str)]) -> String {
     let (api, mut function, _components) = spawn(bin, components, env).await;
     let status = function.wait_exit(10 * SECOND).await;
     let status = status.unwrap_or_else(|| panic!("{bin} is still running with a bad configuration"));
