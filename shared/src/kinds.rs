@@ -42,14 +42,21 @@ impl Bindings {
 
     /// [`Bindings::load`] of several folders or files, as one set.
     pub async fn load_from(paths: &[PathBuf]) -> Result<Self, ConfigErrors> {
-        Self::load_with(paths, &|name: &str| std::env::var(name).ok()).await
+        let components = crate::output::secrets::load_components_from(paths, &options_from_process_env()).await?;
+        Self::built(components).await
     }
 
-    /// [`Bindings::load_from`], with the variables (secrets of the
-    /// environment store included) read from `env`.
-    pub async fn load_with(paths: &[PathBuf], env: EnvLookup<'_>) -> Result<Self, ConfigErrors> {
+    /// What a function's app may call: the output bindings of the components
+    /// under `paths`, with the variables (the environment store's secrets
+    /// included) read from `env`. The input-only components are read, not
+    /// built: their secrets are another function's, and need not be there.
+    pub async fn load_outputs_with(paths: &[PathBuf], env: EnvLookup<'_>) -> Result<Self, ConfigErrors> {
         let options = LoadOptions { env, ..options_from_process_env() };
-        let components = crate::output::secrets::load_components_from(paths, &options).await?;
+        let components = crate::output::secrets::load_output_components_from(paths, &options).await?;
+        Self::built(components).await
+    }
+
+    async fn built(components: crate::component::Components) -> Result<Self, ConfigErrors> {
         components.log_warnings();
         let bindings = Self::from_components(&components).await?;
         bindings.log_warnings();

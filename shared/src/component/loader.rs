@@ -136,7 +136,15 @@ pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Components, Config
 /// as daprd does with several `--resources-path` folders.
 pub fn load_paths(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
     let reading = read_all(paths, options)?;
-    build_all(reading, options, None)
+    build_all(reading, options, Selection::All)
+}
+
+/// Loads the components under `paths` that serve an output (and the secret
+/// stores): what an app's output bindings need. The input-only ones are
+/// read, not built, as [`load_one`] leaves the others.
+pub fn load_outputs(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
+    let reading = read_all(paths, options)?;
+    build_all(reading, options, Selection::Outputs)
 }
 
 /// Loads the one component `name` under `paths`, with the secret stores it
@@ -147,7 +155,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Compon
 /// [`load_paths`] names them.
 pub fn load_one(paths: &[PathBuf], name: &str, options: &LoadOptions<'_>) -> Result<Components, ConfigErrors> {
     let reading = read_all(paths, options)?;
-    build_all(reading, options, Some(name))
+    build_all(reading, options, Selection::One(name))
 }
 
 /// Loads what can be loaded: the components without a problem, and every
@@ -159,26 +167,60 @@ pub fn load_partial(
     options: &LoadOptions<'_>,
 ) -> Result<(Components, Vec<ConfigError>), ConfigErrors> {
     let reading = read_all(paths, options)?;
-    Ok(build_each(reading, options, None))
+    Ok(build_each(reading, options, Selection::All))
+}
+
+/// Which components a load builds; the secret stores always.
+#[derive(Debug, Clone, Copy)]
+enum Selection<'a> {
+    All,
+    One(&'a str),
+    Outputs,
+}
+
+impl Selection<'_> {
+    fn builds(self, p: &Parsed, kind: Option<ComponentKind>) -> bool {
+        match (self, kind) {
+            (_, Some(ComponentKind::SecretStore(_))) | (Selection::All, _) => true,
+            (Selection::One(name), _) => p.name == name,
+            (Selection::Outputs, Some(kind)) => serves_output(p, kind),
+            (Selection::Outputs, None) => false,
+        }
+    }
+}
+
+/// Whether `p`, of `kind`, serves an output, as its plain `direction` item
+/// (or the kind's default) says; one given by a secret or a reference is
+/// built, to be sure.
+fn serves_output(p: &Parsed, kind: ComponentKind) -> bool {
+    match direction_item(&p.manifest.spec.metadata) {
+        None => kind.implied().output,
+        Some(item) => match &item.value {
+            Some(value) if item.secret_key_ref.is_none() && item.env_ref.is_none() => {
+                parse_direction(&value.0).map_or(true, |d| d.output)
+            }
+            _ => true,
+        },
+    }
 }
 
 /// [`build_each`], failing on any problem.
-fn build_all(reading: Reading, options: &LoadOptions<'_>, only: Option<&str>) -> Result<Components, ConfigErrors> {
+fn build_all(reading: Reading, options: &LoadOptions<'_>, only: Selection<'_>) -> Result<Components, ConfigErrors> {
     let (components, errors) = build_each(reading, options, only);
     if errors.is_empty() { Ok(components) } else { Err(ConfigErrors(errors)) }
 }
 
 /// Opens the secret stores, then resolves and validates every parsed
-/// component (or, given `only`, that one and the stores). Returns the
-/// components that passed, and every problem.
-fn build_each(reading: Reading, options: &LoadOptions<'_>, only: Option<&str>) -> (Components, Vec<ConfigError>) {
+/// component that `only` selects. Returns the components that passed, and
+/// every problem.
+fn build_each(reading: Reading, options: &LoadOptions<'_>, only: Selection<'_>) -> (Components, Vec<ConfigError>) {
     let Reading { parsed, mut errors, ignored } = reading;
     let mut components = Components { ignored, ..Components::default() };
     let stores = open_stores(&parsed, options, &mut errors, &mut components.ignored);
     let lookup = SecretLookup { env: options.env, prefetched: options.prefetched };
     for p in &parsed {
         let kind = ComponentKind::from_type_name(&p.reference.type_);
-        if only.is_some_and(|only| p.name != only) && !matches!(kind, Some(ComponentKind::SecretStore(_))) {
+        if !only.builds(p, kind) {
             if kind.is_none() && !p.reference.type_.trim().is_empty() {
                 components.unserved.push(Unserved {
                     name: p.name.clone(),

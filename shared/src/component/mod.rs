@@ -24,8 +24,8 @@ pub use kind::{BindingKind, ComponentKind, InputKind, OutputKind, SecretStoreKin
 #[cfg(feature = "fuzzing")]
 pub use loader::load_text;
 pub use loader::{
-    Components, SecretKeyRef, SecretReference, Unserved, load, load_one, load_partial, load_paths, secret_key_refs,
-    secret_references, skipped_warning,
+    Components, SecretKeyRef, SecretReference, Unserved, load, load_one, load_outputs, load_partial, load_paths,
+    secret_key_refs, secret_references, skipped_warning,
 };
 pub use metadata::{Metadata, MetadataValue};
 pub use model::Component;

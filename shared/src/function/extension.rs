@@ -67,8 +67,9 @@ async fn prepare() -> Result<(OutputApi, TcpListener, TcpListener), StartupError
     let environment = FunctionEnvironment::read().await?;
     let env = |name: &str| environment.var(name).filter(|v| !v.is_empty());
     let path = env::components_paths(&env)?;
-    let bindings =
-        Bindings::load_with(&path, &env).await.map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
+    let bindings = Bindings::load_outputs_with(&path, &env)
+        .await
+        .map_err(|e| StartupError(e.to_string().trim_end().to_owned()))?;
     let port = |name: &str, default: u16| env::number(&env, name, u64::from(default), 1..=65_535).map(|p| p as u16);
     let http_port = port("DAPR_HTTP_PORT", 3500)?;
     let grpc_port = port("DAPR_GRPC_PORT", 50001)?;

@@ -81,7 +81,7 @@ pub async fn output_bindings(function: &str) -> Result<Arc<Bindings>, lambda_run
         let environment = FunctionEnvironment::read().await?;
         let env = |name: &str| environment.var(name);
         let path = env::components_paths(&env)?;
-        Bindings::load_with(&path, &env).await.map_err(|e| StartupError(e.to_string()))
+        Bindings::load_outputs_with(&path, &env).await.map_err(|e| StartupError(e.to_string()))
     };
     let loaded = loaded.await;
     match loaded {

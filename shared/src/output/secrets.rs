@@ -21,6 +21,16 @@ pub async fn load_components_from(paths: &[PathBuf], options: &LoadOptions<'_>) 
     with_remote_secrets(paths, options, crate::component::load_paths).await
 }
 
+/// [`load_components_from`] of the components that serve an output (and
+/// the secret stores): the input-only ones are read, not built, so their
+/// secrets need not be there (see [`crate::component::load_outputs`]).
+pub async fn load_output_components_from(
+    paths: &[PathBuf],
+    options: &LoadOptions<'_>,
+) -> Result<Components, ConfigErrors> {
+    with_remote_secrets(paths, options, crate::component::load_outputs).await
+}
+
 /// [`load_components_from`] that goes on past problems: the components that
 /// loaded, and every problem of the others (see [`crate::component::load_partial`]).
 pub async fn load_components_partial(

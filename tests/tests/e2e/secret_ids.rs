@@ -62,3 +62,20 @@ async fn a_secret_it_cannot_read_is_an_init_error_naming_the_variable_and_the_se
     assert!(message.contains("GITHUB_SECRET: cannot read secret"), "{message}");
     assert!(message.contains(&missing) && message.contains("ResourceNotFoundException"), "{message}");
 }
+
+/// An app in the function's process loads its output bindings without the
+/// other input bindings' secrets: deployed, the cron function is not given
+/// the webhook's, and starts all the same.
+#[tokio::test]
+async fn an_in_process_app_starts_without_another_input_binding_s_secret() {
+    let components = ComponentsDir::new();
+    let example = bindery_e2e::workspace().join("examples/task-api/components/aws");
+    for entry in std::fs::read_dir(example).unwrap() {
+        let path = entry.unwrap().path();
+        components.write(path.file_name().unwrap().to_str().unwrap(), &std::fs::read_to_string(&path).unwrap());
+    }
+    let env = [("BINDERY_BINDING", "cron-binding"), ("AWS_REGION", "us-east-1")];
+    // Panics, with the init error, unless the function asks for an invocation.
+    let f = Running::start("task-api-lambda", components, &env).await;
+    assert!(!f.function.logs().contains("GITHUB_WEBHOOK_SECRET"), "{}", f.function.logs());
+}

@@ -374,3 +374,21 @@ fn bad_secret_references_name_file_component_and_field() {
     ];
     assert_eq!(text, expected);
 }
+
+/// An app's output bindings load without the input bindings' secrets,
+/// which are another function's (its own `BINDERY_SECRET_IDS`).
+#[test]
+fn the_outputs_load_without_an_input_binding_s_secret() {
+    fn without_webhook_secret(name: &str) -> Option<String> {
+        (name != "GITHUB_WEBHOOK_SECRET").then(|| env(name)).flatten()
+    }
+    let options = LoadOptions { env: &without_webhook_secret, ..options() };
+    let paths = [fixtures("valid")];
+    let all = load_paths(&paths, &options).unwrap_err().to_string();
+    assert!(all.contains("GITHUB_WEBHOOK_SECRET"), "{all}");
+
+    let outputs = load_outputs(&paths, &options).unwrap_or_else(|e| panic!("{e}"));
+    assert!(outputs.get("github-webhook").is_none(), "an input-only binding is not built");
+    assert!(outputs.iter().all(|c| c.directions.output), "{:?}", outputs.iter().map(|c| &c.name).collect::<Vec<_>>());
+    assert!(outputs.iter().count() > 0);
+}
