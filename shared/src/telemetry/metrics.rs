@@ -58,6 +58,7 @@ static METRICS: OnceLock<Emitter> = OnceLock::new();
 
 /// Where EMF lines go.
 pub trait MetricsSink: Send + Sync + 'static {
+    /// One EMF line, or several.
     fn write(&self, lines: &[u8]);
     /// Whether what is recorded now waits for [`flush`], as while an
     /// invocation is answered; else it is written at once.
@@ -114,9 +115,9 @@ pub fn flush() {
     }
 }
 
-fn millis(duration: Duration) -> f64 {
+fn millis(duration: Duration) -> f32 {
     // Microsecond precision is plenty, and keeps the lines short.
-    (duration.as_micros() as f64) / 1000.0
+    (duration.as_micros() as f32) / 1000.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,14 +153,16 @@ struct Series {
 struct Metric {
     name: &'static str,
     unit: Unit,
-    /// One value for a count (summed); each value for a latency.
-    values: Vec<f64>,
+    /// One value for a count (summed); each value for a latency (an f32
+    /// holds a latency to the microsecond up to 16 s, in half an f64's
+    /// memory: a batch of 10,000 records keeps 10,000 of them).
+    values: Vec<f32>,
     summed: bool,
 }
 
 impl Series {
     /// Adds to a count.
-    fn add(&mut self, name: &'static str, unit: Unit, value: f64) {
+    fn add(&mut self, name: &'static str, unit: Unit, value: f32) {
         match self.metrics.iter_mut().find(|m| m.name == name) {
             Some(metric) => metric.values[0] += value,
             None => self.metrics.push(Metric { name, unit, values: vec![value], summed: true }),
@@ -167,7 +170,7 @@ impl Series {
     }
 
     /// Adds a value of its own.
-    fn push(&mut self, name: &'static str, unit: Unit, value: f64) {
+    fn push(&mut self, name: &'static str, unit: Unit, value: f32) {
         match self.metrics.iter_mut().find(|m| m.name == name) {
             Some(metric) => metric.values.push(value),
             None => self.metrics.push(Metric { name, unit, values: vec![value], summed: false }),
@@ -213,8 +216,8 @@ impl Emitter {
 
     fn batch(&self, size: usize, reported_failed: usize) {
         self.record(None, |series| {
-            series.push("BatchSize", Unit::Count, size as f64);
-            series.add("RecordsReportedFailed", Unit::Count, reported_failed as f64);
+            series.push("BatchSize", Unit::Count, size as f32);
+            series.add("RecordsReportedFailed", Unit::Count, reported_failed as f32);
         });
     }
 
@@ -262,18 +265,20 @@ impl Emitter {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
-        let mut lines = String::new();
+        // One line at a time, in one buffer: a batch of 10,000 records
+        // writes 100 lines, which need not all be in memory at once.
+        let mut line = String::new();
         for series in &recorded {
-            self.write_series(&mut lines, timestamp, series);
+            self.write_series(&mut line, timestamp, series);
         }
-        self.sink.write(lines.as_bytes());
     }
 
-    /// One EMF line per 100 values of the series' longest metric.
+    /// One EMF line per 100 values of the series' longest metric, each
+    /// written to the sink as it is made in `out`.
     fn write_series(&self, out: &mut String, timestamp: u128, series: &Series) {
         let longest = series.metrics.iter().map(|m| m.values.len()).max().unwrap_or(0);
         for chunk in 0..longest.div_ceil(MAX_VALUES) {
-            let in_chunk: Vec<(&Metric, &[f64])> = series
+            let in_chunk: Vec<(&Metric, &[f32])> = series
                 .metrics
                 .iter()
                 .filter_map(|metric| {
@@ -281,6 +286,7 @@ impl Emitter {
                     Some((metric, values))
                 })
                 .collect();
+            out.clear();
             let dimensions = if series.operation.is_some() {
                 r#"["binding","function","operation"]"#
             } else {
@@ -321,12 +327,13 @@ impl Emitter {
                 }
             }
             out.push_str("}\n");
+            self.sink.write(out.as_bytes());
         }
     }
 }
 
-fn write_number(out: &mut String, value: f64) {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
+fn write_number(out: &mut String, value: f32) {
+    if value.fract() == 0.0 && value.abs() < 1e7 {
         let _ = write!(out, "{}", value as i64);
     } else {
         let _ = write!(out, "{value}");
