@@ -432,7 +432,7 @@ pub fn load_text(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<C
     let mut reading = Reading::default();
     super::read::read_text(file, text, options, &mut reading);
     super::read::check_duplicates(&mut reading);
-    build_all(reading, options, None)
+    build_all(reading, options, Selection::All)
 }
 
 /// Resolves and validates one component; every field problem is returned.
