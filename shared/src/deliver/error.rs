@@ -41,8 +41,9 @@ impl DeliveryError {
         match self.kind {
             DeliveryErrorKind::InvalidEvent => Failure::InvalidEvent,
             DeliveryErrorKind::AppUnreachable | DeliveryErrorKind::AppFailed => Failure::AppUnreachable,
-            DeliveryErrorKind::AppRejected(status) if status.is_server_error() => Failure::App5xx,
-            DeliveryErrorKind::AppRejected(_) => Failure::App4xx,
+            DeliveryErrorKind::AppRejected(status) => {
+                Failure::of_app_status(status.as_u16()).err().unwrap_or(Failure::App4xx)
+            }
             DeliveryErrorKind::Timeout => Failure::Timeout,
             DeliveryErrorKind::Idempotency => Failure::Idempotency,
         }

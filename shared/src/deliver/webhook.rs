@@ -140,12 +140,7 @@ impl WebhookRelay {
         strip_hop_by_hop(&mut head.headers);
         let (status, latency) = (head.status.as_u16(), started.elapsed());
         let latency_ms = latency.as_millis() as u64;
-        let outcome = match status {
-            200..=299 => Ok(()),
-            500.. => Err(Failure::App5xx),
-            _ => Err(Failure::App4xx),
-        };
-        metrics::delivery(outcome, Some(latency));
+        metrics::delivery(Failure::of_app_status(status), Some(latency));
         if head.status.is_server_error() {
             // Relayed as it is, for the sender to retry: a failure all the same.
             error!(binding = %binding, status, latency_ms, "webhook failed: the app answered a server error");

@@ -14,7 +14,7 @@ use crate::aws_json::{AwsJsonClient, Protocol, error_text};
 use crate::component::EnvLookup;
 use crate::output::config::AwsConfig;
 
-pub(crate) const SECRET_IDS_VAR: &str = "BINDERY_SECRET_IDS";
+const SECRET_IDS_VAR: &str = "BINDERY_SECRET_IDS";
 
 const SECRETS_MANAGER: Protocol = Protocol {
     name: "Secrets Manager",

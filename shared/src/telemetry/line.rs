@@ -18,7 +18,6 @@
 //! Lambda's own runtimes write them.
 
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -26,6 +25,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::json_string;
 use crate::error_chain::error_chain;
 
 /// JSON lines, or Lambda's text lines.
@@ -236,14 +236,6 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.set(field.name(), json_string(&format!("{value:?}")));
     }
-}
-
-fn json_string(value: &str) -> String {
-    let mut out = Vec::with_capacity(value.len() + 2);
-    // Writing a str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, value);
-    let _ = out.flush();
-    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

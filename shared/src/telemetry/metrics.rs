@@ -24,6 +24,8 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use super::json_string;
+
 /// Why a record was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -37,6 +39,16 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// What the app's answer `status` makes a delivery: acknowledged (2xx),
+    /// or failed by a server error (5xx) or another status.
+    pub fn of_app_status(status: u16) -> Result<(), Failure> {
+        match status {
+            200..=299 => Ok(()),
+            500.. => Err(Self::App5xx),
+            _ => Err(Self::App4xx),
+        }
+    }
+
     fn metric(self) -> &'static str {
         match self {
             Self::App4xx => "FailedApp4xx",
@@ -338,10 +350,6 @@ fn write_number(out: &mut String, value: f32) {
     } else {
         let _ = write!(out, "{value}");
     }
-}
-
-fn json_string(value: &str) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 #[cfg(test)]

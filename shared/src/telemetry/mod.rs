@@ -75,6 +75,12 @@ pub(crate) fn invocation_span(context: &Context, cold_start: bool, binding: &str
     )
 }
 
+/// `value` as a JSON string, quoted and escaped.
+fn json_string(value: &str) -> String {
+    // A str always serializes.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
