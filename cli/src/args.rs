@@ -222,6 +222,10 @@ pub(crate) struct RunArgs {
     /// LocalStack, say).
     #[arg(long, value_enum, env = "BINDERY_IDEMPOTENCY_STORE", default_value = "embedded")]
     pub(crate) idempotency_store: IdempotencyStore,
+    /// Serve a live page of the bindings and their latest events on http://127.0.0.1:PORT
+    /// (default 3700).
+    #[arg(long, env = "BINDERY_DASHBOARD", value_name = "PORT", num_args = 0..=1, default_missing_value = "3700")]
+    pub(crate) dashboard: Option<u16>,
     /// The app command, after `--`.
     #[arg(last = true)]
     pub(crate) command: Vec<String>,

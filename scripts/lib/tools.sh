@@ -12,3 +12,17 @@ use_tools() {
     export BINDERY_TEST_CARGO_LAMBDA="$PWD/$dir/bin/cargo-lambda"
     echo "$("$BINDERY_TEST_CARGO_LAMBDA" lambda --version)"
 }
+
+# Debian's Chromium and ChromeDriver, for the test of `bindery run
+# --dashboard` in a real browser (tests/src/browser.rs). Installed once;
+# `apt-get update` only when the package lists are not there yet.
+use_chromium() {
+    if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+        return
+    fi
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+    "${install[@]}" >/dev/null || { "${sudo[@]}" apt-get update -q >/dev/null && "${install[@]}" >/dev/null; }
+    /usr/bin/chromium --version
+}

@@ -8,6 +8,7 @@
 
 mod app;
 pub mod aws;
+pub mod browser;
 pub mod cargo_lambda;
 mod extensions_api;
 mod faulty_app;

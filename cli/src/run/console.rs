@@ -8,6 +8,8 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 use bindery::deliver::{DeliveryError, DeliveryErrorKind};
 
+use super::dashboard::Dashboard;
+
 /// How one event ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -39,12 +41,26 @@ impl Outcome {
             },
         }
     }
+
+    /// Whether it is an acknowledgement, and what it was, in a few words.
+    pub(crate) fn describe(&self) -> (bool, String) {
+        match self {
+            Outcome::Acked => (true, "acked".to_owned()),
+            Outcome::Answered(status) => (true, status.to_string()),
+            Outcome::Rejected(status, None) => (false, status.to_string()),
+            Outcome::Rejected(status, Some(reason)) => (false, format!("{status} {reason}")),
+            Outcome::Failed(reason) | Outcome::NotDelivered(reason) => (false, reason.clone()),
+            Outcome::Duplicate => (true, "duplicate, acked without delivery".to_owned()),
+        }
+    }
 }
 
-/// Prints event and status lines. Cheap to copy.
-#[derive(Debug, Clone, Copy)]
+/// Prints event and status lines, and gives the events to the dashboard
+/// when there is one. Cheap to copy.
+#[derive(Clone, Copy)]
 pub(crate) struct Console {
     color: bool,
+    dashboard: Option<&'static Dashboard>,
 }
 
 const GREEN: Style = AnsiColor::Green.on_default();
@@ -55,26 +71,35 @@ const BOLD: Style = Style::new().bold();
 
 impl Console {
     /// Colour only on a terminal, and never with `NO_COLOR` set.
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(dashboard: Option<&'static Dashboard>) -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        Self { color }
+        Self { color, dashboard }
     }
 
-    /// `12:00:01.234  cron-binding          cron     ✓ acked  3.1 ms`
-    pub(crate) fn event(&self, binding: &str, source: &str, outcome: &Outcome, latency: Duration) {
+    /// `12:00:01.234  cron-binding          cron     ✓ acked  3.1 ms`; `bytes`
+    /// is the payload's size, for the dashboard.
+    pub(crate) fn event(
+        &self,
+        binding: &str,
+        source: &str,
+        outcome: &Outcome,
+        latency: Duration,
+        bytes: Option<usize>,
+    ) {
         let time = chrono::Local::now().format("%H:%M:%S%.3f").to_string();
         println!("{}", self.event_line(&time, binding, source, outcome, latency));
+        if let Some(dashboard) = self.dashboard {
+            dashboard.record(binding, source, outcome.describe(), latency, bytes);
+        }
     }
 
     fn event_line(&self, time: &str, binding: &str, source: &str, outcome: &Outcome, latency: Duration) -> String {
-        let (style, mark, what) = match outcome {
-            Outcome::Acked => (GREEN, "✓", "acked".to_owned()),
-            Outcome::Answered(status) => (GREEN, "✓", status.to_string()),
-            Outcome::Rejected(status, None) => (RED, "✗", status.to_string()),
-            Outcome::Rejected(status, Some(reason)) => (RED, "✗", format!("{status} {reason}")),
-            Outcome::Failed(reason) => (RED, "✗", reason.clone()),
-            Outcome::NotDelivered(reason) => (YELLOW, "-", reason.clone()),
-            Outcome::Duplicate => (GREEN, "=", "duplicate, acked without delivery".to_owned()),
+        let (_, what) = outcome.describe();
+        let (style, mark) = match outcome {
+            Outcome::Acked | Outcome::Answered(_) => (GREEN, "✓"),
+            Outcome::Rejected(..) | Outcome::Failed(_) => (RED, "✗"),
+            Outcome::NotDelivered(_) => (YELLOW, "-"),
+            Outcome::Duplicate => (GREEN, "="),
         };
         let latency = format!("{:.1} ms", latency.as_secs_f64() * 1000.0);
         format!(
@@ -107,7 +132,7 @@ impl Console {
 mod tests {
     use super::*;
 
-    const PLAIN: Console = Console { color: false };
+    const PLAIN: Console = Console { color: false, dashboard: None };
 
     #[test]
     fn an_event_line_names_the_binding_the_outcome_and_the_latency_without_colour() {
@@ -135,8 +160,13 @@ mod tests {
 
     #[test]
     fn on_a_terminal_the_same_line_is_painted() {
-        let painted =
-            Console { color: true }.event_line("12:00:01.234", "cron-binding", "cron", &Outcome::Acked, Duration::ZERO);
+        let painted = Console { color: true, dashboard: None }.event_line(
+            "12:00:01.234",
+            "cron-binding",
+            "cron",
+            &Outcome::Acked,
+            Duration::ZERO,
+        );
         assert!(painted.contains('\u{1b}'), "{painted:?}");
         assert!(painted.contains("acked") && painted.contains("cron-binding"), "{painted:?}");
     }

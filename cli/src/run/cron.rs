@@ -77,7 +77,8 @@ impl Cron {
             tokio::spawn(async move {
                 let started = StdInstant::now();
                 let result = deliverer.deliver(event, tokio::time::Instant::now() + DELIVERY_TIMEOUT).await;
-                console.event(&binding, "cron", &Outcome::of_delivery(&result.map(|()| false)), started.elapsed());
+                let outcome = Outcome::of_delivery(&result.map(|()| false));
+                console.event(&binding, "cron", &outcome, started.elapsed(), Some(0));
             });
         }
         console.warn(&format!("{}: schedule {:?} has no further fire time", component.name, schedule.as_str()));

@@ -8,6 +8,7 @@
 
 mod console;
 mod cron;
+mod dashboard;
 mod inputs;
 mod local_zone;
 mod sqs;
@@ -29,6 +30,7 @@ use crate::args::RunArgs;
 use crate::load::{Loaded, load};
 use crate::{Failure, ports};
 use console::Console;
+use dashboard::Dashboard;
 use inputs::start_inputs;
 /// The Lambda event SQS would send for received messages: `bindery dlq`
 /// replays to the app through it too.
@@ -44,7 +46,15 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 const APP_GRACE: Duration = Duration::from_secs(5);
 
 pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
-    let console = Console::new();
+    let dashboard = match args.dashboard {
+        // One a process, for as long as it runs.
+        Some(port) => Some((
+            ports::bind(port, "the dashboard", "--dashboard PORT").await?,
+            &*Box::leak(Box::new(Dashboard::new())),
+        )),
+        None => None,
+    };
+    let console = Console::new(dashboard.as_ref().map(|(_, dashboard)| *dashboard));
     let loaded = load(&args.components.resources, Some(&args.app_id)).await?;
     for line in &loaded.warnings {
         console.warn(line);
@@ -72,6 +82,15 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         args.api.grpc_port,
         loaded.bindings.list().count()
     ));
+    let dashboard_stop = CancellationToken::new();
+    if let Some((listener, dashboard)) = dashboard {
+        let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let stop = dashboard_stop.clone();
+        api_tasks.spawn(async move {
+            dashboard.serve(listener, stop).await.map_err(|e| Failure::new(format!("the dashboard stopped: {e}")))
+        });
+        console.status(&format!("dashboard on http://{address}/"));
+    }
 
     let mut app = match args.command.is_empty() {
         true => None,
@@ -123,6 +142,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), Failure> {
         app.shutdown(APP_GRACE).await;
     }
     let _ = api_stopping.send(true);
+    dashboard_stop.cancel();
     drain(api_tasks).await;
     outcome
 }

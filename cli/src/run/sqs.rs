@@ -168,11 +168,11 @@ impl Poller {
         let mut in_flight = InFlight::new(self, receipts.values().cloned().collect(), asked);
         in_flight.extend_if_due(deadline).await;
         let batch = deliver_batch(records, self.concurrency, deadline, |event| async move {
-            let started = StdInstant::now();
+            let (started, bytes) = (StdInstant::now(), event.data.len());
             let once = self.idempotency.as_ref();
             let result =
                 deliver_record(once, &self.deliverer, &self.binding, BindingKind::AwsSqs, event, deadline).await;
-            self.console.event(&self.binding, "sqs", &Outcome::of_delivery(&result), started.elapsed());
+            self.console.event(&self.binding, "sqs", &Outcome::of_delivery(&result), started.elapsed(), Some(bytes));
             result.map(|_duplicate| ())
         });
         // The extensions go on while the batch is delivered, and stop with it.
@@ -195,12 +195,14 @@ impl Poller {
                     "sqs",
                     &Outcome::NotDelivered("an earlier message of its group failed".into()),
                     received.elapsed(),
+                    None,
                 ),
                 RecordOutcome::Unfinished => self.console.event(
                     &self.binding,
                     "sqs",
                     &Outcome::NotDelivered(format!("not finished within {} s", time.as_secs())),
                     received.elapsed(),
+                    None,
                 ),
             }
         }

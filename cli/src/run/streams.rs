@@ -267,10 +267,11 @@ impl<S: ShardSource + 'static> StreamPoller<S> {
         let received = StdInstant::now();
         let deadline = Instant::now() + BATCH_TIME;
         let report = deliver_batch(records, 1, deadline, |event| async move {
-            let started = StdInstant::now();
+            let (started, bytes) = (StdInstant::now(), event.data.len());
             let once = self.idempotency.as_ref();
             let result = deliver_record(once, &self.deliverer, &self.binding, S::KIND, event, deadline).await;
-            self.console.event(&self.binding, S::SOURCE, &Outcome::of_delivery(&result), started.elapsed());
+            let outcome = Outcome::of_delivery(&result);
+            self.console.event(&self.binding, S::SOURCE, &outcome, started.elapsed(), Some(bytes));
             result.map(|_duplicate| ())
         })
         .await;
@@ -281,7 +282,7 @@ impl<S: ShardSource + 'static> StreamPoller<S> {
                 RecordOutcome::Skipped => "an earlier record of its shard failed".to_owned(),
                 RecordOutcome::Unfinished => format!("not finished within {} s", BATCH_TIME.as_secs()),
             };
-            self.console.event(&self.binding, S::SOURCE, &Outcome::NotDelivered(why), received.elapsed());
+            self.console.event(&self.binding, S::SOURCE, &Outcome::NotDelivered(why), received.elapsed(), None);
         }
         match report.checkpoints().into_iter().next() {
             None => Delivered::All,

@@ -55,6 +55,7 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
             "webhook",
             &Outcome::Rejected(status.as_u16(), Some(reason.clone())),
             started.elapsed(),
+            None,
         );
         (status, axum::Json(serde_json::json!({ "error": reason }))).into_response()
     };
@@ -75,6 +76,7 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
         Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large".into()),
     };
     let request = WebhookRequest::from_parts(&parts);
+    let bytes = body.len();
     let response = relay.relay(&request, body, None, tokio::time::Instant::now() + RELAY_TIMEOUT).await;
     let status = response.status().as_u16();
     let outcome = if response.status().is_success() {
@@ -86,6 +88,6 @@ async fn relay(State(webhooks): State<Webhooks>, Path(binding): Path<String>, re
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
         Outcome::Rejected(status, reason)
     };
-    webhooks.console.event(&binding, "webhook", &outcome, started.elapsed());
+    webhooks.console.event(&binding, "webhook", &outcome, started.elapsed(), Some(bytes));
     response.map(Body::from)
 }

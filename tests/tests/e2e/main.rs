@@ -41,6 +41,7 @@ mod output_sns;
 mod output_sqs;
 mod python_sdk;
 mod run;
+mod run_dashboard;
 mod run_dynamodb;
 mod run_kinesis;
 mod run_sqs;
