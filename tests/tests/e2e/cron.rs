@@ -265,4 +265,22 @@ async fn task_api_example_serves_the_cron_binding_in_process() {
     let report = std::fs::read_dir(reports.join("cleanup")).expect("the report folder").count();
     let emails = std::fs::read_dir(&mail).expect("the mail folder").count();
     assert_eq!((report, emails), (1, 1));
+    // The output calls are in the invocation's metrics, a line per binding
+    // and operation, beside the delivery's.
+    let metrics: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let calls = |binding: &str| {
+        let line = metrics.iter().find(|m| m["binding"] == binding && m["OutputCalls"].is_number());
+        let line = line.unwrap_or_else(|| panic!("no output metrics of {binding}: {metrics:?}"));
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["binding", "function", "operation"]]));
+        assert_eq!((&line["operation"], &line["OutputErrors"]), (&json!("create"), &json!(0)), "{line}");
+        assert_eq!(line["OutputLatency"].as_array().map(Vec::len), Some(1), "{line}");
+        line["OutputCalls"].as_u64()
+    };
+    assert_eq!((calls("reports"), calls("notifications")), (Some(1), Some(1)));
+    let delivered = metrics.iter().find(|m| m["binding"] == "cron-binding").expect("the delivery's metrics");
+    assert_eq!(delivered["Delivered"], 1, "{delivered}");
 }
