@@ -176,6 +176,29 @@ pub fn example_bin(name: &str) -> PathBuf {
     workspace_bin("debug", name)
 }
 
+/// The arguments of `bindery run` serving the components in `components` to
+/// the app at `app_url`, its output API and webhooks on ports of their own
+/// (picked free, so a parallel test may take one first): the arguments, and
+/// the webhook port.
+pub fn bindery_run_args(components: &str, app_url: &str) -> (Vec<String>, u16) {
+    let webhook = crate::unused_port();
+    let (http, grpc) = (crate::unused_port().to_string(), crate::unused_port().to_string());
+    let args = [
+        "run",
+        "--components",
+        components,
+        "--app-url",
+        app_url,
+        "--http-port",
+        &http,
+        "--grpc-port",
+        &grpc,
+        "--webhook-port",
+        &webhook.to_string(),
+    ];
+    (args.map(str::to_owned).to_vec(), webhook)
+}
+
 /// The path of a workspace binary built in the debug profile by `cargo test
 /// --workspace` (the `bindery` CLI). Panics if it does not exist.
 pub fn debug_bin(name: &str) -> PathBuf {

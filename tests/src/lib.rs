@@ -22,7 +22,7 @@ mod sink_app;
 pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use extensions_api::{ExtensionCall, ExtensionsApi};
 pub use faulty_app::{Fault, FaultyApp, Handled};
-pub use function::{FunctionProcess, debug_bin, example_bin, release_bin};
+pub use function::{FunctionProcess, bindery_run_args, debug_bin, example_bin, release_bin};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, TimedOutcome, Unanswered};
 pub use sink_app::SinkApp;
 

@@ -98,21 +98,8 @@ fn run(bindery: &str, dir: &tempfile::TempDir, app: SocketAddr) -> Target {
          - name: signatureScheme\n      value: github\n    - name: signatureSecret\n      \
          secretKeyRef:\n        name: SOAK_SECRET\n        key: SOAK_SECRET\n";
     std::fs::write(dir.path().join("github.yaml"), component).expect("write the component");
-    let (http, grpc, webhook) = (free_port().to_string(), free_port().to_string(), free_port());
-    let (app_url, webhook_text) = (format!("http://{app}"), webhook.to_string());
-    let args = [
-        "run",
-        "--components",
-        &path(dir),
-        "--app-url",
-        &app_url,
-        "--http-port",
-        &http,
-        "--grpc-port",
-        &grpc,
-        "--webhook-port",
-        &webhook_text,
-    ];
+    let (args, webhook) = bindery_e2e::bindery_run_args(&path(dir), &format!("http://{app}"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let body = r#"{"action":"opened","number":42,"repository":{"full_name":"acme/shop"}}"#.to_owned();
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(body.as_bytes());

@@ -301,22 +301,8 @@ pub(crate) async fn bindery_run(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let webhook = bindery_e2e::unused_port();
-        let (http, grpc) = (bindery_e2e::unused_port().to_string(), bindery_e2e::unused_port().to_string());
-        let (components, webhook_text) = (dir.path_str(), webhook.to_string());
-        let args = [
-            "run",
-            "--components",
-            &components,
-            "--app-url",
-            app_url,
-            "--http-port",
-            &http,
-            "--grpc-port",
-            &grpc,
-            "--webhook-port",
-            &webhook_text,
-        ];
+        let (args, webhook) = bindery_e2e::bindery_run_args(&dir.path_str(), app_url);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let bindery = FunctionProcess::command(&bindery_e2e::debug_bin("bindery"), &args, env);
         if bindery.wait_for_output(ready, 20 * SECOND).await {
             return (bindery, webhook);
