@@ -99,10 +99,13 @@ impl Dashboard {
             bytes,
         });
         state.recent.truncate(RECENT);
-        let json = serde_json::to_string(&*state).unwrap_or_default();
-        drop(state);
-        // No page open is no error.
-        let _ = self.changes.send(json);
+        // With no page open there is no one to send the state to: it is
+        // not made for every event, only for the pages that will read it.
+        if self.changes.receiver_count() > 0 {
+            let json = serde_json::to_string(&*state).unwrap_or_default();
+            drop(state);
+            let _ = self.changes.send(json);
+        }
     }
 
     fn snapshot(&self) -> String {
@@ -123,8 +126,9 @@ async fn page() -> impl IntoResponse {
 /// The state now, then after every change. A page that falls behind by more
 /// than the channel holds gets the next change, which is the whole state.
 async fn events(State(dashboard): State<&'static Dashboard>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let first = dashboard.snapshot();
+    // Subscribed first: a change made while the state is read is sent too.
     let changes = dashboard.changes.subscribe();
+    let first = dashboard.snapshot();
     let stream = futures_util::stream::unfold((Some(first), changes), |(first, mut changes)| async move {
         if let Some(first) = first {
             return Some((Ok(Event::default().data(first)), (None, changes)));
