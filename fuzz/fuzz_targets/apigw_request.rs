@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         &request.head,
         request.body,
         &auth.credential_headers(),
-        Some("Root=1-5759e988-bd862e3fe1be46a994272793"),
+        Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"),
     );
     // Credentials never reach the app.
     assert!(event.metadata.iter().all(|(key, _)| !matches!(&**key, "x-token" | "authorization" | "cookie")));

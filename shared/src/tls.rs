@@ -99,14 +99,25 @@ pub(crate) fn web_roots() -> RootCertStore {
 /// An HTTPS client on [`provider`] trusting `roots`, connecting with
 /// `http`; `allow_http` lets it call plain `http://` URLs too (an
 /// emulator's endpoint).
-pub(crate) fn https_client<R>(roots: RootCertStore, mut http: HttpConnector<R>, allow_http: bool) -> HttpsClient<R>
+pub(crate) fn https_client<R>(roots: RootCertStore, http: HttpConnector<R>, allow_http: bool) -> HttpsClient<R>
 where
     R: tower::Service<hyper_util::client::legacy::connect::dns::Name> + Clone + Send + Sync + 'static,
     R::Response: Iterator<Item = std::net::SocketAddr>,
     R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     R::Future: Send,
 {
-    let tls = rustls::ClientConfig::builder_with_provider(provider())
+    Client::builder(TokioExecutor::new()).build(https_connector(provider(), roots, http, allow_http))
+}
+
+/// The connector of [`https_client`] on `provider`, for a client of another
+/// crate's making (the OTLP exporter's).
+pub(crate) fn https_connector<R>(
+    provider: Arc<CryptoProvider>,
+    roots: RootCertStore,
+    mut http: HttpConnector<R>,
+    allow_http: bool,
+) -> HttpsConnector<HttpConnector<R>> {
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions")
         .with_root_certificates(roots)
@@ -115,5 +126,5 @@ where
     http.set_nodelay(true);
     let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
     let builder = if allow_http { builder.https_or_http() } else { builder.https_only() };
-    Client::builder(TokioExecutor::new()).build(builder.enable_http1().wrap_connector(http))
+    builder.enable_http1().wrap_connector(http)
 }

@@ -3,7 +3,9 @@
 //! batch beside a raw-hyper floor, and peak RSS while handling it; Kinesis
 //! and DynamoDB Streams batches beside the same floor one request at a time;
 //! and what idempotent delivery costs bindery-sqs a record, its table on
-//! moto, beside the same batch without it. Run with
+//! moto, beside the same batch without it; and what exporting traces
+//! over OTLP costs a cron invocation (`traces`: bindery-cron built with
+//! `--features otlp`, a loopback collector). Run with
 //! `cargo build --release --workspace --bins && cargo bench -p bindery-e2e --bench functions`
 //! (the `idempotency` part needs the moto `scripts/test` starts:
 //! `BINDERY_TEST_AWS_ENDPOINT`).
@@ -15,7 +17,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bindery_e2e::{FunctionProcess, InvokeOptions, RecordingApp, RuntimeApi, SinkApp, release_bin};
+use bindery_e2e::{FunctionProcess, InvokeOptions, OtlpCollector, RecordingApp, RuntimeApi, SinkApp, release_bin};
 use serde_json::json;
 
 const STARTS: usize = 30;
@@ -387,6 +389,70 @@ async fn idempotency(dir: &str) {
     let _ = std::fs::remove_dir_all(once_dir);
 }
 
+/// bindery-cron (built with `--features otlp`) invoked one event at a time
+/// with a sampled X-Ray header: without the OTel variables, then exporting
+/// each invocation's span to a loopback collector; beside the floor, raw
+/// hyper POSTs of the same empty body to the same app, one at a time. Two
+/// figures each: the answer (what the caller waits for) and the whole
+/// cycle to the next `/invocation/next` (the export comes between).
+async fn traces(dir: &str) {
+    const INVOCATIONS: usize = 1000;
+    const ROUNDS: usize = 5;
+    let app = SinkApp::start().await;
+    let url = app.url();
+    let collector = OtlpCollector::start().await;
+    let endpoint = collector.endpoint();
+    let event = json!({"scheduledTime": "2026-03-22T18:59:00Z", "attempt": "1"}).to_string();
+    let xray = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let per = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6 / INVOCATIONS as f64);
+    let configs = [("exporting off", None), ("exporting on", Some(endpoint.as_str()))];
+    let mut floors = Vec::new();
+    // Per configuration: the answers' total time and the cycles', a round each.
+    let mut runs = vec![(Vec::new(), Vec::new()); configs.len()];
+    for _ in 0..ROUNDS {
+        let args = [format!("{url}/tick"), INVOCATIONS.to_string(), "1".to_owned(), "0".to_owned()];
+        let output =
+            std::process::Command::new(release_bin("bindery-floor-posts")).args(args).output().expect("the floor");
+        let ms: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().expect("milliseconds");
+        floors.push(Duration::from_millis(ms));
+        for ((_, otel), (answers, cycles)) in configs.iter().zip(&mut runs) {
+            let api = RuntimeApi::start().await;
+            let mut env = vec![("BINDERY_COMPONENTS", dir), ("BINDERY_BINDING", "tick")];
+            env.push(("BINDERY_APP_URL", url.as_str()));
+            env.extend(otel.map(|endpoint| ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)));
+            let _process = FunctionProcess::spawn(&release_bin("bindery-cron"), &api, &env);
+            api.wait_for_next_poll(Duration::from_secs(10)).await.expect("polls");
+            let (mut answered, started) = (Duration::ZERO, Instant::now());
+            for _ in 0..INVOCATIONS {
+                let options = InvokeOptions { trace_id: Some(xray.to_owned()), ..Default::default() };
+                let timed = api.invoke_timed(event.clone(), options).await;
+                answered += timed.took;
+                assert_eq!(timed.outcome.response(), serde_json::Value::Null);
+            }
+            api.wait_for_next_poll(Duration::from_secs(10)).await.expect("polls again");
+            answers.push(answered);
+            cycles.push(started.elapsed());
+        }
+    }
+    let spans = collector.wait_for_spans(ROUNDS * INVOCATIONS, Duration::from_secs(10)).await.len();
+    assert_eq!(
+        spans,
+        ROUNDS * INVOCATIONS,
+        "one span an invocation exported: is bindery-cron built with --features otlp?"
+    );
+    println!(
+        "| a cron invocation: floor, a raw hyper POST of its body to the same app | {} | |",
+        per(median(floors).0)
+    );
+    for ((name, _), (answered, cycles)) in configs.iter().zip(runs) {
+        println!(
+            "| a cron invocation, {name}: /next to its answer; to the next /next | {}; {} | |",
+            per(median(answered).0),
+            per(median(cycles).0)
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; a plain `cargo test --benches` passes nothing.
@@ -411,6 +477,9 @@ async fn main() {
     }
     if wanted("idempotency") {
         idempotency(&dir_text).await;
+    }
+    if wanted("traces") {
+        traces(&dir_text).await;
     }
     if wanted("size") {
         for bin in [

@@ -13,6 +13,7 @@ pub mod cargo_lambda;
 mod extensions_api;
 mod faulty_app;
 mod function;
+mod otlp_collector;
 pub mod python;
 mod runtime_api;
 pub mod sam;
@@ -23,6 +24,7 @@ pub use app::{Recorded, RecordingApp, Reply, unused_port};
 pub use extensions_api::{ExtensionCall, ExtensionsApi};
 pub use faulty_app::{Fault, FaultyApp, Handled};
 pub use function::{FunctionProcess, bindery_run_args, debug_bin, example_bin, release_bin};
+pub use otlp_collector::{CollectedSpan, OtlpCollector};
 pub use runtime_api::{FUNCTION_ARN, InvocationError, InvokeOptions, Outcome, RuntimeApi, TimedOutcome, Unanswered};
 pub use sink_app::SinkApp;
 

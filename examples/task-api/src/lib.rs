@@ -126,7 +126,9 @@ async fn cleanup(State(state): State<AppState>, headers: HeaderMap) -> Result<Js
         done
     };
     let fired = headers.get("readtimeutc").and_then(|v| v.to_str().ok()).unwrap_or("?").to_owned();
-    tracing::info!(removed = removed.len(), fired, "cleanup ran");
+    // The trace this run belongs to, to find it from the log line.
+    let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    tracing::info!(removed = removed.len(), fired, traceparent, "cleanup ran");
 
     let report = json!({ "fired": fired, "removed": removed });
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();

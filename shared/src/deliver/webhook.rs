@@ -57,13 +57,13 @@ impl WebhookRelay {
 
     /// Answers one request: 413 over the body limit, 401 without valid
     /// proof, 502/504 when the app cannot answer, else the app's response
-    /// (less hop-by-hop headers). `lambda_trace` is the invocation's X-Ray
-    /// id, used when the caller sent no `traceparent`.
+    /// (less hop-by-hop headers). `invocation_trace` is the invocation's
+    /// `traceparent`, used when the caller sent none.
     pub async fn relay(
         &self,
         request: &WebhookRequest,
         body: Bytes,
-        lambda_trace: Option<&str>,
+        invocation_trace: Option<&str>,
         deadline: Instant,
     ) -> Response<Bytes> {
         let started = StdInstant::now();
@@ -79,7 +79,7 @@ impl WebhookRelay {
             warn!(binding = %binding, scheme = self.auth.scheme(), reason = %rejection, "webhook rejected");
             return json_error(StatusCode::UNAUTHORIZED, &rejection.to_string());
         }
-        let event = webhook_event(request, body, &self.auth.credential_headers(), lambda_trace);
+        let event = webhook_event(request, body, &self.auth.credential_headers(), invocation_trace);
         let once = self.idempotency.as_ref();
         let Some((once, id)) = once.and_then(|once| Some((once, once.id_of(BindingKind::Http, &event)?.into_owned())))
         else {

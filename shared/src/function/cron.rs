@@ -18,7 +18,7 @@ use super::unreadable_event;
 use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::{App, DeliveryError};
 use crate::input::schedule::{CronConfig, schedule_event};
-use crate::input::trace::traceparent_from_xray;
+use crate::telemetry;
 
 /// The cron function, configured.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ impl InputFunction for CronFunction {
             serde_json::from_slice(event).map_err(|e| invalid(format!("the scheduled event is not JSON: {e}")))?;
         let mut binding_event =
             schedule_event(&payload, binding, &self.time_zone, chrono::Utc::now()).map_err(|e| invalid(e.message))?;
-        binding_event.traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
+        binding_event.traceparent = telemetry::invocation_traceparent(context.xray_trace_id.as_deref());
         let deadline = self.setup.deadline.until(context.deadline);
         // Scheduler's retries of one invocation share its scheduled time: with
         // idempotency on, one the app acknowledged is not delivered again.

@@ -238,9 +238,15 @@ where
         let span = telemetry::invocation_span(&context, std::mem::replace(&mut cold_start, false), binding);
         let request_id = context.request_id.clone();
         let result = handler(event.clone(), context).instrument(span.clone()).await;
+        if result.is_err() {
+            telemetry::span_failed(&span);
+        }
         api.recycle(event);
         api.answer(&request_id, result).instrument(span).await?;
         telemetry::write_held();
+        // The invocation's span has ended: it goes out while the function
+        // is still thawed, before it asks for the next event.
+        telemetry::export_traces().await;
     }
 }
 

@@ -11,6 +11,8 @@
 //! The function's SDK waits for `/v1.0/healthz/outbound` as it does for daprd.
 //! A bad component is reported to the Extensions API as an init error, with
 //! the file, component and field, and the function fails its init.
+//! Built with `otlp`, its calls' spans are exported as they end: Lambda may
+//! freeze it before the next, and sends SHUTDOWN before it goes.
 
 use lambda_extension::requests::{ErrorRequest, init_error};
 use lambda_extension::{Extension, LambdaEvent, NextEvent, service_fn};
@@ -56,10 +58,14 @@ pub async fn run() -> Result<(), lambda_extension::Error> {
         }
     };
     let servers = api.serve(http, grpc, stopped);
-    tokio::select! {
+    let result = tokio::select! {
         result = registered.run() => result,
         result = servers => result.map_err(Into::into),
-    }
+        () = telemetry::export_traces_as_they_end() => unreachable!("it never returns"),
+    };
+    // What ended while the servers stopped.
+    telemetry::export_traces().await;
+    result
 }
 
 /// Everything that can fail, before registering: the components and the ports.

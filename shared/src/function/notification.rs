@@ -15,7 +15,7 @@ use tracing::{error, info};
 
 use super::setup::FunctionSetup;
 use crate::input::BindingEvent;
-use crate::input::trace::traceparent_from_xray;
+use crate::telemetry;
 use crate::telemetry::metrics::{self, Failure};
 
 /// Why `prepare` refused a record: the metric it counts in, and a reason.
@@ -38,7 +38,7 @@ where
     let started = StdInstant::now();
     let binding = &setup.component.name;
     let deadline = setup.deadline.until(context.deadline);
-    let traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
+    let traceparent = telemetry::invocation_traceparent(context.xray_trace_id.as_deref());
     let mut failed = 0;
     for (index, record) in records.iter().enumerate() {
         let result = match prepare(record, deadline).await {

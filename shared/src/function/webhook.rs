@@ -16,6 +16,7 @@ use crate::deliver::App;
 use crate::deliver::webhook::{WebhookRelay, json_error};
 use crate::input::apigw::{ApiGatewayResponse, read_request};
 use crate::input::webhook::WebhookAuth;
+use crate::telemetry;
 
 /// Lambda's limit on a buffered response.
 const MAX_RESPONSE: usize = 6 * 1024 * 1024;
@@ -57,7 +58,8 @@ impl InputFunction for WebhookFunction {
     async fn handle(&self, event: &Bytes, context: &Context) -> Result<ApiGatewayResponse, Diagnostic> {
         let request = read_request(event).map_err(|e| unreadable_event("Bindery.InvalidEvent", e.message))?;
         let deadline = self.deadline.until(context.deadline);
-        let relayed = self.relay.relay(&request.head, request.body, context.xray_trace_id.as_deref(), deadline);
+        let trace = telemetry::invocation_traceparent(context.xray_trace_id.as_deref());
+        let relayed = self.relay.relay(&request.head, request.body, trace.as_deref(), deadline);
         // The relay answers 504 itself at the deadline.
         let response = tokio::select! {
             biased;

@@ -16,7 +16,6 @@ pub mod schedule;
 pub mod sns;
 pub mod sqs;
 pub mod stream;
-pub mod trace;
 pub mod webhook;
 
 /// What the app receives, before it becomes `POST /<route>`: the raw data and

@@ -25,8 +25,8 @@ use serde_json::value::RawValue;
 
 use super::batch::{BatchRecord, Lane};
 use super::json::{plain_string, slice_of, without_content};
-use super::trace::traceparent_from_xray;
 use super::{BindingEvent, InputError, Text};
+use crate::telemetry::trace_context::traceparent_from_xray;
 
 /// The Lambda payload, each record read in place.
 #[derive(Deserialize)]

@@ -185,7 +185,9 @@ impl Fields {
             "xrayTraceId" => "xray_trace_id",
             key => key,
         };
-        if key == "message" {
+        if key.starts_with("otel.") {
+            // The trace's own (span kind, status), not the line's.
+        } else if key == "message" {
             self.message = Some(value);
         } else if let Some(slot) = self.keyed.iter_mut().find(|(k, _)| *k == key) {
             slot.1 = value;

@@ -8,21 +8,30 @@
 //! `service` is `POWERTOOLS_SERVICE_NAME`, else the served binding
 //! (`BINDERY_BINDING`), else the function's name. Message bodies and
 //! secrets are never logged at `info` or above.
+//!
+//! Built with the `otlp` feature, the spans of invocations and output calls
+//! are exported as OpenTelemetry traces when the OTel environment asks
+//! ([`otlp`](self::otlp)), continuing the X-Ray trace Lambda gives.
 
 mod held;
 pub mod line;
 pub mod metrics;
+#[cfg(feature = "otlp")]
+mod otlp;
+pub mod trace_context;
 
 pub(crate) use held::{hold_until_answered, write_held};
 
 use lambda_runtime::Context;
 use tracing::Span;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::component::EnvLookup;
 use line::{Format, Lines};
+use trace_context::traceparent_from_xray;
 
 /// Installs the subscriber and the metrics ([`metrics`]) from the
 /// environment; a second call does nothing.
@@ -31,9 +40,21 @@ pub fn init() {
     let format = Format::from_env(env("AWS_LAMBDA_LOG_FORMAT").as_deref());
     let function = function(&env);
     let function = function.as_ref().map(|(name, memory)| (name.as_str(), *memory));
-    let lines = Lines::new(format, &service(&env), function, held::Stdout);
-    if tracing_subscriber::registry().with(filter(&env)).with(lines).try_init().is_ok() {
+    let service = service(&env);
+    let lines = Lines::new(format, &service, function, held::Stdout);
+    // The level is the log lines' own: traces see info spans at any level.
+    let subscriber = tracing_subscriber::registry().with(lines.with_filter(filter(&env)));
+    #[cfg(feature = "otlp")]
+    let (subscriber, traces) = match otlp::layer(&env, &service) {
+        Ok(layer) => (subscriber.with(layer), Ok(())),
+        Err(e) => (subscriber.with(None), Err(e)),
+    };
+    if subscriber.try_init().is_ok() {
         metrics::install(&env, held::Stdout);
+        #[cfg(feature = "otlp")]
+        if let Err(e) = traces {
+            tracing::error!(error = %e, "traces are not exported");
+        }
     }
 }
 
@@ -64,15 +85,69 @@ fn function(env: EnvLookup<'_>) -> Option<(String, u64)> {
 /// The span of one invocation of the function serving `binding`: its keys
 /// are on every line logged while it is answered. `cold_start` is true for
 /// the process's first.
+/// With traces on, it continues the invocation's X-Ray trace.
 pub(crate) fn invocation_span(context: &Context, cold_start: bool, binding: &str) -> Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "invocation",
         binding,
         function_request_id = %context.request_id,
         function_arn = %context.invoked_function_arn,
         cold_start,
         xray_trace_id = context.xray_trace_id.as_deref(),
-    )
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+    );
+    #[cfg(feature = "otlp")]
+    if let Some(parent) = context.xray_trace_id.as_deref().and_then(traceparent_from_xray) {
+        otlp::set_parent(&span, &parent, None);
+    }
+    span
+}
+
+/// Marks `span` (an invocation's or an output call's) failed in its trace.
+pub(crate) fn span_failed(span: &Span) {
+    span.record("otel.status_code", "error");
+}
+
+/// The `traceparent` an invocation passes on to the app: its own span's when
+/// traces are exported, else the X-Ray header's, converted. Called inside
+/// the invocation's span.
+pub(crate) fn invocation_traceparent(xray_trace_id: Option<&str>) -> Option<String> {
+    traceparent_of(&Span::current()).or_else(|| xray_trace_id.and_then(traceparent_from_xray))
+}
+
+/// `span`'s `traceparent`, when traces are exported.
+#[cfg_attr(not(feature = "otlp"), allow(unused_variables))]
+pub(crate) fn traceparent_of(span: &Span) -> Option<String> {
+    #[cfg(feature = "otlp")]
+    return otlp::traceparent(span);
+    #[cfg(not(feature = "otlp"))]
+    None
+}
+
+/// Makes the span of `traceparent` the parent of `span`, not yet entered,
+/// when traces are exported.
+#[cfg_attr(not(feature = "otlp"), allow(unused_variables))]
+pub(crate) fn continue_trace(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+    #[cfg(feature = "otlp")]
+    otlp::set_parent(span, traceparent, tracestate);
+}
+
+/// Sends the spans the last invocation ended, when traces are exported:
+/// after its answer, before the next event.
+pub(crate) async fn export_traces() {
+    #[cfg(feature = "otlp")]
+    otlp::export_finished().await;
+}
+
+/// Sends spans as they end, when traces are exported; never returns. For
+/// the extension, whose calls come between invocations it does not see.
+#[cfg(feature = "extension")]
+pub(crate) async fn export_traces_as_they_end() {
+    #[cfg(feature = "otlp")]
+    otlp::export_as_spans_end().await;
+    #[cfg(not(feature = "otlp"))]
+    std::future::pending().await
 }
 
 /// `value` as a JSON string, quoted and escaped.

@@ -18,7 +18,7 @@ fn start(api: &ExtensionsApi, dir: &ComponentsDir, http_port: u16, grpc_port: u1
 }
 
 /// [`start`], plus `extra` variables.
-fn start_with(
+pub(crate) fn start_with(
     api: &ExtensionsApi,
     dir: &ComponentsDir,
     http_port: u16,

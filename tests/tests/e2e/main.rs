@@ -56,5 +56,6 @@ mod stopping;
 mod task_api;
 mod telemetry;
 mod token_compare;
+mod traces;
 mod webhook;
 mod webhook_auth;

@@ -23,7 +23,7 @@ use super::SnsFunction;
 use crate::function::notification::Refusal;
 use crate::input::apigw::{ApiGatewayRequest, ApiGatewayResponse};
 use crate::input::sns::SnsNotification;
-use crate::input::trace::traceparent_from_xray;
+use crate::telemetry;
 use crate::telemetry::metrics::{self, Failure};
 
 impl SnsFunction {
@@ -76,7 +76,7 @@ impl SnsFunction {
             }
             _ => {
                 let mut event = message.event();
-                event.traceparent = context.xray_trace_id.as_deref().and_then(traceparent_from_xray);
+                event.traceparent = telemetry::invocation_traceparent(context.xray_trace_id.as_deref());
                 let delivery = self.setup.deliver_record_by(event, deadline);
                 match self.setup.stopping.bound(deadline, delivery).await {
                     Ok(_duplicate) => (StatusCode::OK, String::new()),

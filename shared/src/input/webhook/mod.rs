@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::HeaderName;
 
 use super::BindingEvent;
-use super::trace::{traceparent_from_xray, valid_traceparent};
+use crate::telemetry::trace_context::valid_traceparent;
 
 mod request;
 pub mod verify;
@@ -42,13 +42,13 @@ const OWN_KEYS: &[&str] = &["method", "path", "query", "sourceip", "requestid"];
 ///
 /// Metadata: the request's headers (lower-cased, less [`WITHHELD`] and the
 /// scheme's `credential_headers`), then `method`, `path`, `query`,
-/// `sourceIp`, `requestId`. `lambda_trace` is the invocation's X-Ray id,
-/// used when the caller sent no `traceparent`.
+/// `sourceIp`, `requestId`. `invocation_trace` is the invocation's
+/// `traceparent`, used when the caller sent none.
 pub fn webhook_event(
     request: &WebhookRequest,
     body: Bytes,
     credential_headers: &[HeaderName],
-    lambda_trace: Option<&str>,
+    invocation_trace: Option<&str>,
 ) -> BindingEvent {
     let mut metadata = Vec::with_capacity(request.headers.len() + 5);
     for (name, value) in &request.headers {
@@ -79,7 +79,7 @@ pub fn webhook_event(
         .and_then(|v| v.to_str().ok())
         .filter(|v| valid_traceparent(v))
         .map(str::to_owned)
-        .or_else(|| lambda_trace.and_then(traceparent_from_xray));
+        .or_else(|| invocation_trace.map(str::to_owned));
     BindingEvent { data: body, metadata, traceparent }
 }
 
@@ -122,12 +122,7 @@ mod tests {
     #[test]
     fn function_url() {
         let (request, body) = request("function-url.json");
-        let event = webhook_event(
-            &request,
-            body,
-            &[],
-            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
-        );
+        let event = webhook_event(&request, body, &[], Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
         assert_eq!(&event.data[..], br#"{"id":"evt_test_webhook","object":"event"}"#);
         assert!(event.metadata("stripe-signature").is_some());
         assert_eq!(event.metadata("sourceIp"), Some("3.18.12.63"));
@@ -161,12 +156,7 @@ mod tests {
         request
             .headers
             .insert("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".parse().unwrap());
-        let event = webhook_event(
-            &request,
-            body,
-            &[],
-            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
-        );
+        let event = webhook_event(&request, body, &[], Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
         assert_eq!(event.traceparent.as_deref(), Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
     }
 }

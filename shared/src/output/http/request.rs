@@ -1,8 +1,9 @@
 //! The outgoing request: Dapr's method and body rules, and its headers in
 //! Dapr's order, so that later ones override earlier ones: the component's
 //! fixed headers (Basic auth from the URL, the security token), then the
-//! capitalised request metadata, then the trace headers, then the defaults
-//! where nothing set `Accept` or `Content-Type`.
+//! capitalised request metadata, then the trace headers (else, with traces
+//! exported, the call's own span), then the defaults where nothing set
+//! `Accept` or `Content-Type`.
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -11,6 +12,7 @@ use http_body_util::Full;
 
 use crate::output::InvokeRequest;
 use crate::output::error::InvokeError;
+use crate::telemetry;
 
 /// Dapr's default for both `Accept` and, with a body, `Content-Type`.
 pub(crate) const JSON: &str = "application/json; charset=utf-8";
@@ -18,6 +20,7 @@ pub(crate) const JSON: &str = "application/json; charset=utf-8";
 /// Request metadata forwarded as headers although lower-case, overriding any
 /// capitalised spelling, as Dapr forces the caller's trace onto the request.
 const TRACE_KEYS: [&str; 3] = ["traceparent", "tracestate", "baggage"];
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// Headers the client owns. Go ignores the first four in `Request.Header`;
 /// the others would let metadata break HTTP/1 framing or the pooled
@@ -82,6 +85,13 @@ pub(crate) fn build(
         let value = HeaderValue::from_bytes(value.as_bytes())
             .map_err(|_| InvokeError::bad_request(format!("metadata {key:?} is not a valid header value")))?;
         headers.insert(name, value);
+    }
+    // No caller's trace in the metadata: the call's own span, if traced.
+    if !headers.contains_key(TRACEPARENT)
+        && let Some(traceparent) = telemetry::traceparent_of(&tracing::Span::current())
+        && let Ok(value) = HeaderValue::from_str(&traceparent)
+    {
+        headers.insert(TRACEPARENT, value);
     }
     if !headers.contains_key(ACCEPT) {
         headers.insert(ACCEPT, HeaderValue::from_static(JSON));
