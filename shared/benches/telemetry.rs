@@ -12,6 +12,7 @@ use bindery::telemetry::line::{Format, LineSink, Lines};
 use bindery::telemetry::metrics::{self, MetricsSink};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracing::Level;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Counts what it is given and drops it: the write itself is not timed
@@ -35,7 +36,9 @@ impl MetricsSink for Discard {
 
 fn log_line(c: &mut Criterion) {
     let lines = Lines::new(Format::Json, "task-events", Some(("task-events-sqs", 128)), Discard);
-    let subscriber = tracing_subscriber::registry().with(lines);
+    // As `telemetry::init` installs it: the level filters the lines' layer.
+    let level = tracing_subscriber::filter::Targets::new().with_default(Level::INFO);
+    let subscriber = tracing_subscriber::registry().with(lines.with_filter(level));
     tracing::subscriber::with_default(subscriber, || {
         let invocation = tracing::info_span!(
             "invocation",
