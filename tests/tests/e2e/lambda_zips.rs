@@ -110,6 +110,19 @@ fn each_function_zip_holds_an_al2023_bootstrap() {
     }
 }
 
+/// The zips are what ships by default: no OTLP exporter, which is opt-in
+/// (`--features otlp`) and would take each function over 4 MB. Its code
+/// names its crates (`opentelemetry-otlp-0.33.1/src/...`, in panic
+/// locations); the default build names none.
+#[test]
+fn the_function_zips_link_no_trace_exporter_unless_built_with_it() {
+    for function in FUNCTIONS {
+        let (_, bytes, _) = read_zip(&lambda_zip(function, false), "bootstrap");
+        let named = bytes.windows(b"opentelemetry".len()).any(|w| w == b"opentelemetry");
+        assert!(!named, "{function}: its bootstrap links OpenTelemetry");
+    }
+}
+
 #[test]
 fn the_extension_zip_holds_an_al2023_extension() {
     check_entry(&lambda_zip(EXTENSION, true), &format!("extensions/{EXTENSION}"));
