@@ -49,7 +49,7 @@ struct Exporting {
     exporter: opentelemetry_otlp::SpanExporter,
     finished: Arc<Finished>,
     /// Kept so its processor lives: a provider dropped shuts it down.
-    _provider: SdkTracerProvider,
+    provider: SdkTracerProvider,
 }
 
 /// Whether the environment asks for traces over OTLP: `Ok(false)` when it
@@ -127,7 +127,7 @@ where
         return Ok(None);
     }
     let exporting = start(env, service)?;
-    let tracer = exporting._provider.tracer("bindery");
+    let tracer = exporting.provider.tracer("bindery");
     if EXPORTING.set(exporting).is_err() {
         // A second subscriber: the first one exports.
         return Ok(None);
@@ -159,7 +159,7 @@ fn start(env: EnvLookup<'_>, service: &str) -> Result<Exporting, String> {
     let finished = Arc::new(Finished::default());
     let provider =
         SdkTracerProvider::builder().with_span_processor(Collect(finished.clone())).with_resource(resource).build();
-    Ok(Exporting { exporter, finished, _provider: provider })
+    Ok(Exporting { exporter, finished, provider })
 }
 
 /// Sends spans as they end, until dropped: for the extension, which has
