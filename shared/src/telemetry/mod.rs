@@ -19,8 +19,12 @@ pub mod metrics;
 #[cfg(feature = "otlp")]
 mod otlp;
 pub mod trace_context;
+mod traces;
 
 pub(crate) use held::{hold_until_answered, write_held};
+#[cfg(feature = "extension")]
+pub(crate) use traces::export_traces_as_they_end;
+pub(crate) use traces::{continue_trace, export_traces, invocation_traceparent, span_failed, traceparent_of};
 
 use lambda_runtime::Context;
 use tracing::Span;
@@ -31,7 +35,6 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::component::EnvLookup;
 use line::{Format, Lines};
-use trace_context::traceparent_from_xray;
 
 /// Installs the subscriber and the metrics ([`metrics`]) from the
 /// environment; a second call does nothing.
@@ -97,57 +100,8 @@ pub(crate) fn invocation_span(context: &Context, cold_start: bool, binding: &str
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
     );
-    #[cfg(feature = "otlp")]
-    if let Some(parent) = context.xray_trace_id.as_deref().and_then(traceparent_from_xray) {
-        otlp::set_parent(&span, &parent, None);
-    }
+    traces::continue_xray_trace(&span, context.xray_trace_id.as_deref());
     span
-}
-
-/// Marks `span` (an invocation's or an output call's) failed in its trace.
-pub(crate) fn span_failed(span: &Span) {
-    span.record("otel.status_code", "error");
-}
-
-/// The `traceparent` an invocation passes on to the app: its own span's when
-/// traces are exported, else the X-Ray header's, converted. Called inside
-/// the invocation's span.
-pub(crate) fn invocation_traceparent(xray_trace_id: Option<&str>) -> Option<String> {
-    traceparent_of(&Span::current()).or_else(|| xray_trace_id.and_then(traceparent_from_xray))
-}
-
-/// `span`'s `traceparent`, when traces are exported.
-#[cfg_attr(not(feature = "otlp"), allow(unused_variables))]
-pub(crate) fn traceparent_of(span: &Span) -> Option<String> {
-    #[cfg(feature = "otlp")]
-    return otlp::traceparent(span);
-    #[cfg(not(feature = "otlp"))]
-    None
-}
-
-/// Makes the span of `traceparent` the parent of `span`, not yet entered,
-/// when traces are exported.
-#[cfg_attr(not(feature = "otlp"), allow(unused_variables))]
-pub(crate) fn continue_trace(span: &Span, traceparent: &str, tracestate: Option<&str>) {
-    #[cfg(feature = "otlp")]
-    otlp::set_parent(span, traceparent, tracestate);
-}
-
-/// Sends the spans the last invocation ended, when traces are exported:
-/// after its answer, before the next event.
-pub(crate) async fn export_traces() {
-    #[cfg(feature = "otlp")]
-    otlp::export_finished().await;
-}
-
-/// Sends spans as they end, when traces are exported; never returns. For
-/// the extension, whose calls come between invocations it does not see.
-#[cfg(feature = "extension")]
-pub(crate) async fn export_traces_as_they_end() {
-    #[cfg(feature = "otlp")]
-    otlp::export_as_spans_end().await;
-    #[cfg(not(feature = "otlp"))]
-    std::future::pending().await
 }
 
 /// `value` as a JSON string, quoted and escaped.
