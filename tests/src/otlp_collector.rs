@@ -33,6 +33,8 @@ pub struct CollectedSpan {
     pub status: i32,
     pub attributes: Vec<(String, String)>,
     pub resource: Vec<(String, String)>,
+    /// The spans it links to: their trace ids and span ids, in hex.
+    pub links: Vec<(String, String)>,
 }
 
 impl CollectedSpan {
@@ -116,6 +118,7 @@ async fn export(State(received): State<Arc<Received>>, headers: HeaderMap, body:
                 status: span.status.map_or(0, |s| s.code),
                 attributes: span.attributes.iter().map(flat).collect(),
                 resource: resource.clone(),
+                links: span.links.iter().map(|l| (hex::encode(&l.trace_id), hex::encode(&l.span_id))).collect(),
             });
         }
     }

@@ -17,6 +17,7 @@ use crate::component::{BindingKind, EnvLookup};
 use crate::deliver::App;
 use crate::deliver::batch::{RecordOutcome, deliver_batch_until};
 use crate::input::sqs::parse_shared_batch;
+use crate::telemetry;
 use crate::telemetry::metrics::{self, Failure};
 
 const DEFAULT_CONCURRENCY: u64 = 16;
@@ -54,8 +55,14 @@ impl InputFunction for SqsFunction {
         let deadline = self.setup.deadline.until(context.deadline);
         let cutoff = self.setup.stopping.cutoff(deadline);
         let binding = &self.setup.component.name;
-        let report = deliver_batch_until(records, self.concurrency, cutoff, |event| async move {
-            self.setup.deliver_record(event, deadline).await.map(|_duplicate| ())
+        let invocation = tracing::Span::current();
+        let report = deliver_batch_until(records, self.concurrency, cutoff, |event| {
+            // The message's own trace (its AWSTraceHeader), linked from the
+            // invocation's: the producer's trace leads to the consumer's.
+            if let Some(sent_in) = &event.traceparent {
+                telemetry::link_trace(&invocation, sent_in);
+            }
+            async move { self.setup.deliver_record(event, deadline).await.map(|_duplicate| ()) }
         })
         .await;
 

@@ -24,7 +24,9 @@ mod traces;
 pub(crate) use held::{hold_until_answered, write_held};
 #[cfg(feature = "extension")]
 pub(crate) use traces::export_traces_as_they_end;
-pub(crate) use traces::{continue_trace, export_traces, invocation_traceparent, span_failed, traceparent_of};
+pub(crate) use traces::{
+    continue_trace, export_traces, invocation_traceparent, link_trace, span_failed, traceparent_of,
+};
 
 use lambda_runtime::Context;
 use tracing::Span;

@@ -47,6 +47,14 @@ pub(super) fn continue_xray_trace(span: &Span, xray_trace_id: Option<&str>) {
     }
 }
 
+/// Links `span` to the span of `traceparent` (a message's trace, say),
+/// when traces are exported.
+#[cfg_attr(not(feature = "otlp"), allow(unused_variables))]
+pub(crate) fn link_trace(span: &Span, traceparent: &str) {
+    #[cfg(feature = "otlp")]
+    otlp::add_link(span, traceparent);
+}
+
 /// Sends the spans the last invocation ended, when traces are exported:
 /// after its answer, before the next event.
 pub(crate) async fn export_traces() {

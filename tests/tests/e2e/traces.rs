@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::{
-    ComponentsDir, FIRST_REQUEST_ID, Running, TRACEPARENT, XRAY_TRACE, component, cron_component, http_post, value,
+    ComponentsDir, FIRST_REQUEST_ID, Running, TRACEPARENT, XRAY_TRACE, component, cron_component, http_post,
+    sqs_component, sqs_record, value,
 };
 use crate::extension::start_with;
 use bindery_e2e::{CollectedSpan, ExtensionsApi, InvokeOptions, OtlpCollector, Outcome, RecordingApp, unused_port};
@@ -199,4 +200,46 @@ async fn a_protocol_it_cannot_speak_is_an_error_line_at_init_and_the_function_go
     let error = logged(&f, "traces are not exported", "error").await.unwrap();
     assert!(error.contains("OTEL_EXPORTER_OTLP_PROTOCOL") && error.contains("grpc"), "{error}");
     assert!(collector.spans().is_empty(), "{:?}", collector.spans());
+}
+
+#[tokio::test]
+async fn an_sqs_invocation_links_each_message_s_trace() {
+    let collector = OtlpCollector::start().await;
+    let components = ComponentsDir::with("task-events.yaml", &sqs_component("task-events"));
+    let nowhere = format!("http://127.0.0.1:{}", unused_port());
+    let endpoint = collector.endpoint();
+    let vars = [
+        ("BINDERY_BINDING", "task-events"),
+        ("BINDERY_APP_URL", nowhere.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+    ];
+    let f = Running::start("task-api-lambda", components, &vars).await;
+    // Two messages sent in traces of their own (SQS's AWSTraceHeader), one in none.
+    let producers = [
+        ("1-5759e988-bd862e3fe1be46a994270001", "00000000000000a1"),
+        ("1-5759e988-bd862e3fe1be46a994270002", "00000000000000a2"),
+    ];
+    let mut records: Vec<Value> = producers
+        .iter()
+        .enumerate()
+        .map(|(i, (root, parent))| {
+            let mut record = sqs_record(&format!("m-{i}"), r#"{"title":"traced"}"#);
+            record["attributes"]["AWSTraceHeader"] = json!(format!("Root={root};Parent={parent};Sampled=1"));
+            record
+        })
+        .collect();
+    records.push(sqs_record("m-untraced", r#"{"title":"untraced"}"#));
+
+    let outcome = f.invoke(&json!({ "Records": records }), traced(XRAY_TRACE)).await;
+
+    let Outcome::Response(response) = outcome else { panic!("{outcome:?}\n{}", f.function.logs()) };
+    assert_eq!(response["batchItemFailures"], json!([]));
+    let spans = collector.wait_for_spans(1, Duration::from_secs(10)).await;
+    let invocation = named(&spans, "invocation", "task-events");
+    assert_eq!(invocation.trace_id, TRACE_ID, "the invocation is in Lambda's trace");
+    let mut links = invocation.links.clone();
+    links.sort();
+    let expected: Vec<(String, String)> =
+        producers.iter().map(|(root, parent)| (root[2..].replace('-', ""), (*parent).to_owned())).collect();
+    assert_eq!(links, expected, "a link to each message's trace");
 }

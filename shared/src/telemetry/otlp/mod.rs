@@ -203,18 +203,28 @@ pub(crate) fn traceparent(span: &Span) -> Option<String> {
 /// Makes the span of `traceparent` (and `tracestate`) the parent of `span`,
 /// which must not have been entered yet; nothing when traces are off.
 pub(crate) fn set_parent(span: &Span, traceparent: &str, tracestate: Option<&str>) {
-    if EXPORTING.get().is_none() {
-        return;
+    if let Some(parent) = remote(traceparent, tracestate) {
+        // Only fails for a span already started, or one no layer traces.
+        let _ = span.set_parent(parent);
     }
+}
+
+/// Links `span` to the span of `traceparent`; nothing when traces are off.
+pub(crate) fn add_link(span: &Span, traceparent: &str) {
+    if let Some(linked) = remote(traceparent, None) {
+        span.add_link(linked.span().span_context().clone());
+    }
+}
+
+/// The remote span of `traceparent`, when traces are on and it is valid.
+fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<Context> {
+    EXPORTING.get()?;
     let mut carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
     if let Some(tracestate) = tracestate {
         carrier.insert("tracestate".to_owned(), tracestate.to_owned());
     }
-    let parent: Context = TraceContextPropagator::new().extract(&carrier);
-    if parent.span().span_context().is_valid() {
-        // Only fails for a span already started, or one no layer traces.
-        let _ = span.set_parent(parent);
-    }
+    let remote = TraceContextPropagator::new().extract(&carrier);
+    remote.span().span_context().is_valid().then_some(remote)
 }
 
 /// Sampled spans, as they end, until [`Finished::take`].
