@@ -181,6 +181,15 @@ async fn an_app_s_call_through_the_extension_carries_its_trace_on_to_the_http_ta
     let posted = target.wait_for_requests(1, Duration::from_secs(5)).await;
     assert_eq!(posted[0].header("traceparent"), Some(format!("00-{TRACE_ID}-{}-01", call.span_id).as_str()));
 
+    // A call in no trace starts one, and its target is handed that.
+    let (status, answer) = http_post(&url, &[], body).await;
+    assert_eq!(status, 200, "{answer}");
+    let spans = collector.wait_for_spans(2, Duration::from_secs(10)).await;
+    let root = spans.iter().find(|s| s.trace_id != TRACE_ID).unwrap_or_else(|| panic!("{spans:#?}"));
+    assert_eq!(root.parent_span_id, "", "a root span");
+    let posted = target.wait_for_requests(2, Duration::from_secs(5)).await;
+    assert_eq!(posted[1].header("traceparent"), Some(format!("00-{}-{}-01", root.trace_id, root.span_id).as_str()));
+
     api.shutdown();
     let status = extension.wait_exit(Duration::from_secs(10)).await.expect("the extension exits on SHUTDOWN");
     assert!(status.success(), "{status:?}\n{}", extension.logs());
