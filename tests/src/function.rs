@@ -199,8 +199,10 @@ pub fn bindery_run_args(components: &str, app_url: &str) -> (Vec<String>, u16) {
     (args.map(str::to_owned).to_vec(), webhook)
 }
 
-/// The path of a workspace binary built in the debug profile by `cargo test
-/// --workspace` (the `bindery` CLI). Panics if it does not exist.
+/// The path of a workspace binary built in the debug profile (the `bindery`
+/// CLI, `bindery-extension`), as scripts/test builds them: `cargo build
+/// --workspace --bins --tests --examples`, the test build's feature set.
+/// Panics if it does not exist.
 pub fn debug_bin(name: &str) -> PathBuf {
     workspace_bin("debug", name)
 }

@@ -2,7 +2,8 @@
 //! the `otlp` feature) serving its cron binding in-process, exporting to a
 //! loopback collector that decodes with the OTel project's own types. The
 //! invocation's span continues Lambda's X-Ray trace, the app is handed that
-//! span, and its output calls are spans under it. And `bindery-extension`
+//! span, and its output calls are spans under it; on its SQS binding the
+//! invocation links to each message's trace. And `bindery-extension`
 //! (built with `otlp` too): an app's call through the Dapr API continues
 //! the app's `traceparent`, and the HTTP target is handed the call's span.
 
@@ -175,6 +176,7 @@ async fn an_app_s_call_through_the_extension_carries_its_trace_on_to_the_http_ta
 
     assert_eq!(status, 200, "{answer}\n{}", extension.logs());
     let spans = collector.wait_for_spans(1, Duration::from_secs(10)).await;
+    assert!(!spans.is_empty(), "no span: is bindery-extension built with otlp, as scripts/test builds it?");
     let call = named(&spans, "output_binding", "hook");
     assert_eq!((call.trace_id.as_str(), call.parent_span_id.as_str()), (TRACE_ID, XRAY_PARENT), "the app's span");
     assert_eq!((call.kind, call.resource_attribute("service.name")), (CLIENT, Some("shop")));
