@@ -6,9 +6,11 @@
 //! No client key is ever loaded, so none can be.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -127,4 +129,30 @@ pub(crate) fn https_connector<R>(
     let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
     let builder = if allow_http { builder.https_or_http() } else { builder.https_only() };
     builder.enable_http1().wrap_connector(http)
+}
+
+/// Why [`exchange`] got no answer.
+#[derive(Debug)]
+pub(crate) enum ExchangeError {
+    /// None came within the time given.
+    TimedOut,
+    /// The request failed, or the answer's body (say, over its limit).
+    Failed(String),
+}
+
+/// `request` sent with `client` and its answer read whole, its body at
+/// most `max_body` bytes, all within `timeout`.
+pub(crate) async fn exchange(
+    client: &HttpsClient,
+    request: Request<Full<Bytes>>,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<Response<Bytes>, ExchangeError> {
+    let exchange = async {
+        let response = client.request(request).await.map_err(|e| crate::error_chain::error_chain(&e))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, max_body).collect().await.map_err(|e| e.to_string())?;
+        Ok(Response::from_parts(parts, body.to_bytes()))
+    };
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| ExchangeError::TimedOut)?.map_err(ExchangeError::Failed)
 }

@@ -13,11 +13,12 @@ mod sigv4;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::Value;
 
 use crate::output::config::{AwsConfig, StaticKeys};
+use crate::tls::{ExchangeError, exchange};
 use sigv4::{Scope, sign_post};
 
 /// The largest answer read (a DynamoDB item is at most 400 KB, a secret 64 KB).
@@ -107,17 +108,12 @@ impl AwsJsonClient {
             request = request.header(name, value);
         }
         let request = request.body(Full::new(body)).map_err(|e| failed(e.to_string()))?;
-        let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| crate::error_chain::error_chain(&e))?;
-            let status = response.status();
-            let bytes = Limited::new(response.into_body(), MAX_ANSWER).collect().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((status, bytes.to_bytes()))
-        };
-        let (status, bytes) = tokio::time::timeout(CALL_TIMEOUT, exchange)
-            .await
-            .map_err(|_| failed("no answer in 5 s".into()))?
-            .map_err(failed)?;
-        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let response = exchange(&self.client, request, MAX_ANSWER, CALL_TIMEOUT).await.map_err(|e| match e {
+            ExchangeError::TimedOut => failed("no answer in 5 s".into()),
+            ExchangeError::Failed(why) => failed(why),
+        })?;
+        let status = response.status();
+        let answer: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
         if status.is_success() {
             Ok(Ok(answer))
         } else if status.is_client_error() && answer["__type"].is_string() {

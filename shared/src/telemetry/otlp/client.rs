@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use opentelemetry_http::{HttpClient, HttpError};
 
-use crate::tls::{HttpsClient, https_connector, web_roots};
+use crate::tls::{ExchangeError, HttpsClient, exchange, https_connector, web_roots};
 
 /// A collector's answer is a small protobuf; more than this is refused.
 const MAX_RESPONSE: usize = 64 << 10;
@@ -32,20 +32,14 @@ impl Client {
         let inner = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Self { inner, timeout }
     }
-
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        let response = self.inner.request(request.map(Full::new)).await?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_RESPONSE).collect().await?.to_bytes();
-        Ok(Response::from_parts(parts, body))
-    }
 }
 
 #[async_trait::async_trait]
 impl HttpClient for Client {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        tokio::time::timeout(self.timeout, self.send(request))
-            .await
-            .map_err(|_| format!("no answer within {:?}", self.timeout))?
+        exchange(&self.inner, request.map(Full::new), MAX_RESPONSE, self.timeout).await.map_err(|e| match e {
+            ExchangeError::TimedOut => format!("no answer within {:?}", self.timeout).into(),
+            ExchangeError::Failed(why) => why.into(),
+        })
     }
 }
