@@ -25,7 +25,7 @@ pub(crate) use held::{hold_until_answered, write_held};
 #[cfg(feature = "extension")]
 pub(crate) use traces::export_traces_as_they_end;
 pub(crate) use traces::{
-    continue_trace, export_traces, invocation_traceparent, link_trace, span_failed, traceparent_of,
+    continue_trace, current_traceparent, export_traces, invocation_traceparent, link_trace, span_failed, traceparent_of,
 };
 
 use lambda_runtime::Context;

@@ -17,7 +17,16 @@ pub(crate) fn span_failed(span: &Span) {
 /// traces are exported, else the X-Ray header's, converted. Called inside
 /// the invocation's span.
 pub(crate) fn invocation_traceparent(xray_trace_id: Option<&str>) -> Option<String> {
-    traceparent_of(&Span::current()).or_else(|| xray_trace_id.and_then(traceparent_from_xray))
+    current_traceparent().or_else(|| xray_trace_id.and_then(traceparent_from_xray))
+}
+
+/// The current span's `traceparent`, when traces are exported. Without the
+/// feature the current span is not even looked up (an HTTP call's path).
+pub(crate) fn current_traceparent() -> Option<String> {
+    #[cfg(feature = "otlp")]
+    return otlp::traceparent(&Span::current());
+    #[cfg(not(feature = "otlp"))]
+    None
 }
 
 /// `span`'s `traceparent`, when traces are exported.

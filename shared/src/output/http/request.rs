@@ -88,7 +88,7 @@ pub(crate) fn build(
     }
     // No caller's trace in the metadata: the call's own span, if traced.
     if !headers.contains_key(TRACEPARENT)
-        && let Some(traceparent) = telemetry::traceparent_of(&tracing::Span::current())
+        && let Some(traceparent) = telemetry::current_traceparent()
         && let Ok(value) = HeaderValue::from_str(&traceparent)
     {
         headers.insert(TRACEPARENT, value);
