@@ -230,26 +230,25 @@ fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<Context> {
 /// Sampled spans, as they end, until [`Finished::take`].
 #[derive(Debug, Default)]
 struct Finished {
-    spans: Mutex<Vec<SpanData>>,
-    dropped: Mutex<usize>,
+    /// The spans, and how many more were dropped.
+    kept: Mutex<(Vec<SpanData>, usize)>,
     /// Woken when a span is kept ([`export_as_spans_end`]).
     ended: tokio::sync::Notify,
 }
 
 impl Finished {
     fn push(&self, span: SpanData) {
-        let mut spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
-        if spans.len() < MAX_FINISHED {
-            spans.push(span);
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.0.len() < MAX_FINISHED {
+            kept.0.push(span);
             self.ended.notify_one();
         } else {
-            *self.dropped.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+            kept.1 += 1;
         }
     }
 
     fn take(&self) -> (Vec<SpanData>, usize) {
-        let spans = std::mem::take(&mut *self.spans.lock().unwrap_or_else(PoisonError::into_inner));
-        (spans, std::mem::take(&mut *self.dropped.lock().unwrap_or_else(PoisonError::into_inner)))
+        std::mem::take(&mut *self.kept.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
