@@ -89,7 +89,7 @@ impl Console {
         let time = chrono::Local::now().format("%H:%M:%S%.3f").to_string();
         println!("{}", self.event_line(&time, binding, source, outcome, latency));
         if let Some(dashboard) = self.dashboard {
-            dashboard.record(binding, source, outcome.describe(), latency, bytes);
+            dashboard.record(time, binding, source, outcome.describe(), latency, bytes);
         }
     }
 

@@ -67,10 +67,12 @@ impl Dashboard {
         Self { state: Mutex::new(Shown::default()), changes: broadcast::channel(64).0 }
     }
 
-    /// One event: whether it was acknowledged and its outcome in a few
-    /// words, as the console shows it; `bytes` is its payload's size.
+    /// One event, at `time` (as the console printed it): whether it was
+    /// acknowledged and its outcome in a few words, as the console shows
+    /// it; `bytes` is its payload's size.
     pub(crate) fn record(
         &self,
+        time: String,
         binding: &str,
         source: &str,
         (ok, what): (bool, String),
@@ -90,7 +92,7 @@ impl Dashboard {
             row.last_bytes = bytes;
         }
         state.recent.push_front(EventRow {
-            time: chrono::Local::now().format("%H:%M:%S%.3f").to_string(),
+            time,
             binding: binding.to_owned(),
             source: source.to_owned(),
             ok,
@@ -148,13 +150,15 @@ async fn events(State(dashboard): State<&'static Dashboard>) -> Sse<impl Stream<
 mod tests {
     use super::*;
 
+    const T: &str = "12:00:01.234";
+
     #[test]
     fn each_binding_counts_its_events_and_keeps_its_last_error_and_size() {
         let dashboard = Dashboard::new();
         let ms = Duration::from_millis;
-        dashboard.record("orders", "sqs", (true, "acked".into()), ms(3), Some(120));
-        dashboard.record("orders", "sqs", (false, "500".into()), ms(7), Some(80));
-        dashboard.record("hook", "webhook", (true, "202".into()), ms(1), Some(64));
+        dashboard.record(T.into(), "orders", "sqs", (true, "acked".into()), ms(3), Some(120));
+        dashboard.record(T.into(), "orders", "sqs", (false, "500".into()), ms(7), Some(80));
+        dashboard.record(T.into(), "hook", "webhook", (true, "202".into()), ms(1), Some(64));
         let shown: serde_json::Value = serde_json::from_str(&dashboard.snapshot()).unwrap();
         let orders = &shown["bindings"]["orders"];
         assert_eq!((orders["delivered"].as_u64(), orders["failed"].as_u64()), (Some(1), Some(1)));
@@ -172,7 +176,7 @@ mod tests {
     fn only_the_latest_events_are_kept() {
         let dashboard = Dashboard::new();
         for _ in 0..RECENT + 10 {
-            dashboard.record("tick", "cron", (true, "acked".into()), Duration::ZERO, None);
+            dashboard.record(T.into(), "tick", "cron", (true, "acked".into()), Duration::ZERO, None);
         }
         let shown: serde_json::Value = serde_json::from_str(&dashboard.snapshot()).unwrap();
         assert_eq!(shown["recent"].as_array().unwrap().len(), RECENT);
